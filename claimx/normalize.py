@@ -1,0 +1,303 @@
+"""Text normalisation with an offset map back to the caller's original text.
+
+Rules match on :attr:`NormalizedText.text`; every span they find is mapped back with
+:meth:`NormalizedText.to_original`, so reported offsets always point into the original.
+
+What :func:`normalize` does, in one pass that already reaches its fixpoint:
+
+1. drops inline pinyin annotations after a Han character or a lost-character mark
+   (``網(wǎng)經(jīng)社`` → ``网经社``, ``小程序?(qū)將`` → ``小程序?将``);
+2. drops zero-width / control characters, lone surrogates and noncharacters;
+3. collapses whitespace runs (incl. U+3000) to ``"\\n"`` if they hold a line break, else ``" "``;
+4. folds full-width ASCII (U+FF01–U+FF5E) to half-width (``，`` → ``,``, ``Ａ１`` → ``A1``);
+5. converts traditional to simplified Chinese with OpenCC ``t2s``.
+
+>>> n = normalize("微(wēi)信將推出新產品，")
+>>> n.text
+'微信将推出新产品,'
+>>> n.original_slice(0, 2)
+'微(wēi)信'
+"""
+
+from __future__ import annotations
+
+import threading
+from bisect import bisect_right
+from typing import Any
+
+import attrs
+import regex
+
+__all__ = ["NormalizedText", "OffsetMap", "normalize"]
+
+
+# --------------------------------------------------------------------------- patterns
+
+# Invisible characters: controls that are not whitespace, format characters (ZWSP, BOM,
+# bidi marks, soft hyphen …), lone surrogates and noncharacters.  They are removed.
+_INVISIBLE = r"[[\p{Cc}\p{Cf}\p{Cs}\p{Noncharacter_Code_Point}]--\p{White_Space}]"
+_WS = r"\p{White_Space}"
+_LINE_BREAKS = "\n\x0b\x0c\r\x85\u2028\u2029"
+
+_TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
+# Pinyin letters: plain a–z, tone-marked vowels / consonants, and full-width ａ–ｚ (which the
+# full-width fold would turn into a–z, so both spellings must be annotations already).
+_PINYIN = f"[a-z{_TONED}\uff41-\uff5a]"
+
+# One annotation: an opening paren, 1–8 pinyin letters with at least one tone mark or ü,
+# and a closing paren.  Invisible characters may sit anywhere inside: if they did not, the
+# removal of an invisible character would turn text into an annotation and a second pass
+# would change it again (idempotence).
+_ANNOTATION = (
+    rf"[(（](?={_INVISIBLE}*(?:{_PINYIN}{_INVISIBLE}*){{0,7}}[{_TONED}])"
+    rf"{_INVISIBLE}*(?:{_PINYIN}{_INVISIBLE}*){{1,8}}[)）]"
+)
+
+# The single pattern of length-changing edits, alternatives tried in this order:
+#   ann – annotations (with the invisible characters around them) right after a Han
+#         character or a lost-character mark; several in a row go in one match;
+#   ws  – whitespace runs that are not already a lone " " or "\n" (invisible characters
+#         inside the run are swallowed, so one pass leaves a single character);
+#   inv – any other run of invisible characters.
+_EDITS = regex.compile(
+    rf"(?P<ann>(?<=[\p{{Han}}?？\ufffd]){_INVISIBLE}*(?:{_ANNOTATION}{_INVISIBLE}*)+)"
+    rf"|(?P<ws>[ \n](?:{_WS}|{_INVISIBLE})+|[{_WS}--[ \n]](?:{_WS}|{_INVISIBLE})*)"
+    rf"|(?P<inv>{_INVISIBLE}+)",
+    regex.V1,
+)
+
+_FULLWIDTH = regex.compile(r"[\uff01-\uff5e]")
+# Full-width ASCII → ASCII is a fixed offset of 0xFEE0.
+_FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_HAN_RUN = regex.compile(r"\p{Han}+")
+
+
+# --------------------------------------------------------------------------- OpenCC
+
+_converter: Any = None
+_converter_lock = threading.Lock()
+
+
+def _t2s() -> Any:
+    """Return the shared OpenCC ``t2s`` converter, creating it once (thread-safe)."""
+    global _converter
+    conv = _converter
+    if conv is None:
+        with _converter_lock:
+            conv = _converter
+            if conv is None:
+                import opencc  # imported lazily: loading the dictionaries is not free
+
+                conv = opencc.OpenCC("t2s")
+                _converter = conv
+    return conv
+
+
+def _convert_fixpoint(conv: Any, text: str) -> str:
+    """Apply ``t2s`` until nothing changes (a few mappings chain, e.g. 薴 → 苧 → 苎)."""
+    out = conv.convert(text)
+    for _ in range(4):
+        if out == text:
+            break
+        text, out = out, conv.convert(out)
+    return out
+
+
+def _to_simplified(text: str) -> str:
+    """Traditional → simplified with the result exactly as long as ``text``.
+
+    The common path is one OpenCC call on the whole text.  Phrase conversion may in rare
+    cases change the length; then each Han run is converted alone, and a run whose
+    length still changes is converted character by character (a character whose own
+    conversion changes length is kept), so the offset map stays 1:1.
+    """
+    if not text:
+        return text
+    conv = _t2s()
+    out = _convert_fixpoint(conv, text)
+    if len(out) == len(text):
+        return out
+    pieces: list[str] = []
+    pos = 0
+    for m in _HAN_RUN.finditer(text):
+        pieces.append(text[pos:m.start()])
+        run = m.group()
+        conv_run = _convert_fixpoint(conv, run)
+        if len(conv_run) != len(run):
+            chars = []
+            for ch in run:  # rare fallback only: the common path has no per-char loop
+                c = _convert_fixpoint(conv, ch)
+                chars.append(c if len(c) == 1 else ch)
+            conv_run = "".join(chars)
+        pieces.append(conv_run)
+        pos = m.end()
+    pieces.append(text[pos:])
+    return "".join(pieces)
+
+
+# --------------------------------------------------------------------------- offset map
+
+
+@attrs.frozen(slots=True)
+class OffsetMap:
+    """Maps offsets in normalised text back to code-point offsets in the original.
+
+    The map is a sorted list of breakpoints: piece ``k`` starts at normalised offset
+    ``norm_starts[k]`` and original offset ``orig_starts[k]``; each of its characters
+    covers ``widths[k]`` original characters (1 for copied text; a whitespace run collapsed
+    to one character is a one-character piece covering the whole run).  Removed text
+    (annotations, invisible characters) lies between pieces and is covered by no
+    normalised character.
+
+    >>> m = normalize("網(wǎng)經社").offsets
+    >>> m.to_original(0, 1), m.to_original(1, 3)
+    ((0, 1), (7, 9))
+    """
+
+    norm_len: int
+    orig_len: int
+    norm_starts: tuple[int, ...] = (0,)
+    orig_starts: tuple[int, ...] = (0,)
+    widths: tuple[int, ...] = (1,)
+
+    @classmethod
+    def identity(cls, length: int) -> OffsetMap:
+        """The map of a text that normalisation did not change in length or position."""
+        return cls(length, length)
+
+    def _clamp(self, index: int) -> int:
+        return 0 if index < 0 else (self.norm_len if index > self.norm_len else index)
+
+    def original_start(self, index: int) -> int:
+        """Original offset where the normalised character at ``index`` begins.
+
+        ``index == len(normalised)`` maps to ``len(original)``.
+        """
+        index = self._clamp(index)
+        if index >= self.norm_len:
+            return self.orig_len
+        k = bisect_right(self.norm_starts, index) - 1
+        return self.orig_starts[k] + (index - self.norm_starts[k]) * self.widths[k]
+
+    def original_end(self, index: int) -> int:
+        """Original end (exclusive) of the normalised character at ``index - 1``.
+
+        ``index == 0`` maps to ``original_start(0)``.
+        """
+        index = self._clamp(index)
+        if index == 0:
+            return self.original_start(0)
+        j = index - 1
+        k = bisect_right(self.norm_starts, j) - 1
+        w = self.widths[k]
+        return self.orig_starts[k] + (j - self.norm_starts[k]) * w + w
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalised span ``[start, end)`` to an original span.
+
+        An empty span maps to the empty span at ``original_start(start)``; offsets out of
+        range are clamped, so the result always satisfies ``0 <= s <= e <= len(original)``.
+        """
+        start = self._clamp(start)
+        end = self._clamp(end)
+        if end <= start:
+            s = self.original_start(start)
+            return (s, s)
+        return (self.original_start(start), self.original_end(end))
+
+
+@attrs.frozen(slots=True)
+class NormalizedText:
+    """The result of :func:`normalize`: original and normalised text plus the offset map.
+
+    >>> n = normalize("新(xīn)產品")
+    >>> n.text, n.to_original(0, 3), n.original_slice(1, 3)
+    ('新产品', (0, 8), '產品')
+    """
+
+    original: str
+    text: str
+    offsets: OffsetMap
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the normalised span ``[start, end)`` to the original (see :class:`OffsetMap`)."""
+        return self.offsets.to_original(start, end)
+
+    def original_slice(self, start: int, end: int) -> str:
+        """The original text behind the normalised span ``[start, end)``."""
+        s, e = self.offsets.to_original(start, end)
+        return self.original[s:e]
+
+
+# --------------------------------------------------------------------------- normalize
+
+
+def _ws_replacement(run: str) -> str:
+    for ch in _LINE_BREAKS:
+        if ch in run:
+            return "\n"
+    return " "
+
+
+def normalize(text: str) -> NormalizedText:
+    """Normalise ``text`` for rule matching and keep a map back to it.
+
+    Never raises for any ``str`` and is idempotent:
+    ``normalize(normalize(x).text).text == normalize(x).text``.
+
+    >>> normalize("騰訊(xùn)宣佈\\u200b：　成立（新）部門").text
+    '腾讯宣布: 成立(新)部门'
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"normalize() expects str, got {type(text).__name__}")
+    n = len(text)
+    pieces: list[str] = []
+    norm_starts = [0]
+    orig_starts = [0]
+    widths = [1]
+    pos = 0   # original offset copied up to
+    npos = 0  # normalised length produced so far
+
+    def push(ns: int, os: int, w: int) -> None:
+        # A breakpoint at the same normalised offset replaces the previous one (nothing
+        # of the earlier piece was produced); one that continues a 1:1 piece is skipped.
+        if norm_starts[-1] == ns:
+            norm_starts[-1], orig_starts[-1], widths[-1] = ns, os, w
+        elif w == 1 and widths[-1] == 1 and orig_starts[-1] + (ns - norm_starts[-1]) == os:
+            return
+        else:
+            norm_starts.append(ns)
+            orig_starts.append(os)
+            widths.append(w)
+
+    for m in _EDITS.finditer(text):
+        a, b = m.span()
+        if a > pos:
+            pieces.append(text[pos:a])
+            npos += a - pos
+        if m.lastgroup != "ws":
+            # Removal: the next normalised character starts after the removed text.
+            push(npos, b, 1)
+        else:
+            pieces.append(_ws_replacement(m.group()))
+            push(npos, a, b - a)
+            npos += 1
+            push(npos, b, 1)
+        pos = b
+
+    if pos == 0:
+        out = text  # no edits: the common clean-text path is nearly free
+    else:
+        pieces.append(text[pos:])
+        npos += n - pos
+        out = "".join(pieces)
+
+    if _FULLWIDTH.search(out) is not None:
+        out = out.translate(_FULLWIDTH_TABLE)
+    out = _to_simplified(out)
+
+    if len(norm_starts) == 1 and orig_starts[0] == 0 and widths[0] == 1 and len(out) == n:
+        offsets = OffsetMap.identity(n)
+    else:
+        offsets = OffsetMap(len(out), n, tuple(norm_starts), tuple(orig_starts), tuple(widths))
+    return NormalizedText(original=text, text=out, offsets=offsets)

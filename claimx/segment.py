@@ -1,0 +1,170 @@
+"""Sentence and clause segmentation of normalised text.
+
+All offsets are into :attr:`claimx.normalize.NormalizedText.text` (the normalised text);
+map them back with :meth:`~claimx.normalize.NormalizedText.to_original`.
+
+>>> from claimx.normalize import normalize
+>>> [s.clauses[0].heading for s in segment(normalize("优势:成本低。你怎么看?"))]
+[True, False]
+"""
+
+from __future__ import annotations
+
+import attrs
+import regex
+
+from claimx.normalize import NormalizedText
+
+__all__ = ["Clause", "Sentence", "segment"]
+
+_TERMINALS = "。！？!?"
+_QUESTION_MARKS = "?？"
+# Closing quotes/brackets that belong to the sentence they directly follow: `他说:“好。”`.
+_CLOSERS = "”’」』)）】》\""
+_LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
+_COLONS = ":："
+
+# A sentence ends after a run of terminal punctuation plus any closers, or at a line break.
+_STOP = regex.compile(
+    rf"[{regex.escape(_TERMINALS)}]+[{regex.escape(_CLOSERS)}]*|[{_LINE_BREAKS}]"
+)
+# Clause separators.  A comma or colon between two digits (`1,900亿`, `10:30`) is part of a
+# number or time, not a separator.
+_SEPARATOR = regex.compile(r"(?<!\d)[,，:：]|[,，:：](?!\d)|[;；]|—+|-{2,}")
+_HAN = regex.compile(r"\p{Han}")
+_OPEN_PAREN = regex.compile(r"[(（]")
+_HEADING_MAX = 12
+
+
+@attrs.frozen(slots=True)
+class Clause:
+    """A clause of a sentence: ``text[start:end]`` in the normalised text.
+
+    Trimmed: no leading whitespace, no trailing whitespace or sentence punctuation, and the
+    separator that closed it is not included.  ``heading`` marks a short lead clause closed
+    by a colon (at most 12 characters, at the start of its sentence), e.g. ``优势:`` or
+    ``行业影响:``.
+    """
+
+    start: int
+    end: int
+    heading: bool = False
+
+
+@attrs.frozen(slots=True)
+class Sentence:
+    """A sentence: ``text[start:end]`` in the normalised text.
+
+    Runs from its first non-space character to after its terminal punctuation and any
+    closing quotes/brackets (``他说:“会涨。”``); a sentence ended by a line break or the end
+    of the text excludes trailing whitespace.  ``is_question`` is true when it ends with
+    ``?`` / ``？`` (before any closers).
+    """
+
+    start: int
+    end: int
+    clauses: tuple[Clause, ...]
+    is_question: bool = False
+
+
+def _is_lost_mark(doc: NormalizedText, i: int) -> bool:
+    """Whether the ``?`` at normalised offset ``i`` stands for a lost character.
+
+    True when it was an ASCII ``?`` in the original (a full-width ``？`` always ends a
+    sentence), a Han character precedes it, and a Han character or a (removed) pinyin
+    annotation follows it directly: ``公众号和小程序?将更紧密协同``.
+    """
+    text = doc.text
+    if i == 0 or _HAN.match(text, i - 1) is None:
+        return False
+    o = doc.offsets.original_start(i)
+    if o >= len(doc.original) or doc.original[o] != "?":
+        return False
+    if i + 1 < len(text) and _HAN.match(text, i + 1) is not None:
+        return True
+    # Something was removed right after the `?`; if it opened a parenthesis it was an
+    # annotation such as `?(qū)`.
+    o_next = doc.offsets.original_start(i + 1)
+    return o_next > o + 1 and _OPEN_PAREN.search(doc.original, o + 1, o_next) is not None
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    """New end of ``text[start:end]`` without trailing whitespace and sentence punctuation.
+
+    Closers go only together with the punctuation before them (``好。”`` → ``好``), so a
+    quote that closes a quotation inside the clause stays: ``称其为“龙头”``.
+    """
+    seg = text[start:end]
+    while True:
+        t = seg.rstrip()
+        t = t.rstrip(_TERMINALS)
+        bare = t.rstrip(_CLOSERS)
+        if bare and bare[-1] in _TERMINALS:
+            t = bare.rstrip(_TERMINALS)
+        if t == seg:
+            return start + len(seg)
+        seg = t
+
+
+def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
+    out: list[Clause] = []
+    cs = start
+    seps = [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start, end)]
+    seps.append((end, end))
+    for a, b in seps:
+        seg = text[cs:a]
+        s = cs + (len(seg) - len(seg.lstrip()))
+        e = _trim_end(text, s, a)
+        if e > s:
+            heading = (
+                not out
+                and s == start
+                and a < end
+                and text[a] in _COLONS
+                and e - s <= _HEADING_MAX
+            )
+            out.append(Clause(s, e, heading))
+        cs = b
+    return tuple(out)
+
+
+def _sentence(text: str, start: int, end: int) -> Sentence | None:
+    seg = text[start:end]
+    stripped = seg.strip()
+    if not stripped:
+        return None
+    s = start + (len(seg) - len(seg.lstrip()))
+    e = s + len(stripped)
+    bare = stripped.rstrip(_CLOSERS)
+    is_question = bool(bare) and bare[-1] in _QUESTION_MARKS
+    return Sentence(s, e, _clauses(text, s, e), is_question)
+
+
+def segment(doc: NormalizedText) -> tuple[Sentence, ...]:
+    """Split normalised text into sentences and clauses.
+
+    Sentences end at ``。！？!?`` (plus closing quotes/brackets) and at line breaks; a ``?``
+    that stands for a lost character inside a word does not end one.  Clauses split on
+    ``，,；;：:`` and dashes, but not on a comma or colon between digits.
+
+    >>> from claimx.normalize import normalize
+    >>> doc = normalize("营收1,900亿元,同比增长。前景如何？")
+    >>> [(doc.text[c.start:c.end]) for s in segment(doc) for c in s.clauses]
+    ['营收1,900亿元', '同比增长', '前景如何']
+    """
+    text = doc.text
+    out: list[Sentence] = []
+    start = 0
+    for m in _STOP.finditer(text):
+        stop = m.group()
+        if stop == "?" and _is_lost_mark(doc, m.start()):
+            continue
+        end = m.start() if stop in _LINE_BREAKS else m.end()
+        sent = _sentence(text, start, end)
+        if sent is not None:
+            out.append(sent)
+        start = m.end()
+    sent = _sentence(text, start, len(text))
+    if sent is not None:
+        out.append(sent)
+    return tuple(out)
