@@ -57,8 +57,8 @@ class Sentence:
 
     Runs from its first non-space character to after its terminal punctuation and any
     closing quotes/brackets (``他说:“会涨。”``); a sentence ended by a line break or the end
-    of the text excludes trailing whitespace.  ``is_question`` is true when it ends with
-    ``?`` / ``？`` (before any closers).
+    of the text excludes trailing whitespace.  ``is_question`` is true when its terminal
+    run (before any closers) holds ``?`` / ``？``.
     """
 
     start: int
@@ -135,8 +135,10 @@ def _sentence(text: str, start: int, end: int) -> Sentence | None:
         return None
     s = start + (len(seg) - len(seg.lstrip()))
     e = s + len(stripped)
+    # `是吗?!` is still a question: look at the whole terminal run before the closers.
     bare = stripped.rstrip(_CLOSERS)
-    is_question = bool(bare) and bare[-1] in _QUESTION_MARKS
+    tail = bare[len(bare.rstrip(_TERMINALS)):]
+    is_question = any(q in tail for q in _QUESTION_MARKS)
     return Sentence(s, e, _clauses(text, s, e), is_question)
 
 
