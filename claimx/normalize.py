@@ -67,8 +67,6 @@ _EDITS = regex.compile(
 )
 
 _FULLWIDTH = regex.compile(r"[\uff01-\uff5e]")
-# Full-width ASCII → ASCII is a fixed offset of 0xFEE0.
-_FULLWIDTH_TABLE = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _HAN_RUN = regex.compile(r"\p{Han}+")
 
 
@@ -232,6 +230,19 @@ class NormalizedText:
 # --------------------------------------------------------------------------- normalize
 
 
+def _fold_full_width(text: str) -> str:
+    """Full-width ASCII (U+FF01–U+FF5E) → half-width: ``，`` → ``,``, ``Ａ１`` → ``A1``.
+
+    ``str.translate`` with a dict costs a lookup per character; Chinese prose holds only a
+    handful of distinct full-width marks (``，（）：``), so one C-level ``str.replace`` per
+    distinct mark is several times faster.
+    """
+    for ch in set(_FULLWIDTH.findall(text)):
+        # Full-width ASCII sits at a fixed offset of 0xFEE0 from ASCII.
+        text = text.replace(ch, chr(ord(ch) - 0xFEE0))
+    return text
+
+
 def _ws_replacement(run: str) -> str:
     for ch in _LINE_BREAKS:
         if ch in run:
@@ -292,8 +303,7 @@ def normalize(text: str) -> NormalizedText:
         npos += n - pos
         out = "".join(pieces)
 
-    if _FULLWIDTH.search(out) is not None:
-        out = out.translate(_FULLWIDTH_TABLE)
+    out = _fold_full_width(out)
     out = _to_simplified(out)
 
     if len(norm_starts) == 1 and orig_starts[0] == 0 and widths[0] == 1 and len(out) == n:
