@@ -1,0 +1,278 @@
+"""Assembly stage: turn cue hits and modifier scopes into claims.
+
+For each sentence, every claim cue claims the clause it stands in (or more, by its rule's
+``span``); cues of one type on touching clauses merge into one claim. Then:
+
+* **span** — the run of whole clauses, minus a leading connective (但, 而, 此外 …) and the
+  trailing punctuation, mapped back to the caller's original text;
+* **modality** — ``question`` if the sentence is a question or a question modifier reaches
+  a cue, else ``negated`` if a negation reaches one, else ``hedged`` if a hedge does, else
+  ``asserted``;
+* **polarity** — the rule's polarity, or the claim type's default; negation swaps
+  positive and negative;
+* **confidence** — see :func:`confidence`;
+* **subject** — see :func:`find_subject`.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any
+
+import attrs
+import regex
+
+from claimx.match import CompiledRules, Hit, MatchResult
+from claimx.modifiers import ModifierScope, modifiers_for
+from claimx.normalize import NormalizedText
+from claimx.segment import Sentence
+from claimx.types import Claim, Evidence, Modality, Polarity, Span
+
+__all__ = ["assemble", "calibrate", "confidence", "find_subject"]
+
+_FLIP = {Polarity.POSITIVE: Polarity.NEGATIVE, Polarity.NEGATIVE: Polarity.POSITIVE}
+_CLOSING = "”’」』)）】》\"'"
+
+
+@attrs.define
+class _Candidate:
+    type: str
+    first: int  # clause index range, inclusive
+    last: int
+    hits: list[Hit]
+    exact: tuple[int, int] | None = None  # for span: match
+
+
+def _clause_index(sentence: Sentence, position: int) -> int:
+    clauses = sentence.clauses
+    starts = [c.start for c in clauses]
+    k = bisect.bisect_right(starts, position) - 1
+    return max(0, min(k, len(clauses) - 1))
+
+
+def _clause_range(sentence: Sentence, hit: Hit) -> tuple[int, int]:
+    first = _clause_index(sentence, hit.start)
+    last = _clause_index(sentence, max(hit.start, hit.end - 1))
+    mode = hit.rule.span
+    n = len(sentence.clauses)
+    if mode == "sentence":
+        return 0, n - 1
+    if mode == "to_end":
+        return first, n - 1
+    if mode == "from_start":
+        return 0, last
+    if sentence.clauses[first].heading and first + 1 < n:
+        # A heading such as `劣势:` states its claim about what follows it in the sentence.
+        return first, n - 1
+    return first, last
+
+
+def calibrate(raw: float, points: Sequence[tuple[float, float]]) -> float:
+    """Map a raw confidence through a monotone piecewise-linear calibration curve."""
+    if not points:
+        return raw
+    xs = [p[0] for p in points]
+    k = bisect.bisect_right(xs, raw)
+    if k == 0:
+        return points[0][1]
+    if k == len(points):
+        return points[-1][1]
+    (x0, y0), (x1, y1) = points[k - 1], points[k]
+    return y0 if x1 == x0 else y0 + (y1 - y0) * (raw - x0) / (x1 - x0)
+
+
+def confidence(hits: Sequence[Hit], mods: Sequence[ModifierScope],
+               calibration: Sequence[tuple[float, float]]) -> tuple[float, tuple[str, ...]]:
+    """Confidence of a claim, with the steps that led to it.
+
+    1. *evidence*: the priors of the distinct rules that fired combine by noisy-OR,
+       ``raw = 1 - Π(1 - prior_r)`` — each independent rule is another chance to be right;
+    2. *contrast*: a claim standing before a contrast word (…，但…) is the weaker half:
+       ``raw *= 0.85``;
+    3. *calibration*: ``raw`` goes through the pack's monotone calibration curve (fitted on
+       gold data, see docs/quality.md); without one it is used as is.
+    """
+    priors: dict[str, float] = {}
+    for hit in hits:
+        priors[hit.rule.id] = max(priors.get(hit.rule.id, 0.0), hit.rule.prior)
+    miss = 1.0
+    for prior in priors.values():
+        miss *= 1.0 - prior
+    raw = 1.0 - miss
+    steps = [f"noisy-OR of rule priors {', '.join(f'{k}={v:.2f}' for k, v in sorted(priors.items()))} = {raw:.3f}"]
+    if any(m.category == "contrast" and m.hit.start >= max(h.end for h in hits) for m in mods):
+        raw *= 0.85
+        steps.append(f"before a contrast word: x0.85 = {raw:.3f}")
+    final = min(1.0, max(0.0, calibrate(raw, calibration)))
+    if calibration:
+        steps.append(f"calibrated = {final:.3f}")
+    return final, tuple(steps)
+
+
+def _strip_leading(text: str, start: int, end: int, connectives: Sequence[str]) -> int:
+    changed = True
+    while changed and start < end:
+        changed = False
+        while start < end and (text[start].isspace() or text[start] in ",，、;；:："):
+            start += 1
+            changed = True
+        for word in connectives:
+            if text.startswith(word, start) and start + len(word) < end:
+                start += len(word)
+                changed = True
+                break
+    return start
+
+
+def _trim_end(text: str, start: int, end: int) -> int:
+    while end > start and (text[end - 1].isspace() or text[end - 1] in "。.!！?？;；,，:：、…—-"):
+        end -= 1
+    return end
+
+
+def _balance_quotes(text: str, start: int, end: int, limit: int) -> int:
+    """Keep a closing quote that directly follows the span when the span opened it."""
+    span = text[start:end]
+    for opening, closing in (("“", "”"), ("「", "」"), ("(", ")"), ("《", "》"), ("『", "』")):
+        if span.count(opening) > span.count(closing) and end < limit and text[end] == closing:
+            end += 1
+    return end
+
+
+def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int,
+                 settings: dict[str, Any]) -> tuple[int, int] | None:
+    """Where the actor a claim is about is named (normalised offsets), if anywhere.
+
+    1. the nearest organisation-like name before the cue (a name ending in one of the pack's
+       ``subject_suffixes`` such as 公司, 集团, 银行, 平台);
+    2. else the topic at the start of the claim's span or the sentence: the run of name
+       characters before the first of the pack's ``subject_stops`` (在, 将, 已, 的 …);
+    3. else None.
+
+    The caller reads the subject from the original text, so it stays "as written".
+    """
+    pattern = settings.get("_subject_regex")
+    window_start = sentence.start
+    if pattern is not None:
+        best = None
+        for found in pattern.finditer(text, window_start, max(cue_start, claim_start) + 1):
+            best = found
+        if best is not None:
+            return best.span()
+    stops = settings.get("_subject_stop_regex")
+    for start in (claim_start, sentence.start):
+        found = stops.match(text, start, sentence.end) if stops is not None else None
+        if found and 2 <= len(found.group(1)) <= 12:
+            return found.span(1)
+    return None
+
+
+def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """Compile the regexes that assembly needs from a pack's settings (once per extractor)."""
+    out = dict(settings)
+    suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
+    if suffixes:
+        alternation = "|".join(regex.escape(s) for s in suffixes)
+        out["_subject_regex"] = regex.compile(
+            r"(?:该|本|其)?[\p{Han}A-Za-z0-9&·]{0,10}?(?:" + alternation + r")(?![\p{Han}])|(?:该|本)(?:" + alternation + ")")
+    stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
+    if stops:
+        alternation = "|".join(regex.escape(s) for s in stops)
+        out["_subject_stop_regex"] = regex.compile(
+            r"([\p{Han}A-Za-z0-9·&\-]+?)(?=" + alternation + r")")
+    out["_connectives"] = tuple(sorted(settings.get("leading_connectives", []), key=len, reverse=True))
+    return out
+
+
+def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchResult,
+             all_scopes: Sequence[ModifierScope], compiled: CompiledRules,
+             settings: dict[str, Any]) -> list[Claim]:
+    """Build the claims of one document (offsets into ``doc.original``), sorted by start."""
+    text = doc.text
+    starts = [s.start for s in sentences]
+    per_sentence: dict[int, list[Hit]] = {}
+    for hit in result.claim_cues:
+        si = bisect.bisect_right(starts, hit.start) - 1
+        if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
+            per_sentence.setdefault(si, []).append(hit)
+    scope_starts = [m.start for m in all_scopes]
+    claims: list[Claim] = []
+    for si, hits in per_sentence.items():
+        sentence = sentences[si]
+        candidates: list[_Candidate] = []
+        for hit in hits:
+            if hit.rule.span == "match":
+                first = _clause_index(sentence, hit.start)
+                candidates.append(_Candidate(hit.rule.type, first, first, [hit], (hit.start, hit.end)))
+                continue
+            first, last = _clause_range(sentence, hit)
+            candidates.append(_Candidate(hit.rule.type, first, last, [hit]))
+        candidates.sort(key=lambda c: (c.type, c.first, c.last))
+        merged: list[_Candidate] = []
+        for cand in candidates:
+            prev = merged[-1] if merged else None
+            if (prev is not None and prev.type == cand.type and prev.exact is None
+                    and cand.exact is None and cand.first <= prev.last + 1):
+                prev.last = max(prev.last, cand.last)
+                prev.hits.extend(cand.hits)
+            else:
+                merged.append(cand)
+        # Sentence-level modifier scopes only: a scope never crosses its sentence.
+        lo = bisect.bisect_left(scope_starts, sentence.start)
+        hi = bisect.bisect_left(scope_starts, sentence.end)
+        sentence_scopes = all_scopes[lo:hi]
+        for cand in merged:
+            claims.append(_build_claim(doc, sentence, cand, sentence_scopes, compiled, settings))
+    claims.sort(key=lambda c: (c.start, c.end, str(c.type)))
+    return claims
+
+
+def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
+                 sentence_scopes: Sequence[ModifierScope], compiled: CompiledRules,
+                 settings: dict[str, Any]) -> Claim:
+    text = doc.text
+    if cand.exact is not None:
+        start, end = cand.exact
+    else:
+        start = sentence.clauses[cand.first].start
+        end = sentence.clauses[cand.last].end
+        start = _strip_leading(text, start, end, settings.get("_connectives", ()))
+        end = _trim_end(text, start, end)
+        end = _balance_quotes(text, start, end, sentence.end)
+    if end <= start:  # a claim made only of punctuation: fall back to the cue itself
+        start, end = cand.hits[0].start, cand.hits[0].end
+    mods: list[ModifierScope] = []
+    for hit in cand.hits:
+        for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
+            if scope not in mods:
+                mods.append(scope)
+    categories = {m.category for m in mods}
+    in_last_clause = cand.last == len(sentence.clauses) - 1
+    if "question" in categories or (sentence.is_question and in_last_clause):
+        modality = Modality.QUESTION
+    elif "negation" in categories:
+        modality = Modality.NEGATED
+    elif "hedge" in categories:
+        modality = Modality.HEDGED
+    else:
+        modality = Modality.ASSERTED
+    rule_polarity = next((h.rule.polarity for h in cand.hits if h.rule.polarity is not None), None)
+    type_info = compiled.claim_types.get(cand.type)
+    polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
+    if modality is Modality.NEGATED:
+        polarity = _FLIP.get(polarity, polarity)
+    score, steps = confidence(cand.hits, mods, compiled.calibration)
+    subject_span = find_subject(text, sentence, start, min(h.start for h in cand.hits), settings)
+    subject = doc.original_slice(*subject_span) if subject_span else None
+    o_start, o_end = doc.to_original(start, end)
+    cues = tuple(Span(*doc.to_original(h.start, h.end), doc.original_slice(h.start, h.end),
+                      str(h.rule.type), h.rule.id) for h in sorted(cand.hits, key=lambda h: h.start))
+    modifier_spans = tuple(Span(*doc.to_original(m.hit.start, m.hit.end),
+                                doc.original_slice(m.hit.start, m.hit.end), m.category, m.hit.rule.id)
+                           for m in mods)
+    return Claim(
+        type=cand.type, start=o_start, end=o_end, text=doc.original[o_start:o_end],
+        polarity=polarity, modality=modality, subject=subject, confidence=score,
+        rules=tuple(dict.fromkeys(h.rule.id for h in cand.hits)),
+        evidence=Evidence(cues=cues, modifiers=modifier_spans, confidence_steps=steps))

@@ -1,0 +1,85 @@
+"""Errors claimx raises, and the catalogue of stable codes used for rule-pack problems.
+
+Pack problems are collected, never raised one at a time: a :class:`PackLoadError` carries
+every :class:`PackProblem` found, each printable as ``file:line:col: CODE message``.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = [
+    "CODES",
+    "ClaimxError",
+    "PackLoadError",
+    "PackProblem",
+    "RuleTimeoutError",
+]
+
+#: Stable problem codes: code -> (short title, hint shown to the pack author).
+CODES: dict[str, tuple[str, str]] = {
+    "CX100": ("file cannot be read", "check the path and that the file is UTF-8 text"),
+    "CX101": ("YAML syntax error", "fix the YAML near the marked position (indentation, quotes, colons)"),
+    "CX102": ("pack.yaml missing", "a pack is a folder holding pack.yaml and rule files"),
+    "CX103": ("pack not found", "give a bundled pack name (see `claimx packs`) or a folder path"),
+    "CX104": ("pack needs a newer claimx", "upgrade claimx or lower `requires_claimx`"),
+    "CX110": ("unknown key", "remove the key or fix its spelling"),
+    "CX111": ("missing required key", "add the key"),
+    "CX112": ("wrong type", "give a value of the expected type"),
+    "CX113": ("bad value", "use one of the allowed values"),
+    "CX120": ("duplicate rule id", "rule ids must be unique across all loaded packs"),
+    "CX121": ("unknown var", "define it under `vars:` in this pack or an imported pack"),
+    "CX122": ("unknown claim type", "declare it under `claim_types:` in pack.yaml"),
+    "CX123": ("bad regular expression", "fix the pattern; it is compiled with the `regex` module"),
+    "CX124": ("empty cue list", "give at least one non-empty cue"),
+    "CX125": ("unknown import", "imports name bundled packs or folders relative to pack.yaml"),
+    "CX126": ("duplicate var", "var names must be unique within a pack"),
+    "CX127": ("bad calibration", "calibration points must be [raw, calibrated] pairs in [0, 1], raw increasing"),
+    "CX130": ("example does not hold", "fix the rule or the example"),
+}
+
+
+class ClaimxError(Exception):
+    """Base class of every error claimx raises on purpose."""
+
+
+@attrs.frozen(slots=True)
+class PackProblem:
+    """One located problem in a rule pack."""
+
+    code: str
+    message: str
+    path: str
+    line: int = 0  # 1-based; 0 when the problem has no position (a missing file)
+    column: int = 0  # 1-based
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = self.path if not self.line else f"{self.path}:{self.line}:{self.column}"
+        hint = self.hint or CODES.get(self.code, ("", ""))[1]
+        return f"{where}: {self.code} {self.message}" + (f" (hint: {hint})" if hint else "")
+
+
+class PackLoadError(ClaimxError):
+    """A pack could not be loaded; ``problems`` lists every problem found, all at once."""
+
+    def __init__(self, problems: list[PackProblem] | tuple[PackProblem, ...]) -> None:
+        self.problems: tuple[PackProblem, ...] = tuple(problems)
+        count = len(self.problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} in rule pack(s):\n{lines}")
+
+
+class RuleTimeoutError(ClaimxError):
+    """A pattern rule's regular expression ran past its timeout on some text."""
+
+    def __init__(self, rule_id: str, where: str, timeout: float, offset: int) -> None:
+        self.rule_id = rule_id
+        self.where = where
+        self.timeout = timeout
+        self.offset = offset
+        super().__init__(
+            f"pattern rule '{rule_id}' ({where}) gave up after {timeout:g}s on the sentence "
+            f"at offset {offset}; the pattern backtracks catastrophically (nested quantifiers "
+            f"such as (a+)+); rewrite it, or pass on_rule_timeout='skip' to skip such sentences"
+        )

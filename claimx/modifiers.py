@@ -1,0 +1,84 @@
+"""Modifier stage: ConText-style scopes for negation, hedging, intensity, contrast and
+questions.
+
+A modifier cue reaches forward, backward or both ways from where it stands, up to the end
+of its clause or sentence (``scope``), at most ``max_scope`` characters, and never past one
+of its terminators. A claim cue inside that reach is modified — unless the two overlap
+(``不确定性`` is a risk cue, not a negated ``确定性``).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+
+import attrs
+
+from claimx.match import Hit, MatchResult
+from claimx.segment import Sentence
+
+__all__ = ["ModifierScope", "scopes", "modifiers_for"]
+
+
+@attrs.frozen(slots=True)
+class ModifierScope:
+    """A modifier hit and the normalised range ``[start, end)`` it reaches."""
+
+    hit: Hit
+    start: int
+    end: int
+
+    @property
+    def category(self) -> str:
+        """negation, hedge, intensity, contrast or question."""
+        return self.hit.rule.category
+
+
+def _unit(sentence: Sentence, position: int, scope: str) -> tuple[int, int]:
+    if scope == "clause":
+        for clause in sentence.clauses:
+            if clause.start <= position < clause.end:
+                return clause.start, clause.end
+    return sentence.start, sentence.end
+
+
+def scopes(result: MatchResult, sentences: Sequence[Sentence]) -> tuple[ModifierScope, ...]:
+    """Compute the reach of every modifier hit."""
+    starts = [s.start for s in sentences]
+    out: list[ModifierScope] = []
+    for hit in result.modifiers:
+        si = bisect.bisect_right(starts, hit.start) - 1
+        if si < 0 or hit.start >= sentences[si].end:
+            continue
+        rule = hit.rule
+        unit_start, unit_end = _unit(sentences[si], hit.start, rule.scope)
+        terms = result.terminators.get(rule.id, ())
+        lo, hi = hit.start, hit.end
+        if rule.direction in ("forward", "both"):
+            hi = unit_end
+            if rule.max_scope is not None:
+                hi = min(hi, hit.end + rule.max_scope)
+            k = bisect.bisect_left(terms, hit.end)
+            if k < len(terms) and terms[k] < hi:
+                hi = terms[k]
+        if rule.direction in ("backward", "both"):
+            lo = unit_start
+            if rule.max_scope is not None:
+                lo = max(lo, hit.start - rule.max_scope)
+            k = bisect.bisect_left(terms, hit.start) - 1
+            if k >= 0 and terms[k] >= lo:
+                lo = terms[k] + 1
+        out.append(ModifierScope(hit, min(lo, hit.start), max(hi, hit.end)))
+    return tuple(out)
+
+
+def modifiers_for(start: int, end: int, all_scopes: Sequence[ModifierScope]) -> list[ModifierScope]:
+    """The modifiers whose reach touches the cue ``[start, end)`` without overlapping it."""
+    found = []
+    for scope in all_scopes:
+        if scope.start >= end or scope.end <= start:
+            continue
+        if scope.hit.start < end and start < scope.hit.end:
+            continue  # the modifier word is part of the cue itself
+        found.append(scope)
+    return found

@@ -1,0 +1,791 @@
+"""Rule packs: finding them, loading their YAML in stages, and the compiled rule model.
+
+A pack is a folder holding ``pack.yaml`` (name, version, language, minimum claimx version,
+claim types, settings) and any number of rule files (``*.yaml``; ``tests/`` is skipped).
+Loading runs in three stages, and every stage collects all of its problems before the
+loader gives up, so a pack author sees each problem once, located as ``file:line:col``:
+
+1. *read*: each file is composed into a YAML node tree that keeps line/column marks;
+2. *schema*: keys, types and allowed values are checked against the rule kind's schema;
+3. *compile*: vars are expanded, regexes compiled, ids and claim types cross-checked.
+
+See ``docs/rule-packs.md`` for the format.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.resources
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import regex
+import yaml
+
+from claimx import __version__
+from claimx.errors import CODES, PackLoadError, PackProblem
+from claimx.types import Polarity
+
+__all__ = [
+    "ClaimTypeInfo",
+    "LexiconRule",
+    "ModifierRule",
+    "Pack",
+    "PatternRule",
+    "Rule",
+    "SentimentRule",
+    "SourceLocation",
+    "available_packs",
+    "find_pack",
+    "load_pack",
+    "load_packs",
+]
+
+RULE_KINDS = ("lexicon", "pattern", "modifier", "sentiment")
+MODIFIER_CATEGORIES = ("negation", "hedge", "intensity", "contrast", "question")
+DIRECTIONS = ("forward", "backward", "both")
+SCOPES = ("clause", "sentence")
+SPAN_MODES = ("clause", "sentence", "to_end", "from_start", "match")
+_VAR_NAME = regex.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+# --------------------------------------------------------------------------- model
+
+
+@attrs.frozen(slots=True)
+class SourceLocation:
+    """Where a rule was written: ``path:line:col`` (1-based)."""
+
+    path: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}:{self.column}"
+
+
+@attrs.frozen(slots=True)
+class Example:
+    """One inline rule example: the text, and for a ``match`` example what is expected."""
+
+    text: str
+    should_match: bool
+    expect: dict[str, str] = attrs.field(factory=dict)
+    source: SourceLocation | None = None
+
+
+@attrs.frozen(slots=True)
+class _RuleBase:
+    id: str
+    pack: str
+    source: SourceLocation
+    description: str
+    examples: tuple[Example, ...]
+
+
+@attrs.frozen(slots=True)
+class LexiconRule(_RuleBase):
+    """Cue words that signal a claim type. A cue inside one of ``exceptions`` does not count;
+    with ``context`` set, a cue counts only when a context word occurs in the same clause."""
+
+    type: str
+    cues: tuple[str, ...]
+    exceptions: tuple[str, ...]
+    context: tuple[str, ...]
+    polarity: Polarity | None
+    prior: float
+    span: str
+
+
+@attrs.frozen(slots=True)
+class PatternRule(_RuleBase):
+    """A regular expression run per sentence (``regex`` module, with a timeout). It runs
+    only on sentences holding one of ``anchors`` when anchors are given."""
+
+    type: str
+    pattern: Any  # regex.Pattern
+    pattern_text: str
+    anchors: tuple[str, ...]
+    polarity: Polarity | None
+    prior: float
+    span: str
+
+
+@attrs.frozen(slots=True)
+class ModifierRule(_RuleBase):
+    """A ConText-style modifier: its cues change claims within their scope."""
+
+    category: str
+    cues: tuple[str, ...]
+    direction: str
+    max_scope: int | None
+    scope: str
+    terminators: tuple[str, ...]
+    pseudo: tuple[str, ...]
+    weight: float
+
+
+@attrs.frozen(slots=True)
+class SentimentRule(_RuleBase):
+    """Sentiment-bearing words for sentence sentiment."""
+
+    polarity: Polarity
+    cues: tuple[str, ...]
+    exceptions: tuple[str, ...]
+    weight: float
+
+
+Rule = LexiconRule | PatternRule | ModifierRule | SentimentRule
+
+
+@attrs.frozen(slots=True)
+class ClaimTypeInfo:
+    """A claim type declared by a pack, with its default polarity."""
+
+    name: str
+    polarity: Polarity
+    description: str = ""
+
+
+@attrs.frozen(slots=True)
+class Pack:
+    """A loaded, validated and compiled rule pack."""
+
+    name: str
+    version: str
+    language: str
+    description: str
+    requires_claimx: str
+    path: str
+    claim_types: dict[str, ClaimTypeInfo]
+    rules: tuple[Rule, ...]
+    vars: dict[str, tuple[str, ...]]
+    settings: dict[str, Any]
+    calibration: tuple[tuple[float, float], ...] = ()
+
+    def rules_of(self, kind: type) -> tuple[Any, ...]:
+        """The pack's rules of one class, e.g. ``pack.rules_of(LexiconRule)``."""
+        return tuple(r for r in self.rules if isinstance(r, kind))
+
+
+# --------------------------------------------------------------------------- finding packs
+
+
+def _bundled_root() -> Path:
+    return Path(str(importlib.resources.files("claimx").joinpath("rules")))
+
+
+def available_packs() -> dict[str, Path]:
+    """Bundled packs and packs installed by other distributions (entry point group
+    ``claimx.packs``, each naming a folder or a module whose folder holds the pack)."""
+    found: dict[str, Path] = {}
+    root = _bundled_root()
+    if root.is_dir():
+        for child in sorted(root.iterdir()):
+            if (child / "pack.yaml").is_file():
+                found[child.name] = child
+    for entry in importlib.metadata.entry_points(group="claimx.packs"):
+        try:
+            target = entry.load()
+        except Exception:  # a broken third-party pack must not hide the others
+            continue
+        path = Path(getattr(target, "__path__", [str(target)])[0]) if not isinstance(target, (str, os.PathLike)) else Path(target)
+        if (path / "pack.yaml").is_file():
+            found.setdefault(entry.name, path)
+    return found
+
+
+def find_pack(name_or_path: str | os.PathLike[str]) -> Path:
+    """Resolve a pack name (bundled or installed) or a folder path to the pack's folder."""
+    candidate = Path(name_or_path)
+    if candidate.is_dir():
+        return candidate
+    packs = available_packs()
+    if str(name_or_path) in packs:
+        return packs[str(name_or_path)]
+    known = ", ".join(sorted(packs)) or "none"
+    raise PackLoadError([PackProblem(
+        "CX103", f"no pack named or at '{name_or_path}' (known packs: {known})", str(name_or_path))])
+
+
+# --------------------------------------------------------------------------- stage 1: read
+
+
+@attrs.define
+class _Problems:
+    """Collects problems across stages; ``add`` takes a YAML node for its position."""
+
+    items: list[PackProblem] = attrs.field(factory=list)
+
+    def add(self, code: str, message: str, path: str, node: yaml.Node | None = None,
+            hint: str = "") -> None:
+        line = node.start_mark.line + 1 if node is not None else 0
+        column = node.start_mark.column + 1 if node is not None else 0
+        self.items.append(PackProblem(code, message, path, line, column, hint or CODES[code][1]))
+
+
+def _compose(path: Path, display: str, problems: _Problems) -> yaml.Node | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        problems.add("CX100", f"cannot read: {exc}", display)
+        return None
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problems.items.append(PackProblem(
+            "CX101", f"{exc.problem or exc.context}", display,
+            (mark.line + 1) if mark else 0, (mark.column + 1) if mark else 0, CODES["CX101"][1]))
+    except yaml.YAMLError as exc:
+        problems.add("CX101", str(exc), display)
+    return None
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """The Python value of a scalar node, with YAML 1.1 resolution (ints, floats, bools)."""
+    return yaml.SafeLoader("").construct_object(node) if isinstance(node, yaml.ScalarNode) else None
+
+
+# --------------------------------------------------------------------------- stage 2: schema
+
+# field -> (expected python type(s) name, required). "strlist" accepts a list of strings.
+_COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", False),
+           "examples": ("examples", False), "enabled": ("bool", False), "tags": ("strlist", False)}
+_SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
+    "lexicon": {**_COMMON, "type": ("str", True), "cues": ("strlist", True),
+                "exceptions": ("strlist", False), "context": ("strlist", False),
+                "polarity": ("str", False), "prior": ("prob", False), "span": ("str", False)},
+    "pattern": {**_COMMON, "type": ("str", True), "pattern": ("str", True),
+                "anchors": ("strlist", False), "polarity": ("str", False),
+                "prior": ("prob", False), "span": ("str", False)},
+    "modifier": {**_COMMON, "category": ("str", True), "cues": ("strlist", True),
+                 "direction": ("str", False), "max_scope": ("int", False), "scope": ("str", False),
+                 "terminators": ("strlist", False), "pseudo": ("strlist", False),
+                 "weight": ("number", False)},
+    "sentiment": {**_COMMON, "polarity": ("str", True), "cues": ("strlist", True),
+                  "exceptions": ("strlist", False), "weight": ("number", False)},
+}
+_PACK_SCHEMA: dict[str, tuple[str, bool]] = {
+    "name": ("str", True), "version": ("str", True), "language": ("str", True),
+    "requires_claimx": ("str", False), "description": ("str", False),
+    "claim_types": ("mapping", False), "imports": ("strlist", False),
+    "settings": ("mapping", False), "calibration": ("any", False), "files": ("strlist", False),
+}
+_FILE_KEYS = ("vars", "rules")
+
+
+def _mapping_items(node: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.Node]]:
+    return [(str(k.value), k, v) for k, v in node.value]
+
+
+def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems: _Problems) -> bool:
+    """Check one field's node against its expected kind; report and return False if wrong."""
+    ok = True
+    if kind == "str":
+        ok = isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:str",) or (
+            isinstance(node, yaml.ScalarNode) and field in ("version", "requires_claimx"))
+        expected = "a string"
+    elif kind == "bool":
+        ok = isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:bool"
+        expected = "true or false"
+    elif kind == "int":
+        ok = isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:int"
+        expected = "a whole number"
+    elif kind in ("number", "prob"):
+        ok = isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+        expected = "a number" if kind == "number" else "a number between 0 and 1"
+        if ok and kind == "prob" and not 0.0 <= float(_scalar(node)) <= 1.0:
+            problems.add("CX113", f"'{field}' must be between 0 and 1, got {node.value}", display, node)
+            return False
+    elif kind == "strlist":
+        ok = isinstance(node, yaml.SequenceNode) and all(
+            isinstance(item, yaml.ScalarNode) for item in node.value)
+        expected = "a list of strings"
+    elif kind == "mapping":
+        ok = isinstance(node, yaml.MappingNode)
+        expected = "a mapping"
+    elif kind == "examples":
+        ok = isinstance(node, yaml.MappingNode)
+        expected = "a mapping with `match:` and `no_match:` lists"
+    else:
+        return True
+    if not ok:
+        problems.add("CX112", f"'{field}' must be {expected}", display, node)
+    return ok
+
+
+def _check_keys(node: yaml.MappingNode, schema: dict[str, tuple[str, bool]], what: str,
+                display: str, problems: _Problems) -> dict[str, yaml.Node]:
+    """Check keys against a schema; return the fields whose values have the right type."""
+    good: dict[str, yaml.Node] = {}
+    seen: set[str] = set()
+    for key, key_node, value in _mapping_items(node):
+        if key not in schema:
+            close = _closest(key, schema)
+            problems.add("CX110", f"unknown key '{key}' in {what}", display, key_node,
+                         hint=f"did you mean '{close}'?" if close else f"allowed keys: {', '.join(schema)}")
+            continue
+        seen.add(key)
+        if _check_value(schema[key][0], value, key, display, problems):
+            good[key] = value
+    for key, (_, required) in schema.items():
+        if required and key not in seen:
+            problems.add("CX111", f"{what} lacks required key '{key}'", display, node)
+    return good
+
+
+def _closest(word: str, options: Iterable[str]) -> str | None:
+    import difflib
+
+    matches = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+# --------------------------------------------------------------------------- stage 3: compile
+
+
+@attrs.define
+class _PackBuilder:
+    """Holds one pack's parsed parts while it is compiled."""
+
+    root: Path
+    name: str
+    display_root: str
+    problems: _Problems
+    vars: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
+    var_nodes: dict[str, tuple[str, yaml.Node]] = attrs.field(factory=dict)
+    rule_nodes: list[tuple[str, yaml.MappingNode]] = attrs.field(factory=list)
+
+    def display(self, path: Path) -> str:
+        try:
+            return str(Path(self.display_root) / path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+
+def _expand_list(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]], field: str,
+                 display: str, problems: _Problems) -> tuple[str, ...]:
+    """Expand ``$var`` items of a cue list; keep order, drop duplicates and empty strings."""
+    out: list[str] = []
+    for item in node.value:
+        value = str(item.value)
+        if value.startswith("$") and _VAR_NAME.fullmatch(value):
+            name = value[1:]
+            if name not in variables:
+                problems.add("CX121", f"unknown var '${name}' in '{field}'", display, item,
+                             hint=_var_hint(name, variables))
+                continue
+            out.extend(variables[name])
+        elif value.strip():
+            out.append(value)
+    return tuple(dict.fromkeys(out))
+
+
+def _var_hint(name: str, variables: dict[str, tuple[str, ...]]) -> str:
+    close = _closest(name, variables)
+    return f"did you mean '${close}'?" if close else CODES["CX121"][1]
+
+
+def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml.Node,
+                    display: str, problems: _Problems) -> str | None:
+    """Replace ``$name`` in a pattern by an alternation of the var's words (escaped, longest
+    first so the regex prefers the longer cue)."""
+    failed = False
+
+    def replace(match: regex.Match[str]) -> str:
+        nonlocal failed
+        name = match.group(1)
+        if name not in variables:
+            failed = True
+            problems.add("CX121", f"unknown var '${name}' in 'pattern'", display, node,
+                         hint=_var_hint(name, variables))
+            return ""
+        words = sorted(variables[name], key=len, reverse=True)
+        return "(?:" + "|".join(regex.escape(w) for w in words) + ")"
+
+    expanded = _VAR_NAME.sub(replace, text)
+    return None if failed else expanded
+
+
+def _polarity(node: yaml.Node | None, display: str, problems: _Problems) -> Polarity | None:
+    if node is None:
+        return None
+    try:
+        return Polarity(str(node.value))
+    except ValueError:
+        problems.add("CX113", f"polarity '{node.value}' is not one of "
+                     f"{', '.join(p.value for p in Polarity)}", display, node)
+        return None
+
+
+def _choice(node: yaml.Node | None, allowed: Sequence[str], default: str, field: str,
+            display: str, problems: _Problems) -> str:
+    if node is None:
+        return default
+    value = str(node.value)
+    if value not in allowed:
+        problems.add("CX113", f"'{field}' is '{value}', not one of {', '.join(allowed)}",
+                     display, node)
+        return default
+    return value
+
+
+def _examples(node: yaml.Node | None, display: str, problems: _Problems) -> tuple[Example, ...]:
+    if node is None:
+        return ()
+    out: list[Example] = []
+    for key, key_node, value in _mapping_items(node):  # type: ignore[arg-type]
+        if key not in ("match", "no_match"):
+            problems.add("CX110", f"unknown key '{key}' in examples", display, key_node,
+                         hint="examples take `match:` and `no_match:` lists")
+            continue
+        if not isinstance(value, yaml.SequenceNode):
+            problems.add("CX112", f"'examples.{key}' must be a list", display, value)
+            continue
+        for item in value.value:
+            where = SourceLocation(display, item.start_mark.line + 1, item.start_mark.column + 1)
+            if isinstance(item, yaml.ScalarNode):
+                out.append(Example(str(item.value), key == "match", {}, where))
+            elif isinstance(item, yaml.MappingNode) and key == "match":
+                fields = {k: v for k, _, v in _mapping_items(item)}
+                unknown = [k for k in fields if k not in ("text", "expect")]
+                for k in unknown:
+                    problems.add("CX110", f"unknown key '{k}' in a match example", display, item,
+                                 hint="a match example has `text:` and `expect:`")
+                text_node = fields.get("text")
+                if not isinstance(text_node, yaml.ScalarNode):
+                    problems.add("CX111", "a match example needs `text:`", display, item)
+                    continue
+                expect: dict[str, str] = {}
+                expect_node = fields.get("expect")
+                if isinstance(expect_node, yaml.MappingNode):
+                    for ek, ek_node, ev in _mapping_items(expect_node):
+                        if ek not in ("type", "span", "polarity", "modality", "subject"):
+                            problems.add("CX110", f"unknown key '{ek}' in expect", display, ek_node,
+                                         hint="expect takes type, span, polarity, modality, subject")
+                        elif isinstance(ev, yaml.ScalarNode):
+                            expect[ek] = str(ev.value)
+                elif expect_node is not None:
+                    problems.add("CX112", "`expect:` must be a mapping", display, expect_node)
+                out.append(Example(str(text_node.value), True, expect, where))
+            else:
+                problems.add("CX112", f"each '{key}' example must be a string"
+                             + (" or a mapping with text/expect" if key == "match" else ""),
+                             display, item)
+    return tuple(out)
+
+
+def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
+                  claim_types: dict[str, ClaimTypeInfo], known_types: set[str]) -> Rule | None:
+    problems = builder.problems
+    fields_raw = {k: v for k, _, v in _mapping_items(node)}
+    kind_node = fields_raw.get("kind")
+    kind = str(kind_node.value) if isinstance(kind_node, yaml.ScalarNode) else None
+    if kind is None:
+        problems.add("CX111", "rule lacks required key 'kind'", display, node,
+                     hint=f"kind is one of {', '.join(RULE_KINDS)}")
+        return None
+    if kind not in _SCHEMAS:
+        problems.add("CX113", f"rule kind '{kind}' is not one of {', '.join(RULE_KINDS)}",
+                     display, kind_node)
+        return None
+    rule_id = str(fields_raw["id"].value) if isinstance(fields_raw.get("id"), yaml.ScalarNode) else "?"
+    fields = _check_keys(node, _SCHEMAS[kind], f"{kind} rule '{rule_id}'", display, problems)
+    if "id" not in fields:
+        return None
+    if "enabled" in fields and _scalar(fields["enabled"]) is False:
+        return None
+    where = SourceLocation(display, node.start_mark.line + 1, node.start_mark.column + 1)
+    description = str(fields["description"].value) if "description" in fields else ""
+    examples = _examples(fields.get("examples"), display, problems)
+    base = dict(id=rule_id, pack=builder.name, source=where, description=description,
+                examples=examples)
+
+    def cues(field: str) -> tuple[str, ...]:
+        return _expand_list(fields[field], builder.vars, field, display, problems) if field in fields else ()
+
+    def claim_type() -> str:
+        type_node = fields.get("type")
+        value = str(type_node.value) if type_node is not None else ""
+        if type_node is not None and value not in known_types:
+            close = _closest(value, known_types)
+            problems.add("CX122", f"claim type '{value}' is not declared", display, type_node,
+                         hint=f"did you mean '{close}'?" if close else CODES["CX122"][1])
+        return value
+
+    prior = float(_scalar(fields["prior"])) if "prior" in fields else 0.6
+    if kind == "lexicon":
+        cue_list = cues("cues")
+        if "cues" in fields and not cue_list:
+            problems.add("CX124", "lexicon rule has no cues", display, fields["cues"])
+        return LexiconRule(**base, type=claim_type(), cues=cue_list, exceptions=cues("exceptions"),
+                           context=cues("context"),
+                           polarity=_polarity(fields.get("polarity"), display, problems),
+                           prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
+                                                     "span", display, problems))
+    if kind == "pattern":
+        type_ = claim_type()
+        text = str(fields["pattern"].value) if "pattern" in fields else ""
+        expanded = _expand_pattern(text, builder.vars, fields.get("pattern"), display, problems)
+        compiled = None
+        if expanded is not None and "pattern" in fields:
+            try:
+                compiled = regex.compile(expanded, regex.VERSION1)
+            except regex.error as exc:
+                problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: {exc}",
+                             display, fields["pattern"])
+        return PatternRule(**base, type=type_, pattern=compiled, pattern_text=text,
+                           anchors=cues("anchors"),
+                           polarity=_polarity(fields.get("polarity"), display, problems),
+                           prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
+                                                     "span", display, problems))
+    if kind == "modifier":
+        cue_list = cues("cues")
+        if "cues" in fields and not cue_list:
+            problems.add("CX124", "modifier rule has no cues", display, fields["cues"])
+        max_scope = int(_scalar(fields["max_scope"])) if "max_scope" in fields else None
+        return ModifierRule(
+            **base,
+            category=_choice(fields.get("category"), MODIFIER_CATEGORIES, "hedge", "category",
+                             display, problems),
+            cues=cue_list,
+            direction=_choice(fields.get("direction"), DIRECTIONS, "forward", "direction",
+                              display, problems),
+            max_scope=max_scope,
+            scope=_choice(fields.get("scope"), SCOPES, "clause", "scope", display, problems),
+            terminators=cues("terminators"), pseudo=cues("pseudo"),
+            weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
+    cue_list = cues("cues")
+    if "cues" in fields and not cue_list:
+        problems.add("CX124", "sentiment rule has no cues", display, fields["cues"])
+    polarity = _polarity(fields.get("polarity"), display, problems) or Polarity.NEUTRAL
+    return SentimentRule(**base, polarity=polarity, cues=cue_list, exceptions=cues("exceptions"),
+                         weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = regex.findall(r"\d+", text)
+    return tuple(int(p) for p in parts[:3])
+
+
+def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
+              imported_vars: dict[str, dict[str, tuple[str, ...]]]) -> Pack | None:
+    display_root = root.name
+    meta_path = root / "pack.yaml"
+    if not meta_path.is_file():
+        problems.add("CX102", f"no pack.yaml in '{root}'", str(root))
+        return None
+    meta_display = f"{display_root}/pack.yaml"
+    meta_node = _compose(meta_path, meta_display, problems)
+    if meta_node is None:
+        return None
+    if not isinstance(meta_node, yaml.MappingNode):
+        problems.add("CX112", "pack.yaml must be a mapping", meta_display, meta_node)
+        return None
+    meta = _check_keys(meta_node, _PACK_SCHEMA, "pack.yaml", meta_display, problems)
+    name = str(meta["name"].value) if "name" in meta else root.name
+    requires = str(meta["requires_claimx"].value) if "requires_claimx" in meta else ""
+    if requires and _version_tuple(requires) > _version_tuple(__version__):
+        problems.add("CX104", f"pack '{name}' requires claimx {requires}, this is {__version__}",
+                     meta_display, meta["requires_claimx"])
+
+    claim_types: dict[str, ClaimTypeInfo] = {}
+    if "claim_types" in meta:
+        for type_name, key_node, value in _mapping_items(meta["claim_types"]):  # type: ignore[arg-type]
+            polarity = Polarity.NEUTRAL
+            description = ""
+            if isinstance(value, yaml.MappingNode):
+                sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False)},
+                                  f"claim type '{type_name}'", meta_display, problems)
+                polarity = _polarity(sub.get("polarity"), meta_display, problems) or Polarity.NEUTRAL
+                description = str(sub["description"].value) if "description" in sub else ""
+            elif not (isinstance(value, yaml.ScalarNode) and value.value in ("", "null", "~")):
+                problems.add("CX112", f"claim type '{type_name}' must map to polarity/description",
+                             meta_display, value)
+            claim_types[type_name] = ClaimTypeInfo(type_name, polarity, description)
+
+    builder = _PackBuilder(root=root, name=name, display_root=display_root, problems=problems)
+    # Imports: vars of the imported packs become visible (their rules are not loaded again).
+    for imp_node in (meta["imports"].value if "imports" in meta else []):
+        target = str(imp_node.value)
+        try:
+            imp_root = (root / target) if (root / target).is_dir() else find_pack(target)
+        except PackLoadError:
+            problems.add("CX125", f"cannot find imported pack '{target}'", meta_display, imp_node)
+            continue
+        key = str(imp_root.resolve())
+        if key in loading:
+            continue  # an import cycle: the vars are already being collected
+        if key not in imported_vars:
+            sub = _load_one(imp_root, problems, loading + (key,), imported_vars)
+            imported_vars[key] = dict(sub.vars) if sub else {}
+            if sub:
+                for type_name, info in sub.claim_types.items():
+                    claim_types.setdefault(type_name, info)
+        builder.vars.update(imported_vars[key])
+
+    settings = _plain(meta["settings"]) if "settings" in meta else {}
+    calibration = _calibration(meta.get("calibration"), meta_display, problems)
+
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")
+                   and p.name != "pack.yaml" and "tests" not in p.relative_to(root).parts)
+    documents: list[tuple[str, yaml.MappingNode]] = []
+    for path in files:
+        display = builder.display(path)
+        node = _compose(path, display, problems)
+        if node is None:
+            continue
+        if not isinstance(node, yaml.MappingNode):
+            problems.add("CX112", "a rule file must be a mapping with `vars:` and/or `rules:`",
+                         display, node)
+            continue
+        documents.append((display, node))
+    # Vars first, from every file, so a rule may use a var defined in any file of the pack.
+    for display, node in documents:
+        for key, key_node, value in _mapping_items(node):
+            if key not in _FILE_KEYS:
+                problems.add("CX110", f"unknown top-level key '{key}'", display, key_node,
+                             hint="a rule file holds `vars:` and `rules:`")
+            elif key == "vars":
+                if not isinstance(value, yaml.MappingNode):
+                    problems.add("CX112", "'vars' must be a mapping of name -> list of words",
+                                 display, value)
+                    continue
+                for var_name, var_key, words in _mapping_items(value):
+                    if var_name in builder.var_nodes:
+                        first = builder.var_nodes[var_name]
+                        problems.add("CX126", f"var '{var_name}' is defined twice (first at "
+                                     f"{first[0]}:{first[1].start_mark.line + 1})", display, var_key)
+                        continue
+                    if not _check_value("strlist", words, var_name, display, problems):
+                        continue
+                    builder.var_nodes[var_name] = (display, var_key)
+                    builder.vars[var_name] = ()
+        # second pass below resolves vars that reference other vars
+    for display, node in documents:
+        for key, _, value in _mapping_items(node):
+            if key == "vars" and isinstance(value, yaml.MappingNode):
+                for var_name, _, words in _mapping_items(value):
+                    if isinstance(words, yaml.SequenceNode) and builder.var_nodes.get(var_name, ("",))[0] == display:
+                        builder.vars[var_name] = tuple(
+                            str(w.value) for w in words.value if not str(w.value).startswith("$"))
+    for display, node in documents:
+        for key, _, value in _mapping_items(node):
+            if key == "vars" and isinstance(value, yaml.MappingNode):
+                for var_name, _, words in _mapping_items(value):
+                    if isinstance(words, yaml.SequenceNode) and builder.var_nodes.get(var_name, ("",))[0] == display:
+                        builder.vars[var_name] = _expand_list(words, builder.vars, var_name,
+                                                              display, problems)
+    rules: list[Rule] = []
+    known_types = set(claim_types)
+    for display, node in documents:
+        for key, _, value in _mapping_items(node):
+            if key != "rules":
+                continue
+            if not isinstance(value, yaml.SequenceNode):
+                problems.add("CX112", "'rules' must be a list of rules", display, value)
+                continue
+            for rule_node in value.value:
+                if not isinstance(rule_node, yaml.MappingNode):
+                    problems.add("CX112", "each rule must be a mapping", display, rule_node)
+                    continue
+                rule = _compile_rule(rule_node, display, builder, claim_types, known_types)
+                if rule is not None:
+                    rules.append(rule)
+    return Pack(
+        name=name,
+        version=str(meta["version"].value) if "version" in meta else "0",
+        language=str(meta["language"].value) if "language" in meta else "",
+        description=str(meta["description"].value) if "description" in meta else "",
+        requires_claimx=requires, path=str(root), claim_types=claim_types, rules=tuple(rules),
+        vars=dict(builder.vars), settings=settings, calibration=calibration)
+
+
+def _plain(node: yaml.Node) -> Any:
+    return yaml.SafeLoader("").construct_document(node) if node is not None else None
+
+
+def _calibration(node: yaml.Node | None, display: str,
+                 problems: _Problems) -> tuple[tuple[float, float], ...]:
+    """Calibration points ``[[raw, calibrated], …]``: a monotone piecewise-linear map."""
+    if node is None:
+        return ()
+    value = _plain(node)
+    points = value.get("points") if isinstance(value, dict) else value
+    try:
+        pairs = tuple((float(a), float(b)) for a, b in points)
+    except (TypeError, ValueError):
+        problems.add("CX127", "calibration must be a list of [raw, calibrated] pairs", display, node)
+        return ()
+    raws = [a for a, _ in pairs]
+    if any(not (0 <= a <= 1 and 0 <= b <= 1) for a, b in pairs) or raws != sorted(raws):
+        problems.add("CX127", "calibration points must lie in [0, 1] with raw increasing",
+                     display, node)
+        return ()
+    return pairs
+
+
+# --------------------------------------------------------------------------- public loading
+
+_cache: dict[tuple[str, float], Pack] = {}
+_cache_lock = threading.Lock()
+
+
+def _fingerprint(root: Path) -> float:
+    """Newest modification time in the pack folder: a changed file invalidates the cache."""
+    return max((p.stat().st_mtime for p in root.rglob("*") if p.is_file()), default=0.0)
+
+
+def load_pack(name_or_path: str | os.PathLike[str]) -> Pack:
+    """Load, validate and compile one pack (bundled name, installed name, or folder).
+
+    Raises :class:`~claimx.errors.PackLoadError` listing every problem found. Loaded packs
+    are cached per process, keyed by folder and modification time.
+    """
+    return load_packs([name_or_path])[0]
+
+
+def load_packs(names_or_paths: Sequence[str | os.PathLike[str]]) -> tuple[Pack, ...]:
+    """Load several packs, collecting the problems of all of them before raising.
+
+    Also checks what only shows across packs: a rule id used twice.
+    """
+    problems = _Problems()
+    packs: list[Pack] = []
+    for item in names_or_paths:
+        try:
+            root = find_pack(item).resolve()
+        except PackLoadError as exc:
+            problems.items.extend(exc.problems)
+            continue
+        key = (str(root), _fingerprint(root))
+        with _cache_lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            packs.append(cached)
+            continue
+        local = _Problems()
+        pack = _load_one(root, local, (str(root),), {})
+        problems.items.extend(local.items)
+        if pack is not None and not local.items:
+            with _cache_lock:
+                _cache[key] = pack
+            packs.append(pack)
+    seen: dict[str, SourceLocation] = {}
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id in seen:
+                first = seen[rule.id]
+                problems.items.append(PackProblem(
+                    "CX120", f"rule id '{rule.id}' is used twice (first at {first})",
+                    rule.source.path, rule.source.line, rule.source.column, CODES["CX120"][1]))
+            else:
+                seen[rule.id] = rule.source
+    if problems.items:
+        raise PackLoadError(problems.items)
+    return tuple(packs)

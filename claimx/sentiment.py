@@ -1,0 +1,79 @@
+"""Sentence and document sentiment from the packs' sentiment lexicons, the modifiers and the
+claims found in the same text.
+
+Each sentiment word adds its weight (+ for positive, - for negative); then
+
+* a negation reaching the word turns it over (``并未下滑``) at ``negation_factor`` strength,
+* an intensity word reaching it multiplies it by that modifier's weight (``大幅``),
+* inside a sentence with a contrast word (但, 然而, 不过), words before the contrast count
+  ``contrast_before`` and after it ``contrast_after`` times,
+* each claim adds the pack's ``sentiment_claim_weights`` for its type, signed by its polarity.
+
+The sum ``s`` is squashed to ``score = s / (|s| + sentiment_softness)`` in (-1, 1); the label
+is positive above ``sentiment_threshold``, negative below its negative, neutral between.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from typing import Any
+
+from claimx.match import MatchResult
+from claimx.modifiers import ModifierScope, modifiers_for
+from claimx.normalize import NormalizedText
+from claimx.segment import Sentence
+from claimx.types import Claim, Polarity, Sentiment, SentimentLabel, Span
+
+__all__ = ["score_sentiment"]
+
+_SIGN = {Polarity.POSITIVE: 1.0, Polarity.NEGATIVE: -1.0}
+
+
+def score_sentiment(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchResult,
+                    all_scopes: Sequence[ModifierScope], claims: Sequence[Claim],
+                    settings: dict[str, Any]) -> Sentiment:
+    """Score one text; see the module docstring for the formula."""
+    negation_factor = float(settings.get("negation_factor", 0.8))
+    before = float(settings.get("contrast_before", 0.5))
+    after = float(settings.get("contrast_after", 1.5))
+    claim_weights: dict[str, float] = settings.get("sentiment_claim_weights", {}) or {}
+    softness = float(settings.get("sentiment_softness", 1.0))
+    threshold = float(settings.get("sentiment_threshold", 0.2))
+
+    contrast_positions = sorted(m.hit.start for m in all_scopes if m.category == "contrast")
+    starts = [s.start for s in sentences]
+    total = 0.0
+    evidence: list[Span] = []
+    for hit in result.sentiment:
+        weight = hit.rule.weight * _SIGN.get(hit.rule.polarity, 0.0)
+        if not weight:
+            continue
+        for scope in modifiers_for(hit.start, hit.end, all_scopes):
+            if scope.category == "negation":
+                weight = -weight * negation_factor
+            elif scope.category == "intensity":
+                weight *= scope.hit.rule.weight
+        si = bisect.bisect_right(starts, hit.start) - 1
+        if si >= 0 and contrast_positions:
+            sentence = sentences[si]
+            k = bisect.bisect_left(contrast_positions, sentence.start)
+            inside = [p for p in contrast_positions[k:] if p < sentence.end]
+            if inside:
+                weight *= after if hit.start > inside[0] else before
+        total += weight
+        o_start, o_end = doc.to_original(hit.start, hit.end)
+        evidence.append(Span(o_start, o_end, doc.original[o_start:o_end],
+                             "positive" if weight > 0 else "negative", hit.rule.id))
+    for claim in claims:
+        weight = float(claim_weights.get(str(claim.type), 0.0))
+        sign = _SIGN.get(claim.polarity, 0.0)
+        total += weight * sign * claim.confidence
+    score = total / (abs(total) + softness) if total else 0.0
+    if score > threshold:
+        label = SentimentLabel.POSITIVE
+    elif score < -threshold:
+        label = SentimentLabel.NEGATIVE
+    else:
+        label = SentimentLabel.NEUTRAL
+    return Sentiment(label=label, score=max(-1.0, min(1.0, score)), evidence=tuple(evidence))
