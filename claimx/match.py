@@ -15,7 +15,7 @@ import ahocorasick
 import attrs
 
 from claimx.errors import RuleTimeoutError
-from claimx.packs import LexiconRule, ModifierRule, Pack, PatternRule, Rule, SentimentRule
+from claimx.packs import LexiconRule, ModifierRule, Pack, PatternRule, Rule, SentimentRule, TokenRule
 from claimx.segment import Sentence
 
 __all__ = ["CompiledRules", "Hit", "MatchResult", "compile_rules", "match"]
@@ -46,6 +46,7 @@ class MatchResult:
     modifiers: tuple[Hit, ...]
     sentiment: tuple[Hit, ...]
     terminators: dict[str, tuple[int, ...]]  # modifier rule id -> sorted start offsets
+    token_anchors: dict[str, tuple[int, ...]] = attrs.field(factory=dict)  # token rule id -> anchor starts
 
 
 @attrs.frozen(slots=True)
@@ -83,7 +84,7 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
             add(rule.cues, _CUE, index)
             add(rule.exceptions, _EXCEPTION, index)
             add(rule.context, _CONTEXT, index)
-        elif isinstance(rule, PatternRule):
+        elif isinstance(rule, (PatternRule, TokenRule)):
             add(rule.anchors, _ANCHOR, index)
         elif isinstance(rule, ModifierRule):
             add(rule.cues, _MODIFIER, index)
@@ -191,7 +192,9 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     sentiment.sort(key=lambda h: (h.start, h.end, h.rule.id))
     return MatchResult(
         claim_cues=tuple(claim_cues), modifiers=tuple(modifiers), sentiment=tuple(sentiment),
-        terminators={rules[i].id: tuple(sorted(p)) for i, p in terminators.items()})
+        terminators={rules[i].id: tuple(sorted(p)) for i, p in terminators.items()},
+        token_anchors={rules[i].id: tuple(sorted(p)) for i, p in anchors.items()
+                       if isinstance(rules[i], TokenRule)})
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],

@@ -39,13 +39,14 @@ __all__ = [
     "Rule",
     "SentimentRule",
     "SourceLocation",
+    "TokenRule",
     "available_packs",
     "find_pack",
     "load_pack",
     "load_packs",
 ]
 
-RULE_KINDS = ("lexicon", "pattern", "modifier", "sentiment")
+RULE_KINDS = ("lexicon", "pattern", "modifier", "sentiment", "tokens")
 MODIFIER_CATEGORIES = ("negation", "hedge", "intensity", "contrast", "question")
 DIRECTIONS = ("forward", "backward", "both")
 SCOPES = ("clause", "sentence")
@@ -139,7 +140,22 @@ class SentimentRule(_RuleBase):
     weight: float
 
 
-Rule = LexiconRule | PatternRule | ModifierRule | SentimentRule
+@attrs.frozen(slots=True)
+class TokenRule(_RuleBase):
+    """spaCy Matcher patterns over words (needs a word segmenter: jieba or pkuseg).
+
+    Sentences are segmented only when one of ``anchors`` occurs in them, so the default
+    character path stays as fast without token rules."""
+
+    type: str
+    patterns: tuple[tuple[dict[str, Any], ...], ...]
+    anchors: tuple[str, ...]
+    polarity: Polarity | None
+    prior: float
+    span: str
+
+
+Rule = LexiconRule | PatternRule | ModifierRule | SentimentRule | TokenRule
 
 
 @attrs.frozen(slots=True)
@@ -269,6 +285,9 @@ _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
                  "weight": ("number", False)},
     "sentiment": {**_COMMON, "polarity": ("str", True), "cues": ("strlist", True),
                   "exceptions": ("strlist", False), "weight": ("number", False)},
+    "tokens": {**_COMMON, "type": ("str", True), "patterns": ("any", True),
+               "anchors": ("strlist", True), "polarity": ("str", False),
+               "prior": ("prob", False), "span": ("str", False)},
 }
 _PACK_SCHEMA: dict[str, tuple[str, bool]] = {
     "name": ("str", True), "version": ("str", True), "language": ("str", True),
@@ -560,6 +579,27 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
             scope=_choice(fields.get("scope"), SCOPES, "clause", "scope", display, problems),
             terminators=cues("terminators"), pseudo=cues("pseudo"),
             weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
+    if kind == "tokens":
+        type_ = claim_type()
+        patterns: list[tuple[dict[str, Any], ...]] = []
+        patterns_node = fields.get("patterns")
+        value = _plain(patterns_node) if patterns_node is not None else None
+        if not (isinstance(value, list) and value and all(
+                isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value)):
+            if patterns_node is not None:
+                problems.add("CX112", "'patterns' must be a list of spaCy Matcher patterns "
+                             "(each a list of token dicts)", display, patterns_node)
+        else:
+            patterns = [tuple(p) for p in value]
+            from claimx._token_patterns import validate_token_patterns  # no spaCy needed
+
+            for message in validate_token_patterns(patterns):
+                problems.add("CX113", message, display, patterns_node,
+                             hint="see spaCy's Matcher token attributes (ORTH, LOWER, REGEX, IN, OP)")
+        return TokenRule(**base, type=type_, patterns=tuple(patterns), anchors=cues("anchors"),
+                         polarity=_polarity(fields.get("polarity"), display, problems),
+                         prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
+                                                   "span", display, problems))
     cue_list = cues("cues")
     if "cues" in fields and not cue_list:
         problems.add("CX124", "sentiment rule has no cues", display, fields["cues"])

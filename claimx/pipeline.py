@@ -16,7 +16,7 @@ from claimx.assemble import assemble, prepare_settings
 from claimx.match import CompiledRules, MatchResult, compile_rules, match
 from claimx.modifiers import ModifierScope, scopes
 from claimx.normalize import NormalizedText, normalize
-from claimx.packs import Pack, load_packs
+from claimx.packs import Pack, TokenRule, load_packs
 from claimx.segment import Sentence, segment
 from claimx.sentiment import score_sentiment
 from claimx.types import Claim, Sentiment
@@ -66,7 +66,8 @@ class Extractor:
     """
 
     def __init__(self, packs: Sequence[str | os.PathLike[str]] = DEFAULT_PACKS, *,
-                 regex_timeout: float = 0.25, on_rule_timeout: str = "raise") -> None:
+                 regex_timeout: float = 0.25, on_rule_timeout: str = "raise",
+                 segmenter: str = "char", pkuseg_model: str | os.PathLike[str] | None = None) -> None:
         if isinstance(packs, (str, os.PathLike)):
             packs = [packs]
         if on_rule_timeout not in ("raise", "skip"):
@@ -76,6 +77,14 @@ class Extractor:
         self.regex_timeout = regex_timeout
         self.on_rule_timeout = on_rule_timeout
         self.compiled, self._settings = _compiled_for(self.packs)
+        self.segmenter = segmenter
+        self.pkuseg_model = pkuseg_model
+        # Token rules (spaCy Matcher patterns) need a word segmenter; see claimx/tokens.py.
+        self._token_matcher = None
+        if any(isinstance(r, TokenRule) for r in self.compiled.rules):
+            from claimx.tokens import build_token_matcher
+
+            self._token_matcher = build_token_matcher(self.compiled, segmenter, pkuseg_model)
 
     def __repr__(self) -> str:
         return f"Extractor(packs={list(self.pack_names)!r})"
@@ -88,6 +97,8 @@ class Extractor:
         sentences = segment(doc)
         found = match(self.compiled, doc.text, sentences, regex_timeout=self.regex_timeout,
                       on_rule_timeout=self.on_rule_timeout)
+        if self._token_matcher is not None:
+            found = self._token_matcher.add_hits(found, doc, sentences)
         reach = scopes(found, sentences)
         claims = tuple(assemble(doc, sentences, found, reach, self.compiled, self._settings))
         mood = score_sentiment(doc, sentences, found, reach, claims, self._settings)
