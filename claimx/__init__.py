@@ -27,8 +27,8 @@ from claimx.types import (  # noqa: E402
 )
 
 __all__ = [
-    "CLAIM_TYPES",
     "Analysis",
+    "CLAIM_TYPES",
     "Claim",
     "ClaimType",
     "ClaimxError",
