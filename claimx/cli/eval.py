@@ -1,0 +1,142 @@
+"""``claimx eval``: score the extractor against a gold file (see :mod:`claimx.evaluate`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+import yaml
+
+from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from claimx.errors import PackLoadError
+from claimx.evaluate import EvalReport, SentimentReport, evaluate, evaluate_sentiment, load_gold
+from claimx.pipeline import DEFAULT_PACKS, Extractor
+
+__all__ = ["register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``eval`` subcommand."""
+    parser = subparsers.add_parser(
+        "eval", help="score the extractor against a gold file",
+        description="Score claims against a gold JSON Lines file (annotation-guidelines format), "
+                    "or sentence sentiment against a polarity file with --sentiment.")
+    parser.add_argument("gold", nargs="?", help="gold claims file (JSON Lines)")
+    parser.add_argument("--pack", action="append", dest="packs", metavar="NAME|DIR",
+                        help="rule pack to use (repeatable; default: zh-business)")
+    parser.add_argument("--sentiment", metavar="FILE", help="score claimx.sentiment on a polarity file")
+    parser.add_argument("--per-rule", action="store_true", help="show each rule's hits and precision")
+    parser.add_argument("--errors", action="store_true", help="list false positives, misses and attribute errors")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument("--check-floors", metavar="YAML",
+                        help="exit 1 when a score is below the floors in this file")
+    parser.add_argument("--fit-calibration", metavar="OUT.yaml",
+                        help="fit per-rule priors and a monotone calibration on this gold file "
+                             "and write them to OUT.yaml (see docs/quality.md)")
+    parser.set_defaults(handler=run)
+
+
+def _print_claims(report: EvalReport, per_rule: bool) -> None:
+    micro, span = report.sentence_micro, report.span_micro
+    print(f"records: {report.records}")
+    print(f"{'sentence level':<22}{'P':>7}{'R':>7}{'F1':>7}{'tp':>6}{'fp':>5}{'fn':>5}")
+    for name, prf in [("micro", micro)] + sorted(report.sentence.items()):
+        print(f"  {name:<20}{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}{prf.tp:6d}{prf.fp:5d}{prf.fn:5d}")
+    print(f"{'span level':<22}{'P':>7}{'R':>7}{'F1':>7}")
+    for name, prf in [("micro", span)] + sorted(report.span.items()):
+        print(f"  {name:<20}{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}")
+    print(f"polarity accuracy: {report.polarity_accuracy:.3f}   modality accuracy: "
+          f"{report.modality_accuracy:.3f}   (on {report.matched} matched claims)")
+    print(f"expected calibration error: {report.ece:.3f}")
+    if per_rule:
+        print("per rule (claims the rule took part in):")
+        for rule, prf in sorted(report.per_rule.items(), key=lambda kv: -(kv[1].tp + kv[1].fp)):
+            print(f"  {rule:<36}{prf.tp + prf.fp:5d} hits  precision {prf.precision:.2f}")
+        if report.silent_rules:
+            print("rules that never fired: " + ", ".join(report.silent_rules))
+
+
+def _print_sentiment(report: SentimentReport) -> None:
+    print(f"sentiment records: {report.records}")
+    print(f"accuracy: {report.accuracy:.3f}   macro-F1: {report.macro_f1:.3f}")
+    for label, prf in report.per_label.items():
+        print(f"  {label:<10} P {prf.precision:.3f}  R {prf.recall:.3f}  F1 {prf.f1:.3f}")
+
+
+def _figures(claims: EvalReport | None, mood: SentimentReport | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if claims is not None:
+        out["sentence_micro_f1"] = claims.sentence_micro.f1
+        out["span_micro_f1"] = claims.span_micro.f1
+        out["polarity_accuracy"] = claims.polarity_accuracy
+        out["modality_accuracy"] = claims.modality_accuracy
+        out["ece_max"] = claims.ece
+        for t, prf in claims.sentence.items():
+            out[f"sentence_f1.{t}"] = prf.f1
+    if mood is not None:
+        out["sentiment_macro_f1"] = mood.macro_f1
+        out["sentiment_accuracy"] = mood.accuracy
+    return out
+
+
+def _check_floors(path: str, figures: dict[str, float]) -> list[str]:
+    with open(path, encoding="utf-8") as handle:
+        floors = yaml.safe_load(handle) or {}
+    failures = []
+    for key, floor in floors.items():
+        if key not in figures:
+            continue
+        value = figures[key]
+        if key.endswith("_max") and value > float(floor):
+            failures.append(f"{key} = {value:.3f} is above its ceiling {floor}")
+        elif not key.endswith("_max") and value < float(floor):
+            failures.append(f"{key} = {value:.3f} is below its floor {floor}")
+    return failures
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handle ``claimx eval``."""
+    if not args.gold and not args.sentiment:
+        print("claimx eval: give a gold file, or --sentiment FILE; see 'claimx eval --help'",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        extractor = Extractor(packs=args.packs or list(DEFAULT_PACKS))
+    except PackLoadError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILURES
+    try:
+        claims = evaluate(extractor, load_gold(args.gold)) if args.gold else None
+        mood = evaluate_sentiment(extractor, load_gold(args.sentiment)) if args.sentiment else None
+    except (OSError, ValueError) as exc:
+        print(f"claimx eval: {exc}", file=sys.stderr)
+        return EXIT_FAILURES
+    if args.fit_calibration and claims is not None:
+        from claimx.calibration import fit_calibration, write_calibration
+
+        fitted = fit_calibration(extractor, claims)
+        write_calibration(fitted, args.fit_calibration)
+        print(f"wrote {args.fit_calibration}: {len(fitted.priors)} rule priors, "
+              f"{len(fitted.points)} calibration points", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"claims": claims.to_dict() if claims else None,
+                          "sentiment": mood.to_dict() if mood else None,
+                          **({"errors": list(claims.errors)} if args.errors and claims else {})},
+                         ensure_ascii=False, indent=2))
+    else:
+        if claims is not None:
+            _print_claims(claims, args.per_rule)
+            if args.errors:
+                for error in claims.errors:
+                    print(json.dumps(error, ensure_ascii=False))
+        if mood is not None:
+            _print_sentiment(mood)
+    if args.check_floors:
+        failures = _check_floors(args.check_floors, _figures(claims, mood))
+        for failure in failures:
+            print(f"claimx eval: {failure}", file=sys.stderr)
+        if failures:
+            return EXIT_FAILURES
+    return EXIT_OK
