@@ -100,6 +100,7 @@ class LexiconRule(_RuleBase):
     polarity: Polarity | None
     prior: float
     span: str
+    veto: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -114,6 +115,7 @@ class PatternRule(_RuleBase):
     polarity: Polarity | None
     prior: float
     span: str
+    veto: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -275,10 +277,11 @@ _COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", Fa
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, "type": ("str", True), "cues": ("strlist", True),
                 "exceptions": ("strlist", False), "context": ("strlist", False),
-                "polarity": ("str", False), "prior": ("prob", False), "span": ("str", False)},
+                "polarity": ("str", False), "prior": ("prob", False), "span": ("str", False),
+                "veto": ("strlist", False)},
     "pattern": {**_COMMON, "type": ("str", True), "pattern": ("str", True),
                 "anchors": ("strlist", False), "polarity": ("str", False),
-                "prior": ("prob", False), "span": ("str", False)},
+                "prior": ("prob", False), "span": ("str", False), "veto": ("strlist", False)},
     "modifier": {**_COMMON, "category": ("str", True), "cues": ("strlist", True),
                  "direction": ("str", False), "max_scope": ("int", False), "scope": ("str", False),
                  "terminators": ("strlist", False), "pseudo": ("strlist", False),
@@ -546,7 +549,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                            context=cues("context"),
                            polarity=_polarity(fields.get("polarity"), display, problems),
                            prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
-                                                     "span", display, problems))
+                                                     "span", display, problems),
+                           veto=cues("veto"))
     if kind == "pattern":
         type_ = claim_type()
         text = str(fields["pattern"].value) if "pattern" in fields else ""
@@ -562,7 +566,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                            anchors=cues("anchors"),
                            polarity=_polarity(fields.get("polarity"), display, problems),
                            prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
-                                                     "span", display, problems))
+                                                     "span", display, problems),
+                           veto=cues("veto"))
     if kind == "modifier":
         cue_list = cues("cues")
         if "cues" in fields and not cue_list:
