@@ -44,6 +44,13 @@ class _Candidate:
     exact: tuple[int, int] | None = None  # for span: match
 
 
+def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
+    """A rule's veto words cancel its hit when they share the hit's clause."""
+    clause = sentence.clauses[_clause_index(sentence, hit.start)]
+    window = text[clause.start:max(clause.end, hit.end)]
+    return any(word in window for word in hit.rule.veto)
+
+
 def _clause_index(sentence: Sentence, position: int) -> int:
     clauses = sentence.clauses
     starts = [c.start for c in clauses]
@@ -195,6 +202,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
+            if getattr(hit.rule, "veto", ()) and _vetoed(text, sentences[si], hit):
+                continue
             per_sentence.setdefault(si, []).append(hit)
     scope_starts = [m.start for m in all_scopes]
     claims: list[Claim] = []
@@ -210,10 +219,11 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             candidates.append(_Candidate(hit.rule.type, first, last, [hit]))
         candidates.sort(key=lambda c: (c.type, c.first, c.last))
         merged: list[_Candidate] = []
+        gap = int(settings.get("merge_gap", 1))
         for cand in candidates:
             prev = merged[-1] if merged else None
             if (prev is not None and prev.type == cand.type and prev.exact is None
-                    and cand.exact is None and cand.first <= prev.last + 1):
+                    and cand.exact is None and cand.first <= prev.last + gap):
                 prev.last = max(prev.last, cand.last)
                 prev.hits.extend(cand.hits)
             else:
@@ -247,6 +257,12 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
             if scope not in mods:
                 mods.append(scope)
+    # Hedges and questions inside the claim's span colour the whole claim (意味着, 能否 in a
+    # later clause of the same claim); negation stays local to the cues it reaches.
+    for scope in sentence_scopes:
+        if (scope.category in ("hedge", "question") and start <= scope.hit.start < end
+                and scope not in mods):
+            mods.append(scope)
     categories = {m.category for m in mods}
     in_last_clause = cand.last == len(sentence.clauses) - 1
     if "question" in categories or (sentence.is_question and in_last_clause):
