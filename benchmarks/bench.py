@@ -1,0 +1,475 @@
+#!/usr/bin/env python
+"""claimx benchmark: throughput against jieba.lcut in the same run, cold start, peak memory,
+scaling with document size and with lexicon size, ``claimx tag --jobs 2`` speed-up, and an
+output digest that proves an optimisation did not change what claimx finds.
+
+    python benchmarks/bench.py                  # full run (a few minutes on 2 cores)
+    python benchmarks/bench.py --quick          # smaller inputs, fewer repeats (~1 minute)
+    python benchmarks/bench.py --update-digest  # after an intended rule/behaviour change
+
+Absolute times drift on a shared machine; the ratios printed (claimx / jieba, large / small
+documents, big pack / default pack) are what to compare between runs. Every timing is the
+best of several repeats. See docs/performance.md for the method and the latest numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_CORPUS = REPO.parent / "shared" / "corpora" / "bench-news.jsonl"
+DIGEST_FILE = HERE / "claims-digest.txt"
+SAMPLE = "星河科技计划明年在东南亚新建两座数据中心，但汇率波动可能导致汇兑损失。"
+
+# Targets from issue 7; printed next to the numbers, never asserted.
+TARGET_JIEBA_RATIO = 3.0
+TARGET_COLD_WARM = 0.3
+TARGET_COLD_COLD = 1.0
+TARGET_RSS_MB = 150.0
+TARGET_JOBS = 1.7
+
+
+def _say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+def _section(title: str) -> None:
+    _say()
+    _say(f"== {title}")
+
+
+def _best_of(repeat: int, fn: Callable[[], object]) -> float:
+    """Smallest wall time of ``repeat`` calls: the run least disturbed by other processes."""
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def load_texts(path: Path, field: str = "text") -> list[str]:
+    """The ``field`` of every JSON line of ``path``."""
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line)[field] for line in f if line.strip()]
+
+
+# --------------------------------------------------------------------------- digest
+
+
+def claims_digest(per_doc: Iterable[Sequence[object]]) -> tuple[str, int]:
+    """SHA-256 over (doc, type, start, end, polarity, modality, rules) of every claim.
+
+    Confidence and subject are left out on purpose: they are tuned often and a float
+    printed differently is not a behaviour change of the matching stages.
+    """
+    h = hashlib.sha256()
+    count = 0
+    for i, claims in enumerate(per_doc):
+        for c in claims:
+            row = (f"{i}\t{c.type}\t{c.start}\t{c.end}\t{c.polarity}\t{c.modality}\t"  # type: ignore[attr-defined]
+                   f"{','.join(c.rules)}\n")  # type: ignore[attr-defined]
+            h.update(row.encode("utf-8"))
+            count += 1
+    return h.hexdigest(), count
+
+
+def _read_digests() -> dict[str, tuple[str, int]]:
+    out: dict[str, tuple[str, int]] = {}
+    if DIGEST_FILE.is_file():
+        for line in DIGEST_FILE.read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.startswith("#"):
+                name, digest, count = line.split()
+                out[name] = (digest, int(count))
+    return out
+
+
+def _write_digest(name: str, digest: str, count: int) -> None:
+    digests = _read_digests()
+    digests[name] = (digest, count)
+    lines = [
+        "# claimx output digest per corpus: sha256 of (doc, type, start, end, polarity, modality,",
+        "# rules) of every claim, and the number of claims. Regenerate on purpose only, after an",
+        "# intended behaviour or rule change:  python benchmarks/bench.py --update-digest",
+    ]
+    lines += [f"{k} {d} {n}" for k, (d, n) in sorted(digests.items())]
+    DIGEST_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def check_digest(corpus: Path, per_doc: list[list[object]], update: bool) -> bool:
+    """Compare the claims produced on ``corpus`` with the stored digest; True when equal."""
+    _section("output digest")
+    digest, count = claims_digest(per_doc)
+    name = corpus.name
+    stored = _read_digests().get(name)
+    _say(f"claims on {name}: {count}, sha256 {digest[:16]}…")
+    if update:
+        _write_digest(name, digest, count)
+        _say(f"digest written to {DIGEST_FILE.relative_to(REPO)}")
+        return True
+    if stored is None:
+        _say(f"no stored digest for {name}; run with --update-digest to record one")
+        return True
+    if stored == (digest, count):
+        _say("digest matches the stored one: same output as before")
+        return True
+    bar = "!" * 78
+    _say(bar)
+    _say(f"!! OUTPUT CHANGED on {name}: stored {stored[1]} claims {stored[0][:16]}…, "
+         f"now {count} claims {digest[:16]}…")
+    _say("!! If this was an intended rule or behaviour change, regenerate it:")
+    _say("!!     python benchmarks/bench.py --update-digest")
+    _say("!! If it was meant to be a pure speed-up, the optimisation changed the output.")
+    _say(bar)
+    return False
+
+
+# --------------------------------------------------------------------------- throughput
+
+
+def throughput(texts: list[str], repeat: int) -> list[list[object]]:
+    """extract / pipe / jieba.lcut over the same texts in this process; returns the claims."""
+    import claimx
+    import jieba
+
+    _section(f"throughput: {len(texts)} docs, {sum(map(len, texts)):,} chars, best of {repeat}")
+    chars = sum(map(len, texts))
+    ex = claimx.Extractor()
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    claims = [ex.extract(t) for t in texts]  # warm-up, and the output for the digest
+    jieba_lcut = jieba.lcut
+    for t in texts[:200]:
+        jieba_lcut(t)
+
+    def run_extract() -> None:
+        extract = ex.extract
+        for t in texts:
+            extract(t)
+
+    def run_pipe() -> None:
+        for _ in ex.pipe(texts):
+            pass
+
+    def run_jieba() -> None:
+        for t in texts:
+            jieba_lcut(t)
+
+    # Interleave the runs so a burst of load from other processes hits all of them alike.
+    best = {"extract": float("inf"), "pipe": float("inf"), "jieba.lcut": float("inf")}
+    for _ in range(repeat):
+        for name, fn in (("extract", run_extract), ("pipe", run_pipe), ("jieba.lcut", run_jieba)):
+            best[name] = min(best[name], _best_of(1, fn))
+    for name, secs in best.items():
+        _say(f"{name:<12} {chars / secs / 1e6:7.3f} M chars/s  {len(texts) / secs:9.0f} docs/s"
+             f"  ({secs:.3f} s)")
+    ratio = best["jieba.lcut"] / best["extract"]
+    _say(f"extract / jieba.lcut throughput ratio: {ratio:.2f}x  (target >= {TARGET_JIEBA_RATIO}x)"
+         f"  {'OK' if ratio >= TARGET_JIEBA_RATIO else 'BELOW TARGET'}")
+    _say(f"pipe / jieba.lcut throughput ratio:    {best['jieba.lcut'] / best['pipe']:.2f}x")
+    return claims
+
+
+def stage_breakdown(texts: list[str], repeat: int) -> None:
+    """Where the time of ``extract`` goes, stage by stage (best of ``repeat``)."""
+    import claimx
+    from claimx.assemble import assemble
+    from claimx.match import match
+    from claimx.modifiers import scopes
+    from claimx.normalize import normalize
+    from claimx.segment import segment
+    from claimx.sentiment import score_sentiment
+
+    ex = claimx.Extractor()
+    compiled, settings = ex.compiled, ex._settings
+    names = ("normalize", "segment", "match", "modifiers", "assemble", "sentiment")
+    best = dict.fromkeys(names, float("inf"))
+    clock = time.perf_counter
+    for _ in range(repeat):
+        acc = dict.fromkeys(names, 0.0)
+        gc.collect()
+        for text in texts:
+            t0 = clock()
+            doc = normalize(text)
+            t1 = clock()
+            sentences = segment(doc)
+            t2 = clock()
+            found = match(compiled, doc.text, sentences)
+            t3 = clock()
+            reach = scopes(found, sentences)
+            t4 = clock()
+            claims = assemble(doc, sentences, found, reach, compiled, settings)
+            t5 = clock()
+            score_sentiment(doc, sentences, found, reach, claims, settings)
+            t6 = clock()
+            for name, a, b in zip(names, (t0, t1, t2, t3, t4, t5), (t1, t2, t3, t4, t5, t6)):
+                acc[name] += b - a
+        best = {k: min(best[k], acc[k]) for k in names}
+    total = sum(best.values())
+    _section("where the time goes (per stage, best of each)")
+    for name in names:
+        _say(f"{name:<10} {best[name] * 1000:8.1f} ms  {best[name] / total * 100:5.1f} %")
+    _say(f"{'total':<10} {total * 1000:8.1f} ms")
+
+
+# --------------------------------------------------------------------------- subprocesses
+
+
+def _python(code: str, env: dict[str, str] | None = None) -> tuple[float, str]:
+    """Wall time of ``python -c code`` in a fresh interpreter, and its stdout."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          check=True)
+    return time.perf_counter() - t0, done.stdout
+
+
+def cold_start(repeat: int) -> None:
+    """``python -c "import claimx; claimx.extract(...)"``, with an empty and a warm cache."""
+    _section(f"cold start (fresh interpreter, best of {repeat})")
+    code = f"import claimx; claimx.extract({SAMPLE!r})"
+    base = min(_python("pass")[0] for _ in range(repeat))
+    with tempfile.TemporaryDirectory(prefix="claimx-bench-cache-") as tmp:
+        env = dict(os.environ, CLAIMX_CACHE_DIR=tmp)
+        cold = float("inf")
+        for _ in range(repeat):
+            shutil.rmtree(tmp, ignore_errors=True)
+            os.makedirs(tmp, exist_ok=True)
+            cold = min(cold, _python(code, env)[0])
+        warm = min(_python(code, env)[0] for _ in range(repeat))
+        imp = min(_python("import claimx", env)[0] for _ in range(repeat))
+    _say(f"python -c pass:                 {base:6.3f} s")
+    _say(f"import claimx:                  {imp:6.3f} s")
+    _say(f"import + first extract, cold:   {cold:6.3f} s  (target <= {TARGET_COLD_COLD} s)"
+         f"  {'OK' if cold <= TARGET_COLD_COLD else 'ABOVE TARGET'}")
+    _say(f"import + first extract, warm:   {warm:6.3f} s  (target <= {TARGET_COLD_WARM} s)"
+         f"  {'OK' if warm <= TARGET_COLD_WARM else 'ABOVE TARGET'}")
+
+
+def peak_memory(corpus: Path) -> None:
+    """Peak RSS of a process that tags the whole corpus with the default pack."""
+    _section("peak memory (fresh interpreter tags the whole corpus)")
+    code = (
+        "import json, resource, claimx\n"
+        f"texts = [json.loads(l)['text'] for l in open({str(corpus)!r}, encoding='utf-8')]\n"
+        "ex = claimx.Extractor()\n"
+        "n = sum(len(c) for c in ex.pipe(texts))\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, n)\n"
+    )
+    _, out = _python(code)
+    kb, _claims = out.split()
+    mb = int(kb) / 1024  # ru_maxrss is in KiB on Linux
+    _say(f"peak RSS: {mb:6.1f} MB  (target <= {TARGET_RSS_MB:.0f} MB)"
+         f"  {'OK' if mb <= TARGET_RSS_MB else 'ABOVE TARGET'}")
+
+
+# --------------------------------------------------------------------------- scaling
+
+
+def _document(texts: list[str], size_bytes: int) -> str:
+    """One document of about ``size_bytes`` UTF-8 bytes: corpus articles joined by newlines,
+    repeated as often as needed."""
+    parts: list[str] = []
+    total = 0
+    i = 0
+    while total < size_bytes:
+        t = texts[i % len(texts)]
+        parts.append(t)
+        total += len(t.encode("utf-8")) + 1
+        i += 1
+    return "\n".join(parts)
+
+
+def size_scaling(texts: list[str], sizes: Sequence[int]) -> None:
+    """chars/s of one ``extract`` call per document size: flat means linear time."""
+    import claimx
+
+    _section("scaling with document size (one extract call per document)")
+    ex = claimx.Extractor()
+    first = None
+    for size in sizes:
+        doc = _document(texts, size)
+        # Small documents are cheap: repeat them for a stable number; huge ones run once.
+        repeat = 5 if size <= 1_000_000 else 1
+        inner = max(1, 200_000 // max(1, len(doc)))
+        secs = _best_of(repeat, lambda: [ex.extract(doc) for _ in range(inner)]) / inner
+        rate = len(doc) / secs
+        first = first or rate
+        label = f"{size / 1e6:g} MB" if size >= 1_000_000 else f"{size / 1e3:g} KB"
+        _say(f"{label:>7}  {len(doc):>10,} chars  {rate / 1e6:7.3f} M chars/s"
+             f"  ({rate / first:4.2f}x of the smallest)")
+        del doc
+
+
+def _big_pack(tmp: Path, extra: int) -> Path:
+    """The default pack plus one lexicon rule of ``extra`` generated cue words."""
+    from claimx.packs import find_pack
+
+    root = tmp / "zh-business-big"
+    shutil.copytree(find_pack("zh-business"), root)
+    meta = (root / "pack.yaml").read_text(encoding="utf-8")
+    (root / "pack.yaml").write_text(meta.replace("name: zh-business", "name: zh-business-big", 1),
+                                    encoding="utf-8")
+    rng = random.Random(7)
+    # Cue words drawn from the CJK block at random: most never occur, a few short ones do,
+    # which is what a large user lexicon looks like to the automaton.
+    words: set[str] = set()
+    while len(words) < extra:
+        words.add("".join(chr(rng.randint(0x4E00, 0x9FA5)) for _ in range(rng.randint(2, 5))))
+    cues = ", ".join(sorted(words))
+    (root / "zz-extra.yaml").write_text(
+        "rules:\n"
+        "  - id: bench.extra-lexicon\n"
+        "    kind: lexicon\n"
+        "    type: risk\n"
+        "    description: generated cue words that make the lexicon large (benchmark only)\n"
+        f"    cues: [{cues}]\n"
+        "    prior: 0.5\n",
+        encoding="utf-8")
+    return root
+
+
+def pack_scaling(texts: list[str], repeat: int, extra: int = 20_000) -> None:
+    """extract throughput with the default pack vs the default pack + ``extra`` cues."""
+    import claimx
+
+    _section(f"scaling with lexicon size (default pack vs + {extra:,} cues)")
+    chars = sum(map(len, texts))
+    with tempfile.TemporaryDirectory(prefix="claimx-bench-pack-") as tmp:
+        big = _big_pack(Path(tmp), extra)
+        t0 = time.perf_counter()
+        ex_big = claimx.Extractor(packs=[big])
+        load = time.perf_counter() - t0
+        ex = claimx.Extractor()
+        for e in (ex, ex_big):
+            for t in texts[:100]:
+                e.extract(t)
+        small = big_secs = float("inf")
+        for _ in range(repeat):  # interleaved, see throughput()
+            small = min(small, _best_of(1, lambda: [ex.extract(t) for t in texts]))
+            big_secs = min(big_secs, _best_of(1, lambda: [ex_big.extract(t) for t in texts]))
+    _say(f"default pack:        {chars / small / 1e6:7.3f} M chars/s")
+    _say(f"+ {extra:,} cues:      {chars / big_secs / 1e6:7.3f} M chars/s"
+         f"  (load + compile {load:.2f} s)")
+    _say(f"big / default throughput ratio: {small / big_secs:.2f}  (near 1.0 = flat in lexicon size)")
+
+
+# --------------------------------------------------------------------------- --jobs
+
+
+def jobs_speedup(corpus: Path, texts: list[str], repeat: int) -> None:
+    """``claimx tag --jobs 2`` against ``--jobs 1`` on the same input."""
+    _section("claimx tag --jobs 2 vs --jobs 1")
+    if not (REPO / "claimx" / "cli" / "tag.py").is_file():
+        _say("skipped: claimx/cli/tag.py does not exist yet")
+        return
+    cli = [sys.executable, "-m", "claimx", "tag"]
+    help_text = subprocess.run(cli + ["--help"], capture_output=True, text=True).stdout
+    if "--jobs" not in help_text:
+        _say("skipped: `claimx tag` has no --jobs option yet")
+        return
+    with tempfile.TemporaryDirectory(prefix="claimx-bench-jobs-") as tmp:
+        # Plain text, one article per line: the input every version of `tag` reads.
+        src = Path(tmp) / "corpus.txt"
+        src.write_text("\n".join(texts * 2) + "\n", encoding="utf-8")
+        times = {}
+        for jobs in (1, 2):
+            cmd = cli + [str(src), "--jobs", str(jobs)]
+            best = float("inf")
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                      text=True)
+                best = min(best, time.perf_counter() - t0)
+                if done.returncode != 0:
+                    _say(f"skipped: `{' '.join(cmd[1:])}` exited {done.returncode}: "
+                         f"{done.stderr.strip()[-300:]}")
+                    return
+            times[jobs] = best
+    speedup = times[1] / times[2]
+    _say(f"--jobs 1: {times[1]:.2f} s   --jobs 2: {times[2]:.2f} s   speed-up {speedup:.2f}x"
+         f"  (target >= {TARGET_JOBS}x, on {os.cpu_count()} CPUs)"
+         f"  {'OK' if speedup >= TARGET_JOBS else 'BELOW TARGET'}")
+
+
+# --------------------------------------------------------------------------- main
+
+
+def machine() -> str:
+    """nproc, CPU model and Python version: the context every number needs."""
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import claimx
+
+    return (f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, "
+            f"claimx {claimx.__version__}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark; returns 1 when the output digest does not match, else 0."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="smaller inputs, fewer repeats")
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="JSON lines with a text field")
+    ap.add_argument("--field", default="text", help="the JSON field holding the text")
+    ap.add_argument("--repeat", type=int, default=None, help="repeats per timing (best is kept)")
+    ap.add_argument("--update-digest", action="store_true",
+                    help="store the digest of this run's claims (after an intended change)")
+    ap.add_argument("--only", default=None,
+                    help="comma list of sections: throughput,stages,cold,memory,size,pack,jobs")
+    args = ap.parse_args(argv)
+    repeat = args.repeat or (2 if args.quick else 5)
+    only = set(args.only.split(",")) if args.only else None
+
+    def want(name: str) -> bool:
+        return only is None or name in only
+
+    texts = load_texts(args.corpus, args.field)
+    _say(f"claimx benchmark on {args.corpus} ({len(texts)} docs, {sum(map(len, texts)):,} chars)")
+    _say(machine())
+    ok = True
+    if want("throughput") or args.update_digest:
+        claims = throughput(texts, repeat)
+        ok = check_digest(args.corpus, claims, args.update_digest)
+    sample = texts[: max(1, len(texts) // 4)] if args.quick else texts
+    if want("stages"):
+        stage_breakdown(sample, repeat)
+    if want("cold"):
+        cold_start(3 if args.quick else 5)
+    if want("memory"):
+        peak_memory(args.corpus)
+    if want("size"):
+        sizes = [1_000, 10_000, 100_000, 1_000_000]
+        if not args.quick:
+            sizes += [5_000_000, 20_000_000]
+        size_scaling(texts, sizes)
+    if want("pack"):
+        pack_scaling(sample, repeat)
+    if want("jobs"):
+        jobs_speedup(args.corpus, sample, 1 if args.quick else 3)
+    if not ok:
+        _say()
+        _say("!! output digest MISMATCH (see above)")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
