@@ -1,0 +1,227 @@
+"""Token-level rules (claimx/tokens.py): segmenters, lazy segmentation, the inactive warning,
+spaCy pattern validation, and offsets back into the caller's text."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import claimx
+from claimx.errors import PackLoadError
+from claimx.tokens import TokenRulesInactiveWarning, segment_words
+
+TOKEN_PACK = Path(__file__).parent / "fixtures" / "token-pack"
+PKUSEG_MODEL = os.environ.get("CLAIMX_PKUSEG_MODEL")
+
+
+@pytest.fixture(scope="module")
+def jieba_extractor() -> claimx.Extractor:
+    return claimx.Extractor(packs=[TOKEN_PACK], segmenter="jieba")
+
+
+def _summary(claims: list[claimx.Claim]) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(str(c.type), c.text, c.rules) for c in claims]
+
+
+# --------------------------------------------------------------------------- jieba
+
+
+def test_token_rule_fires_under_jieba(jieba_extractor: claimx.Extractor) -> None:
+    claims = jieba_extractor.extract("公司拟收购一家电池工厂。")
+    assert _summary(claims) == [("strategic_intent", "公司拟收购一家电池工厂", ("tok.deal-intent",))]
+    assert claims[0].polarity == claimx.Polarity.POSITIVE
+
+
+def test_planning_word_may_sit_up_to_three_words_before_the_deal_verb(
+        jieba_extractor: claimx.Extractor) -> None:
+    near = jieba_extractor.extract("集团计划明年剥离亏损业务。")
+    assert [c.rules for c in near] == [("tok.deal-intent",)]
+    # Separated by punctuation: IS_PUNCT: false stops the gap.
+    assert jieba_extractor.extract("集团计划，明年剥离亏损业务。") == []
+
+
+@pytest.mark.parametrize("text", [
+    "工程师模拟了出售流程。",      # 拟 inside the word 模拟
+    "研究人员拟合了回购数据。",    # 拟 inside the word 拟合
+    "公司拟在明年扩大产能。",      # planning word, no deal verb
+])
+def test_token_rule_needs_the_words_not_just_the_characters(
+        jieba_extractor: claimx.Extractor, text: str) -> None:
+    assert jieba_extractor.extract(text) == []
+
+
+def test_two_token_rules_in_one_text(jieba_extractor: claimx.Extractor) -> None:
+    claims = jieba_extractor.extract("该厂计划明年剥离亏损业务，并将裁员两百人。")
+    assert _summary(claims) == [
+        ("strategic_intent", "该厂计划明年剥离亏损业务", ("tok.deal-intent",)),
+        ("risk", "并将裁员两百人", ("tok.capacity-cut",)),
+    ]
+
+
+def test_offsets_index_the_original_text(jieba_extractor: claimx.Extractor) -> None:
+    # Traditional script, full-width punctuation and inline pinyin are normalised before
+    # matching; the claim must still point into the string as given.
+    text = "（新華社）某集團擬(nǐ)收購一家電池廠。　另一家工廠將裁員。"
+    claims = jieba_extractor.extract(text)
+    assert {c.rules[0] for c in claims} == {"tok.deal-intent", "tok.capacity-cut"}
+    for c in claims:
+        assert text[c.start:c.end] == c.text
+    assert "收購" in claims[0].text and claims[0].evidence.cues[0].text.startswith("擬")
+
+
+def test_token_hits_join_the_character_rules() -> None:
+    both = claimx.Extractor(packs=["zh-business", TOKEN_PACK], segmenter="jieba")
+    plain = claimx.Extractor(packs=["zh-business"])
+    text = "公司拟收购一家电池工厂。"
+    rules = {r for c in both.extract(text) for r in c.rules}
+    assert "tok.deal-intent" in rules
+    assert rules - {"tok.deal-intent"} == {r for c in plain.extract(text) for r in c.rules}
+
+
+@pytest.mark.parametrize("text", [
+    "星河科技明年在东南亚新建两座数据中心，但汇率波动可能导致汇兑损失。",
+    "该银行的净息差持续收窄，资产质量承压。",
+    "",
+])
+def test_texts_without_anchors_are_unchanged(text: str) -> None:
+    both = claimx.Extractor(packs=["zh-business", TOKEN_PACK], segmenter="jieba")
+    plain = claimx.Extractor(packs=["zh-business"])
+    assert both.extract(text) == plain.extract(text)
+
+
+# --------------------------------------------------------------------------- laziness
+
+
+def test_only_sentences_with_an_anchor_are_segmented(jieba_extractor: claimx.Extractor,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    matcher = jieba_extractor._token_matcher
+    assert matcher is not None and matcher.active
+    seen: list[str] = []
+    real_cut = matcher._cut
+
+    def spy(text: str) -> list[str]:
+        seen.append(text)
+        return real_cut(text)
+
+    monkeypatch.setattr(matcher, "_cut", spy)
+    text = "今年营收增长了一成。公司拟收购一家电池工厂。员工人数保持稳定。"
+    claims = jieba_extractor.extract(text)
+    assert seen == ["公司拟收购一家电池工厂。"]
+    assert [c.rules for c in claims] == [("tok.deal-intent",)]
+    seen.clear()
+    jieba_extractor.extract("今年营收增长了一成。员工人数保持稳定。")
+    assert seen == []
+
+
+# --------------------------------------------------------------------------- char: inactive
+
+
+def test_char_segmenter_reports_token_rules_inactive_once() -> None:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ex = claimx.Extractor(packs=[TOKEN_PACK])  # segmenter="char" is the default
+        claims = [ex.extract("公司拟收购一家电池工厂。") for _ in range(3)]
+    inactive = [w for w in caught if issubclass(w.category, TokenRulesInactiveWarning)]
+    assert len(inactive) == 1
+    message = str(inactive[0].message)
+    assert "tok.deal-intent" in message and "tok.capacity-cut" in message
+    assert "jieba" in message
+    assert claims == [[], [], []]
+    assert ex._token_matcher is not None and not ex._token_matcher.active
+
+
+def test_no_warning_without_token_rules() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TokenRulesInactiveWarning)
+        claimx.Extractor(packs=["zh-business"])
+
+
+def test_unknown_segmenter_is_rejected() -> None:
+    with pytest.raises(ValueError, match="segmenter must be one of char, jieba, pkuseg"):
+        claimx.Extractor(packs=[TOKEN_PACK], segmenter="thulac")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _write_pack(root: Path, token: str) -> Path:
+    (root / "pack.yaml").write_text(
+        "name: bad-tokens\nversion: '0.1'\nlanguage: zh\n"
+        "claim_types:\n  risk: {polarity: negative}\n", encoding="utf-8")
+    (root / "rules.yaml").write_text(
+        "rules:\n"
+        "  - id: tok.bad\n"
+        "    kind: tokens\n"
+        "    type: risk\n"
+        "    anchors: [裁员]\n"
+        "    patterns:\n"
+        f"      - [{token}]\n", encoding="utf-8")
+    return root
+
+
+def test_pattern_rejected_by_spacy_is_a_located_pack_problem(tmp_path: Path) -> None:
+    # Passes the light, spaCy-free check at load time (REGEX is a known predicate) but
+    # spaCy's validator rejects a non-string regular expression.
+    pack = _write_pack(tmp_path, "{ORTH: {REGEX: 5}}")
+    claimx.load_pack(pack)  # loading alone does not need spaCy
+    with pytest.raises(PackLoadError) as info:
+        claimx.Extractor(packs=[pack], segmenter="jieba")
+    problem = info.value.problems[0]
+    assert problem.code == "CX113" and "tok.bad" in problem.message
+    assert problem.path.endswith("rules.yaml") and problem.line == 2
+
+
+def test_pattern_error_caught_at_load_time(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path, "{SPELLING: 裁员}")
+    with pytest.raises(PackLoadError, match="unknown token attribute"):
+        claimx.load_pack(pack)
+
+
+# --------------------------------------------------------------------------- pkuseg
+
+
+def test_pkuseg_without_a_model_folder_says_where_models_come_from() -> None:
+    with pytest.raises(ValueError, match="pkuseg_model"):
+        claimx.Extractor(packs=[TOKEN_PACK], segmenter="pkuseg")
+
+
+def test_pkuseg_rejects_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="features.msgpack"):
+        claimx.Extractor(packs=[TOKEN_PACK], segmenter="pkuseg", pkuseg_model=tmp_path)
+
+
+@pytest.mark.skipif(not PKUSEG_MODEL, reason=(
+    "set CLAIMX_PKUSEG_MODEL to a spacy-pkuseg model folder (e.g. an unpacked spacy_ontonotes "
+    "release); spacy-pkuseg downloads models from GitHub releases, unreachable here"))
+def test_token_rule_fires_under_pkuseg() -> None:
+    ex = claimx.Extractor(packs=[TOKEN_PACK], segmenter="pkuseg", pkuseg_model=PKUSEG_MODEL)
+    claims = ex.extract("公司拟收购一家电池工厂。")
+    assert [c.rules for c in claims] == [("tok.deal-intent",)]
+    assert ex.extract("工程师模拟了出售流程。") == []
+
+
+# --------------------------------------------------------------------------- properties
+
+_PIECES = st.sampled_from(["公司", "拟", "收购", "模拟", "出售", "计划", "裁员", "工厂", "明年",
+                           "。", "，", " ", "　", "\n", "A股", "3", "擬", "收購", "(nǐ)", "？"])
+
+
+@given(st.lists(_PIECES, max_size=25).map("".join))
+def test_claims_from_token_rules_point_into_the_original(text: str) -> None:
+    ex = claimx.Extractor(packs=[TOKEN_PACK], segmenter="jieba")
+    for c in ex.extract(text):
+        assert text[c.start:c.end] == c.text
+        assert c.rules and all(r.startswith("tok.") for r in c.rules)
+
+
+@given(st.text(alphabet=st.sampled_from(list("公司拟收购工厂明年计划裁员 \t\n　A1,。，")), max_size=40))
+def test_jieba_word_spans_cover_every_non_space_character_once(text: str) -> None:
+    spans = segment_words(text, "jieba")
+    covered = [i for s, e in spans for i in range(s, e)]
+    assert covered == sorted(set(covered))  # in order, no overlap
+    assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
