@@ -195,6 +195,29 @@ def test_pkuseg_rejects_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
         claimx.Extractor(packs=[TOKEN_PACK], segmenter="pkuseg", pkuseg_model=tmp_path)
 
 
+def train_toy_pkuseg_model(folder: Path) -> Path:
+    """Train a toy spacy-pkuseg model on the fixture's hand-segmented sentences (< 1 s)."""
+    import spacy_pkuseg
+
+    corpus = str(TOKEN_PACK / "pkuseg-train.txt")
+    spacy_pkuseg.train(corpus, corpus, str(folder), train_iter=5)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def toy_pkuseg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return train_toy_pkuseg_model(tmp_path_factory.mktemp("pkuseg-model"))
+
+
+def test_token_rule_fires_under_a_toy_pkuseg_model(toy_pkuseg_model: Path) -> None:
+    ex = claimx.Extractor(packs=[TOKEN_PACK], segmenter="pkuseg", pkuseg_model=toy_pkuseg_model)
+    assert ex._token_matcher is not None and ex._token_matcher.active
+    assert [c.rules for c in ex.extract("公司拟收购一家电池工厂。")] == [("tok.deal-intent",)]
+    assert ex.extract("工程师模拟了出售流程。") == []
+    words = segment_words("该厂将裁员两百人。", "pkuseg", toy_pkuseg_model)
+    assert [(s, e) for s, e in words][:3] == [(0, 2), (2, 3), (3, 5)]
+
+
 @pytest.mark.skipif(not PKUSEG_MODEL, reason=(
     "set CLAIMX_PKUSEG_MODEL to a spacy-pkuseg model folder (e.g. an unpacked spacy_ontonotes "
     "release); spacy-pkuseg downloads models from GitHub releases, unreachable here"))
