@@ -90,19 +90,23 @@ def calibrate(raw: float, points: Sequence[tuple[float, float]]) -> float:
 
 
 def confidence(hits: Sequence[Hit], mods: Sequence[ModifierScope],
-               calibration: Sequence[tuple[float, float]]) -> tuple[float, tuple[str, ...]]:
+               calibration: Sequence[tuple[float, float]],
+               fitted_priors: dict[str, float] | None = None) -> tuple[float, tuple[str, ...]]:
     """Confidence of a claim, with the steps that led to it.
 
     1. *evidence*: the priors of the distinct rules that fired combine by noisy-OR,
        ``raw = 1 - Π(1 - prior_r)`` — each independent rule is another chance to be right;
+       a rule's prior is its fitted prior from the pack's calibration when there is one,
+       else the ``prior`` written on the rule;
     2. *contrast*: a claim standing before a contrast word (…，但…) is the weaker half:
        ``raw *= 0.85``;
     3. *calibration*: ``raw`` goes through the pack's monotone calibration curve (fitted on
        gold data, see docs/quality.md); without one it is used as is.
     """
+    fitted = fitted_priors or {}
     priors: dict[str, float] = {}
     for hit in hits:
-        priors[hit.rule.id] = max(priors.get(hit.rule.id, 0.0), hit.rule.prior)
+        priors[hit.rule.id] = fitted.get(hit.rule.id, hit.rule.prior)
     miss = 1.0
     for prior in priors.values():
         miss *= 1.0 - prior
@@ -278,7 +282,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
     if modality is Modality.NEGATED:
         polarity = _FLIP.get(polarity, polarity)
-    score, steps = confidence(cand.hits, mods, compiled.calibration)
+    score, steps = confidence(cand.hits, mods, compiled.calibration, compiled.priors)
     subject_span = find_subject(text, sentence, start, min(h.start for h in cand.hits), settings)
     subject = doc.original_slice(*subject_span) if subject_span else None
     o_start, o_end = doc.to_original(start, end)

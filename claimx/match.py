@@ -60,6 +60,7 @@ class CompiledRules:
     claim_types: dict[str, Any]
     settings: dict[str, Any]
     calibration: tuple[tuple[float, float], ...]
+    priors: dict[str, float] = attrs.field(factory=dict)  # fitted per-rule priors
 
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
@@ -101,6 +102,7 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     claim_types: dict[str, Any] = {}
     settings: dict[str, Any] = {}
     calibration: tuple[tuple[float, float], ...] = ()
+    priors: dict[str, float] = {}
     for pack in packs:
         for name, info in pack.claim_types.items():
             claim_types.setdefault(name, info)
@@ -110,10 +112,11 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
             else:
                 settings.setdefault(key, value)
         calibration = calibration or pack.calibration
+        priors.update(pack.calibration_priors)
     return CompiledRules(
         packs=tuple(packs), automaton=automaton if entries else None, rules=tuple(rules),
         pattern_rules=tuple(r for r in rules if isinstance(r, PatternRule) and r.pattern is not None),
-        claim_types=claim_types, settings=settings, calibration=calibration)
+        claim_types=claim_types, settings=settings, calibration=calibration, priors=priors)
 
 
 def _covered(spans: list[tuple[int, int]] | None, start: int, end: int) -> bool:

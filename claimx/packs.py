@@ -184,6 +184,7 @@ class Pack:
     vars: dict[str, tuple[str, ...]]
     settings: dict[str, Any]
     calibration: tuple[tuple[float, float], ...] = ()
+    calibration_priors: dict[str, float] = attrs.field(factory=dict)
 
     def rules_of(self, kind: type) -> tuple[Any, ...]:
         """The pack's rules of one class, e.g. ``pack.rules_of(LexiconRule)``."""
@@ -248,9 +249,20 @@ class _Problems:
 
 def _compose(path: Path, display: str, problems: _Problems) -> yaml.Node | None:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        problems.add("CX100", f"cannot read: {exc}", display)
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.add("CX100", f"cannot read: {exc.strerror or exc}", display)
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # Point at the first undecodable byte so the author can find it (a GBK file, say).
+        before = raw[:exc.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1  # 1-based byte column
+        problems.items.append(PackProblem(
+            "CX100", f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded", display,
+            line, column, "save the file as UTF-8 (it looks like another encoding, e.g. GBK)"))
         return None
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
@@ -308,6 +320,16 @@ def _mapping_items(node: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.No
 def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems: _Problems) -> bool:
     """Check one field's node against its expected kind; report and return False if wrong."""
     ok = True
+    if kind in ("bool", "int", "number", "prob", "mapping", "any", "examples"):
+        # A node that YAML itself cannot turn into a value (`!!float x`, `!custom 1`, an
+        # unhashable key) must become a located problem here, not a traceback later.
+        try:
+            yaml.SafeLoader("").construct_document(node)
+        except (yaml.YAMLError, ValueError, TypeError, KeyError, OverflowError,
+                RecursionError) as exc:
+            problems.add("CX112", f"'{field}' cannot be read as a YAML value: "
+                         f"{getattr(exc, 'problem', None) or exc}", display, node)
+            return False
     if kind == "str":
         ok = isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:str",) or (
             isinstance(node, yaml.ScalarNode) and field in ("version", "requires_claimx"))
@@ -406,6 +428,13 @@ def _expand_list(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]],
         elif value.strip():
             out.append(value)
     return tuple(dict.fromkeys(out))
+
+
+def _names_unknown_var(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]]) -> bool:
+    """True when a cue list refers to an undefined var: its emptiness is then a consequence
+    of the CX121 already reported, not a second problem."""
+    return any(str(item.value).startswith("$") and _VAR_NAME.fullmatch(str(item.value))
+               and str(item.value)[1:] not in variables for item in node.value)
 
 
 def _var_hint(name: str, variables: dict[str, tuple[str, ...]]) -> str:
@@ -543,7 +572,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
     prior = float(_scalar(fields["prior"])) if "prior" in fields else 0.6
     if kind == "lexicon":
         cue_list = cues("cues")
-        if "cues" in fields and not cue_list:
+        if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
             problems.add("CX124", "lexicon rule has no cues", display, fields["cues"])
         return LexiconRule(**base, type=claim_type(), cues=cue_list, exceptions=cues("exceptions"),
                            context=cues("context"),
@@ -570,7 +599,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                            veto=cues("veto"))
     if kind == "modifier":
         cue_list = cues("cues")
-        if "cues" in fields and not cue_list:
+        if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
             problems.add("CX124", "modifier rule has no cues", display, fields["cues"])
         max_scope = int(_scalar(fields["max_scope"])) if "max_scope" in fields else None
         return ModifierRule(
@@ -590,7 +619,9 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         patterns_node = fields.get("patterns")
         value = _plain(patterns_node) if patterns_node is not None else None
         if not (isinstance(value, list) and value and all(
-                isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in value)):
+                isinstance(p, list) and p and all(
+                    isinstance(t, dict) and all(isinstance(k, str) for k in t) for t in p)
+                for p in value)):
             if patterns_node is not None:
                 problems.add("CX112", "'patterns' must be a list of spaCy Matcher patterns "
                              "(each a list of token dicts)", display, patterns_node)
@@ -606,7 +637,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                          prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
                                                    "span", display, problems))
     cue_list = cues("cues")
-    if "cues" in fields and not cue_list:
+    if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
         problems.add("CX124", "sentiment rule has no cues", display, fields["cues"])
     polarity = _polarity(fields.get("polarity"), display, problems) or Polarity.NEUTRAL
     return SentimentRule(**base, polarity=polarity, cues=cue_list, exceptions=cues("exceptions"),
@@ -623,7 +654,7 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
     display_root = root.name
     meta_path = root / "pack.yaml"
     if not meta_path.is_file():
-        problems.add("CX102", f"no pack.yaml in '{root}'", str(root))
+        problems.add("CX102", f"no pack.yaml in '{root}'", display_root)
         return None
     meta_display = f"{display_root}/pack.yaml"
     meta_node = _compose(meta_path, meta_display, problems)
@@ -675,10 +706,13 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
         builder.vars.update(imported_vars[key])
 
     settings = _plain(meta["settings"]) if "settings" in meta else {}
-    calibration = _calibration(meta.get("calibration"), meta_display, problems)
+    calibration, calibration_priors, calibration_file = _calibration(
+        meta.get("calibration"), root, meta_display, problems)
 
     files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml")
-                   and p.name != "pack.yaml" and "tests" not in p.relative_to(root).parts)
+                   and p.name != "pack.yaml" and "tests" not in p.relative_to(root).parts
+                   and p.relative_to(root).as_posix() != calibration_file
+                   and not p.name.startswith("."))
     documents: list[tuple[str, yaml.MappingNode]] = []
     for path in files:
         display = builder.display(path)
@@ -748,31 +782,50 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
         language=str(meta["language"].value) if "language" in meta else "",
         description=str(meta["description"].value) if "description" in meta else "",
         requires_claimx=requires, path=str(root), claim_types=claim_types, rules=tuple(rules),
-        vars=dict(builder.vars), settings=settings, calibration=calibration)
+        vars=dict(builder.vars), settings=settings, calibration=calibration,
+        calibration_priors=calibration_priors)
 
 
 def _plain(node: yaml.Node) -> Any:
     return yaml.SafeLoader("").construct_document(node) if node is not None else None
 
 
-def _calibration(node: yaml.Node | None, display: str,
-                 problems: _Problems) -> tuple[tuple[float, float], ...]:
-    """Calibration points ``[[raw, calibrated], …]``: a monotone piecewise-linear map."""
+def _calibration(node: yaml.Node | None, root: Path, display: str, problems: _Problems
+                 ) -> tuple[tuple[tuple[float, float], ...], dict[str, float], str | None]:
+    """The pack's confidence calibration: ``points`` ``[[raw, calibrated], …]`` (a monotone
+    piecewise-linear map) and fitted per-rule ``priors``. ``calibration:`` in pack.yaml holds
+    them inline or names a YAML file of the pack (see claimx/calibration.py).
+
+    Returns (points, priors, file name or None)."""
     if node is None:
-        return ()
+        return (), {}, None
     value = _plain(node)
-    points = value.get("points") if isinstance(value, dict) else value
+    where, where_node, file_name = display, node, None
+    if isinstance(value, str):
+        file_name = value
+        path = root / value
+        where = f"{root.name}/{value}"
+        loaded = _compose(path, where, problems)
+        if loaded is None:
+            return (), {}, file_name
+        where_node = loaded
+        value = _plain(loaded)
+    points = value.get("points", []) if isinstance(value, dict) else value
+    priors_raw = value.get("priors", {}) if isinstance(value, dict) else {}
     try:
-        pairs = tuple((float(a), float(b)) for a, b in points)
-    except (TypeError, ValueError):
-        problems.add("CX127", "calibration must be a list of [raw, calibrated] pairs", display, node)
-        return ()
+        pairs = tuple((float(a), float(b)) for a, b in points or [])
+        priors = {str(k): float(v) for k, v in (priors_raw or {}).items()}
+    except (TypeError, ValueError, AttributeError):
+        problems.add("CX127", "calibration must hold `points: [[raw, calibrated], …]` and "
+                     "`priors: {rule: p}`", where, where_node)
+        return (), {}, file_name
     raws = [a for a, _ in pairs]
-    if any(not (0 <= a <= 1 and 0 <= b <= 1) for a, b in pairs) or raws != sorted(raws):
-        problems.add("CX127", "calibration points must lie in [0, 1] with raw increasing",
-                     display, node)
-        return ()
-    return pairs
+    if (any(not (0 <= a <= 1 and 0 <= b <= 1) for a, b in pairs) or raws != sorted(raws)
+            or any(not 0 <= p <= 1 for p in priors.values())):
+        problems.add("CX127", "calibration points and priors must lie in [0, 1], raw increasing",
+                     where, where_node)
+        return (), {}, file_name
+    return pairs, priors, file_name
 
 
 # --------------------------------------------------------------------------- public loading
@@ -815,11 +868,20 @@ def load_packs(names_or_paths: Sequence[str | os.PathLike[str]]) -> tuple[Pack, 
             packs.append(cached)
             continue
         local = _Problems()
-        pack = _load_one(root, local, (str(root),), {})
+        from claimx import cache as disk_cache  # a fresh process skips YAML (claimx/cache.py)
+
+        pack = disk_cache.load_pack(root)
+        if pack is None:
+            pack = _load_one(root, local, (str(root),), {})
+            if pack is not None and not local.items:
+                disk_cache.store_pack(root, pack)
         problems.items.extend(local.items)
-        if pack is not None and not local.items:
-            with _cache_lock:
-                _cache[key] = pack
+        if pack is not None:
+            # A pack with problems is not cached, but its rule ids still take part in the
+            # duplicate check below, so the author sees every problem in one run.
+            if not local.items:
+                with _cache_lock:
+                    _cache[key] = pack
             packs.append(pack)
     seen: dict[str, SourceLocation] = {}
     for pack in packs:

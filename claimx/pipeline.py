@@ -67,7 +67,8 @@ class Extractor:
 
     def __init__(self, packs: Sequence[str | os.PathLike[str]] = DEFAULT_PACKS, *,
                  regex_timeout: float = 0.25, on_rule_timeout: str = "raise",
-                 segmenter: str = "char", pkuseg_model: str | os.PathLike[str] | None = None) -> None:
+                 segmenter: str = "char", pkuseg_model: str | os.PathLike[str] | None = None,
+                 use_calibration: bool = True) -> None:
         if isinstance(packs, (str, os.PathLike)):
             packs = [packs]
         if on_rule_timeout not in ("raise", "skip"):
@@ -77,6 +78,8 @@ class Extractor:
         self.regex_timeout = regex_timeout
         self.on_rule_timeout = on_rule_timeout
         self.compiled, self._settings = _compiled_for(self.packs)
+        if not use_calibration:  # raw confidences, e.g. to fit a new calibration
+            self.compiled = attrs.evolve(self.compiled, calibration=(), priors={})
         self.segmenter = segmenter
         self.pkuseg_model = pkuseg_model
         # Token rules (spaCy Matcher patterns) need a word segmenter; see claimx/tokens.py.

@@ -103,7 +103,9 @@ def run(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     try:
-        extractor = Extractor(packs=args.packs or list(DEFAULT_PACKS))
+        # Fitting starts from the hand-set priors, not from an earlier fit.
+        extractor = Extractor(packs=args.packs or list(DEFAULT_PACKS),
+                              use_calibration=not args.fit_calibration)
     except PackLoadError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILURES
@@ -116,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
     if args.fit_calibration and claims is not None:
         from claimx.calibration import fit_calibration, write_calibration
 
-        fitted = fit_calibration(extractor, claims)
+        fitted = fit_calibration(extractor, load_gold(args.gold))
         write_calibration(fitted, args.fit_calibration)
         print(f"wrote {args.fit_calibration}: {len(fitted.priors)} rule priors, "
               f"{len(fitted.points)} calibration points", file=sys.stderr)

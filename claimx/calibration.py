@@ -1,0 +1,125 @@
+"""Fitting a pack's confidence mapping on a gold file.
+
+Two steps, both stored in the pack's ``calibration.yaml``:
+
+1. **per-rule priors**: each claim rule's prior becomes its precision on the gold file,
+   smoothed towards the hand-set prior with ``PRIOR_WEIGHT`` pseudo-observations
+   (``(correct + w·prior) / (hits + w)``), so a rule seen twice does not jump to 0 or 1;
+2. **monotone calibration**: with the new priors, the raw noisy-OR confidences of all
+   predicted claims are paired with whether each claim matched a gold claim, and isotonic
+   regression (pool adjacent violators) turns them into a non-decreasing step curve; its
+   blocks become the ``points`` of a piecewise-linear map (``claimx.assemble.calibrate``).
+
+``claimx eval GOLD.jsonl --pack DIR --fit-calibration DIR/calibration.yaml`` runs both and
+writes the file; ``pack.yaml`` names it under ``calibration:``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+import yaml
+
+from claimx.evaluate import GoldRecord, evaluate, load_gold
+from claimx.pipeline import Extractor
+
+__all__ = ["FittedCalibration", "PRIOR_WEIGHT", "fit_calibration", "isotonic_points",
+           "write_calibration"]
+
+#: Pseudo-observations that pull a rule's fitted prior towards its hand-set prior.
+PRIOR_WEIGHT = 4.0
+
+
+@attrs.frozen(slots=True)
+class FittedCalibration:
+    """Per-rule priors and calibration points, ready to be written to a pack."""
+
+    priors: dict[str, float]
+    points: tuple[tuple[float, float], ...]
+    claims: int
+
+
+def isotonic_points(pairs: Sequence[tuple[float, bool]]) -> tuple[tuple[float, float], ...]:
+    """Pool-adjacent-violators fit of P(correct | raw); each block gives two points (its
+    lowest and highest raw score, both at the block's smoothed accuracy)."""
+    grouped: dict[float, list[float]] = {}
+    for raw, correct in pairs:  # equal raw scores form one starting block
+        entry = grouped.setdefault(round(raw, 6), [0.0, 0.0])
+        entry[0] += float(correct)
+        entry[1] += 1.0
+    blocks: list[list[float]] = []  # [sum_correct, count, min_raw, max_raw, sum_raw]
+    for raw, (correct, count) in sorted(grouped.items()):
+        blocks.append([correct, count, raw, raw, raw * count])
+        while len(blocks) > 1 and (blocks[-2][0] / blocks[-2][1]) >= (blocks[-1][0] / blocks[-1][1]):
+            last = blocks.pop()
+            blocks[-1][0] += last[0]
+            blocks[-1][1] += last[1]
+            blocks[-1][3] = last[3]
+            blocks[-1][4] += last[4]
+    points: list[tuple[float, float]] = []
+    for correct, count, low, high, raw_sum in blocks:
+        # One pseudo-observation at the block's own raw score keeps a block of three right
+        # answers from claiming certainty, without pulling every block towards 0.5.
+        accuracy = (correct + raw_sum / count) / (count + 1.0)
+        for x in (low, high):
+            point = (round(x, 4), round(accuracy, 4))
+            if not points or point[0] > points[-1][0]:
+                points.append(point)
+            else:  # same raw value: keep the higher (later) block's accuracy
+                points[-1] = (points[-1][0], max(points[-1][1], point[1]))
+    fixed: list[tuple[float, float]] = []
+    for x, y in points:  # enforce monotone y after smoothing and merging
+        fixed.append((x, max(y, fixed[-1][1]) if fixed else y))
+    return tuple(fixed)
+
+
+def fit_calibration(extractor: Extractor, records: Sequence[GoldRecord]) -> FittedCalibration:
+    """Fit priors on ``records``, then the monotone curve on the raw confidences that the
+    new priors give (the pipeline is run again with them, so the contrast factor and every
+    other step of :func:`claimx.assemble.confidence` are part of what is calibrated).
+
+    ``extractor`` should run uncalibrated (``Extractor(..., use_calibration=False)``) so the
+    fit starts from the hand-set priors.
+    """
+    first = evaluate(extractor, records)
+    hand_set = {r.id: r.prior for pack in extractor.packs for r in pack.rules if hasattr(r, "prior")}
+    priors: dict[str, float] = {}
+    for rule_id, prf in first.per_rule.items():
+        hits = prf.tp + prf.fp
+        base = hand_set.get(rule_id, 0.5)
+        priors[rule_id] = round((prf.tp + PRIOR_WEIGHT * base) / (hits + PRIOR_WEIGHT), 4)
+    with_priors = copy.copy(extractor)
+    with_priors.compiled = attrs.evolve(extractor.compiled, priors=priors, calibration=())
+    second = evaluate(with_priors, records)
+    pairs = [(raw, correct) for raw, correct, _ in second.calibration_pairs]
+    return FittedCalibration(priors=priors, points=isotonic_points(pairs), claims=len(pairs))
+
+
+def write_calibration(fitted: FittedCalibration, path: str | os.PathLike[str]) -> None:
+    """Write the fitted calibration as YAML (atomically: temp file, then rename)."""
+    target = Path(path)
+    document = {
+        "method": "per-rule priors (precision smoothed with "
+                  f"{PRIOR_WEIGHT:g} pseudo-observations) + isotonic regression (PAV)",
+        "fitted": datetime.date.today().isoformat(),
+        "claims": fitted.claims,
+        "priors": dict(sorted(fitted.priors.items())),
+        "points": [list(p) for p in fitted.points],
+    }
+    temp = target.with_name(f".{target.name}.tmp")
+    temp.write_text("# Written by `claimx eval --fit-calibration`; see docs/quality.md.\n"
+                    + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.replace(temp, target)
+
+
+def refit(gold: str | os.PathLike[str], packs: Sequence[str], out: str | os.PathLike[str]) -> FittedCalibration:
+    """Convenience: evaluate ``packs`` on ``gold`` and write the fitted calibration to ``out``."""
+    extractor = Extractor(packs=list(packs), use_calibration=False)
+    fitted = fit_calibration(extractor, load_gold(gold))
+    write_calibration(fitted, out)
+    return fitted
