@@ -1,0 +1,111 @@
+"""``claimx explain``: show how one text was read, stage by stage.
+
+Prints the normalised text, the sentences and their clauses, every cue, modifier and
+sentiment word that matched (with its rule id), each claim with the cues and modifiers it
+rests on, and how its confidence was reached. Offsets of hits are into the normalised text
+(``n``), offsets of claims into the text as given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from claimx.cli import EXIT_OK, EXIT_USAGE
+from claimx.errors import PackLoadError
+
+__all__ = ["explain_text", "register", "run"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``explain`` subcommand."""
+    p = subparsers.add_parser(
+        "explain", help="show how one text was read: sentences, matches, confidence",
+        description="Explain how claimx read one text.",
+        epilog="example:\n  claimx explain '公司计划明年扩产，但可能面临原材料涨价风险。'",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("text", metavar="TEXT|-", help="the text, or '-' to read it from stdin")
+    p.add_argument("--pack", action="append", metavar="NAME|DIR", dest="packs",
+                   help="rule pack to use; repeat for several (default: zh-business)")
+    p.add_argument("--json", action="store_true", help="print the claims with their evidence "
+                                                       "as JSON instead of the text report")
+    p.set_defaults(handler=run)
+
+
+def _quote(text: str) -> str:
+    return "“" + text.replace("\n", "⏎") + "”"
+
+
+def explain_text(extractor: Any, text: str) -> str:
+    """The explanation of ``text`` as printed by ``claimx explain``."""
+    a = extractor.analyze(text)
+    norm = a.normalized.text
+    out: list[str] = []
+    changed = "unchanged" if norm == text else "changed by normalisation"
+    out.append(f"normalised text ({len(norm)} chars, original {len(text)} chars, {changed}):")
+    out.append(f"  {_quote(norm)}")
+    out.append("")
+    out.append(f"sentences ({len(a.sentences)}):")
+    for i, s in enumerate(a.sentences, 1):
+        flag = "  [question]" if s.is_question else ""
+        out.append(f"  S{i} n{s.start}-{s.end}{flag}: {_quote(norm[s.start:s.end])}")
+        for j, c in enumerate(s.clauses, 1):
+            head = "  [heading]" if c.heading else ""
+            out.append(f"     clause {j} n{c.start}-{c.end}{head}: {_quote(norm[c.start:c.end])}")
+    out.append("")
+    out.append(f"claim cues ({len(a.matches.claim_cues)}):")
+    for h in a.matches.claim_cues:
+        kind = type(h.rule).__name__.removesuffix("Rule").lower()
+        out.append(f"  {h.rule_id:<28} {kind:<8} {getattr(h.rule, 'type', ''):<16} "
+                   f"n{h.start}-{h.end} {_quote(norm[h.start:h.end])}")
+    out.append("")
+    out.append(f"modifiers ({len(a.scopes)}):")
+    for sc in a.scopes:
+        h = sc.hit
+        out.append(f"  {h.rule_id:<28} {sc.category:<8} n{h.start}-{h.end} {_quote(norm[h.start:h.end])}"
+                   f" reaches n{sc.start}-{sc.end} {_quote(norm[sc.start:sc.end])}")
+    out.append("")
+    out.append(f"sentiment words ({len(a.matches.sentiment)}):")
+    for h in a.matches.sentiment:
+        out.append(f"  {h.rule_id:<28} {h.rule.polarity.value:<8} n{h.start}-{h.end} "
+                   f"{_quote(norm[h.start:h.end])}")
+    out.append("")
+    out.append(f"claims ({len(a.claims)}):")
+    for i, c in enumerate(a.claims, 1):
+        out.append(f"  C{i} {c.type} [{c.start}:{c.end}] {_quote(c.text)}")
+        out.append(f"     polarity {c.polarity.value}, modality {c.modality.value}, "
+                   f"subject {c.subject or '—'}, confidence {c.confidence:.3f}")
+        out.append(f"     rules: {', '.join(c.rules)}")
+        for cue in c.evidence.cues:
+            out.append(f"     cue      {cue.rule or cue.label} [{cue.start}:{cue.end}] {_quote(cue.text)}")
+        for m in c.evidence.modifiers:
+            out.append(f"     modifier {m.label} ({m.rule}) [{m.start}:{m.end}] {_quote(m.text)}")
+        out.append("     confidence:")
+        for k, step in enumerate(c.evidence.confidence_steps, 1):
+            out.append(f"       {k}. {step}")
+    out.append("")
+    out.append(f"sentiment: {a.sentiment.label.value} ({a.sentiment.score:+.3f})")
+    return "\n".join(out) + "\n"
+
+
+def run(args: argparse.Namespace) -> int:
+    """Explain one text (argument or stdin)."""
+    text = sys.stdin.read() if args.text == "-" else args.text
+    try:
+        from claimx.pipeline import Extractor
+
+        extractor = Extractor(packs=args.packs or ["zh-business"])
+    except PackLoadError as exc:
+        print("claimx explain: cannot load the rule pack(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Check --pack (see 'claimx packs' and 'claimx lint PACK').", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        claims = [c.to_dict(with_evidence=True) for c in extractor.extract(text)]
+        sys.stdout.write(json.dumps(claims, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(explain_text(extractor, text))
+    return EXIT_OK

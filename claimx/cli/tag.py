@@ -1,0 +1,346 @@
+"""``claimx tag``: tag files, folders or stdin and write JSON Lines, CSV, text or HTML.
+
+Documents stream through in bounded memory: they are read lazily, cut into small chunks,
+tagged (in this process, or by ``--jobs N`` worker processes with a bounded number of
+chunks in flight) and written in input order as they come back. A document that cannot be
+read or tagged is reported and becomes an error record; it never stops the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import multiprocessing
+import os
+import signal
+import sys
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO, Any
+
+from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from claimx.errors import ClaimxError, PackLoadError
+from claimx.io import READERS, STDIN, AtomicOutput, Document, ReadOptions, expand_paths
+from claimx.types import CLAIM_TYPES
+from claimx.writers import WRITERS, Result
+
+__all__ = ["register", "run"]
+
+# A chunk is the unit sent to a worker: large enough to amortise pickling, small enough to
+# keep memory bounded and the progress bar moving.
+_CHUNK_DOCS = 64
+_CHUNK_CHARS = 1 << 18
+_IN_FLIGHT_PER_JOB = 3
+# Failures are listed one per line on stderr up to this many; the summary counts them all.
+_MAX_REPORTED = 20
+
+_SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
+                   ".html": "html", ".htm": "html", ".txt": "text"}
+
+# (claims as dicts, sentiment dict, error message) for one document.
+_Tagged = tuple[list[dict[str, Any]], "dict[str, Any] | None", str]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``tag`` subcommand."""
+    p = subparsers.add_parser(
+        "tag", help="tag files, folders or stdin with claims",
+        description="Tag documents with typed claims. Inputs are files, folders (searched "
+                    "recursively for --glob) or '-' for stdin.",
+        epilog="examples:\n  claimx tag news/ --glob '*.txt' -o claims.jsonl\n"
+               "  claimx tag articles.jsonl --input-format jsonl --jobs 2 --format csv\n"
+               "  echo '公司计划扩产。' | claimx tag - --format text",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("paths", nargs="+", metavar="PATH", help="file, folder, or '-' for stdin")
+    p.add_argument("-o", "--output", metavar="OUT",
+                   help="write here (atomically) instead of stdout")
+    p.add_argument("--format", choices=sorted(WRITERS), default=None,
+                   help="output format (default: from OUT's suffix, else jsonl)")
+    p.add_argument("--pack", action="append", metavar="NAME|DIR", dest="packs",
+                   help="rule pack to use; repeat for several (default: zh-business)")
+    p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="worker processes (default 1; 0 = one per CPU)")
+    p.add_argument("--glob", default=None, metavar="PATTERN",
+                   help="file-name pattern inside folders (default: *.txt for text input, "
+                        "*.jsonl for jsonl input)")
+    p.add_argument("--input-format", choices=sorted(READERS), default="text",
+                   help="text: one document per file; jsonl: one record per line")
+    p.add_argument("--text-field", default="text", metavar="NAME",
+                   help="JSON Lines field holding the text (default: text)")
+    p.add_argument("--id-field", default="id", metavar="NAME",
+                   help="JSON Lines field holding the id (default: id)")
+    p.add_argument("--encoding", default="auto", metavar="auto|NAME",
+                   help="input encoding: auto-detect (default) or a codec such as gb18030")
+    p.add_argument("--evidence", action="store_true",
+                   help="include each claim's evidence (cues, modifiers, confidence steps)")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress bar, failure lines or summary on stderr")
+    p.set_defaults(handler=run)
+
+
+# --------------------------------------------------------------------------- workers
+
+_extractor: Any = None
+_with_evidence = False
+
+
+def _init_worker(packs: Sequence[str], with_evidence: bool) -> None:
+    """Build the Extractor once per worker process. Ctrl-C is the parent's to handle:
+    it stops the pool, so workers ignore SIGINT instead of each printing a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _setup(packs, with_evidence)
+
+
+def _setup(packs: Sequence[str], with_evidence: bool) -> None:
+    global _extractor, _with_evidence
+    from claimx.pipeline import Extractor
+
+    _extractor = Extractor(packs=list(packs))
+    _with_evidence = with_evidence
+
+
+def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
+    """Tag a chunk of texts (``None`` for a document that already failed to read)."""
+    out: list[_Tagged] = []
+    for text in texts:
+        if text is None:
+            out.append(([], None, ""))
+            continue
+        try:
+            analysis = _extractor.analyze(text)
+        except ClaimxError as exc:  # e.g. a rule timing out on this text: fail it alone
+            out.append(([], None, f"tagging failed: {exc}"))
+            continue
+        except Exception as exc:  # a bug must not lose the rest of the run; report it
+            out.append(([], None, f"tagging failed ({type(exc).__name__}: {exc}); "
+                                  f"please report this with the document"))
+            continue
+        claims = [c.to_dict(with_evidence=_with_evidence) for c in analysis.claims]
+        mood = analysis.sentiment
+        out.append((claims, {"label": mood.label.value, "score": round(mood.score, 4)}, ""))
+    return out
+
+
+def _chunks(docs: Iterable[Document]) -> Iterator[list[Document]]:
+    chunk: list[Document] = []
+    chars = 0
+    for doc in docs:
+        chunk.append(doc)
+        chars += len(doc.text)
+        if len(chunk) >= _CHUNK_DOCS or chars >= _CHUNK_CHARS:
+            yield chunk
+            chunk, chars = [], 0
+    if chunk:
+        yield chunk
+
+
+def _texts(chunk: Sequence[Document]) -> list[str | None]:
+    return [None if d.error else d.text for d in chunk]
+
+
+def _results(chunk: Sequence[Document], tagged: Sequence[_Tagged]) -> Iterator[Result]:
+    for doc, (claims, mood, error) in zip(chunk, tagged):
+        yield Result(doc=doc, claims=tuple(claims), sentiment=mood, error=doc.error or error)
+
+
+def _tag_serial(docs: Iterable[Document]) -> Iterator[Result]:
+    for chunk in _chunks(docs):
+        yield from _results(chunk, _tag_chunk(_texts(chunk)))
+
+
+def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
+                  with_evidence: bool) -> Iterator[Result]:
+    """Tag with ``jobs`` processes, in input order, with at most ``jobs * 3`` chunks in
+    flight. (``Pool.imap`` would keep order too, but its feeder thread reads the whole
+    input ahead, which breaks the memory bound on a large file.)"""
+    # spawn, not fork: the parent may hold threads (rich's progress refresher), and
+    # forking a threaded process can deadlock.
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs, initializer=_init_worker, initargs=(list(packs), with_evidence)) as pool:
+        pending: deque[tuple[list[Document], Any]] = deque()
+        for chunk in _chunks(docs):
+            pending.append((chunk, pool.apply_async(_tag_chunk, (_texts(chunk),))))
+            if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
+                done, job = pending.popleft()
+                yield from _results(done, job.get())
+        while pending:
+            done, job = pending.popleft()
+            yield from _results(done, job.get())
+
+
+# --------------------------------------------------------------------------- running
+
+
+def _documents(paths: Sequence[tuple[str, str | None]], reader: Any,
+               options: ReadOptions) -> Iterator[Document]:
+    for path, problem in paths:
+        if problem is not None:
+            yield Document(id=path, source=path, error=problem)
+        else:
+            yield from reader(path, options)
+
+
+def _usage(message: str) -> int:
+    print(f"claimx tag: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+class _Progress:
+    """A rich progress bar on stderr with documents, docs/s and an ETA (by bytes read) —
+    only when stderr is a terminal; otherwise it does nothing."""
+
+    def __init__(self, total_bytes: int | None, enabled: bool) -> None:
+        self._bar: Any = None
+        self.docs = 0
+        self._started = time.monotonic()
+        if not enabled:
+            return
+        from rich.console import Console
+        from rich.progress import (BarColumn, Progress, TextColumn, TimeElapsedColumn,
+                                   TimeRemainingColumn)
+
+        self._bar = Progress(
+            TextColumn("[bold]tagging"), BarColumn(),
+            TextColumn("{task.fields[docs]} docs · {task.fields[rate]:.0f} docs/s"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("tag", total=total_bytes, docs=0, rate=0.0)
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def advance(self, doc: Document) -> None:
+        self.docs += 1
+        if self._bar is not None:
+            rate = self.docs / max(time.monotonic() - self._started, 1e-6)
+            self._bar.update(self._task, advance=doc.size, docs=self.docs, rate=rate)
+
+    def print(self, message: str) -> None:
+        if self._bar is not None:
+            self._bar.console.print(message, markup=False, highlight=False)
+        else:
+            print(message, file=sys.stderr)
+
+
+def _stdout() -> IO[str]:
+    # UTF-8 whatever the locale, and newline="" so the CSV writer controls line ends.
+    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
+                            line_buffering=False, write_through=False)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Tag the inputs; exit 0 when all were tagged, 1 when some failed, 2 on usage errors."""
+    packs = args.packs or ["zh-business"]
+    jobs = args.jobs if args.jobs > 0 else (os.cpu_count() or 1)
+    if args.jobs < 0:
+        return _usage("--jobs must be 0 (one per CPU) or more")
+    fmt = args.format
+    if fmt is None:
+        fmt = _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "jsonl") if args.output else "jsonl"
+    if args.paths.count(STDIN) > 1:
+        return _usage("'-' (stdin) can be given only once")
+    if args.output:
+        folder = Path(args.output).parent
+        if not folder.is_dir():
+            return _usage(f"cannot write {args.output}: folder {folder} does not exist")
+        if Path(args.output).is_dir():
+            return _usage(f"-o {args.output} is a folder; give a file name")
+    if args.encoding != "auto":
+        import codecs
+
+        try:
+            codecs.lookup(args.encoding)
+        except LookupError:
+            return _usage(f"unknown encoding '{args.encoding}' "
+                          f"(try auto, utf-8, gb18030, big5, utf-16)")
+    # Load the packs here even with --jobs: a broken pack is one clear message, not N.
+    try:
+        from claimx.packs import load_packs
+
+        load_packs(packs)
+    except PackLoadError as exc:
+        print("claimx tag: cannot load the rule pack(s):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        print("Check --pack (see 'claimx packs' and 'claimx lint PACK').", file=sys.stderr)
+        return EXIT_USAGE
+
+    pattern = args.glob or ("*.jsonl" if args.input_format == "jsonl" else "*.txt")
+    paths = list(expand_paths(args.paths, pattern))
+    sizes = [Path(p).stat().st_size if p != STDIN and not problem else 0 for p, problem in paths]
+    total = None if any(p == STDIN for p, _ in paths) else sum(sizes)
+    options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
+                          id_field=args.id_field)
+    docs = _documents(paths, READERS[args.input_format], options)
+    if jobs == 1:
+        _setup(packs, args.evidence)
+        results = _tag_serial(docs)
+    else:
+        results = _tag_parallel(docs, jobs, packs, args.evidence)
+
+    # SIGTERM (a killed job, a closed CI step) unwinds like Ctrl-C, so -o cleans up.
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    by_type: Counter[str] = Counter()
+    failures = 0
+    show = not args.quiet
+    try:
+        with ExitStack() as stack:
+            if args.output:
+                stream = stack.enter_context(AtomicOutput(args.output))
+            else:
+                stream = _stdout()
+                stack.callback(_detach, stream)
+            writer = WRITERS[fmt](stream)
+            progress = stack.enter_context(_Progress(total, show and sys.stderr.isatty()))
+            for result in results:
+                writer.write(result)
+                progress.advance(result.doc)
+                if result.failed:
+                    failures += 1
+                    if show and failures <= _MAX_REPORTED:
+                        progress.print(f"claimx tag: failed {result.doc.id}: {result.error}")
+                else:
+                    by_type.update(str(c["type"]) for c in result.claims)
+            writer.close()
+            stream.flush()
+            documents = progress.docs
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if show:
+        if failures > _MAX_REPORTED:
+            print(f"claimx tag: … {failures - _MAX_REPORTED} more failures (see the output's "
+                  f"error records)", file=sys.stderr)
+        print(_summary(documents, by_type, failures), file=sys.stderr)
+    return EXIT_FAILURES if failures else EXIT_OK
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _detach(stream: IO[str]) -> None:
+    # Flush, then let go of sys.stdout.buffer without closing it.
+    try:
+        stream.flush()
+    finally:
+        if isinstance(stream, io.TextIOWrapper):
+            stream.detach()
+
+
+def _summary(documents: int, by_type: Counter[str], failures: int) -> str:
+    types = list(CLAIM_TYPES) + sorted(t for t in by_type if t not in CLAIM_TYPES)
+    detail = ", ".join(f"{t} {by_type.get(t, 0)}" for t in types)
+    claims = sum(by_type.values())
+    return (f"claimx tag: {documents} document{'s' if documents != 1 else ''}, "
+            f"{claims} claim{'s' if claims != 1 else ''} ({detail}), "
+            f"{failures} failed")

@@ -1,0 +1,397 @@
+"""Reading documents from files and writing output files safely: the command line's I/O.
+
+The core library never does I/O; this module is what ``claimx tag`` stands on:
+
+- :func:`decode_bytes` turns a file's bytes into text: BOM sniffing, then a strict UTF-8
+  try (the common case, and the one detectors get wrong on short texts), then
+  charset-normalizer for GB18030/GBK, Big5, UTF-16 without BOM and the rest;
+- :func:`expand_paths` turns command-line paths (files, folders, ``-``) into input paths;
+- :data:`READERS` maps an input format name to a reader that streams :class:`Document`\\ s
+  (a document that could not be read comes out with ``error`` set, never silently
+  dropped); a new format is one more entry;
+- :class:`AtomicOutput` writes ``-o FILE`` through a temporary file in the same folder and
+  renames it into place only on success.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import attrs
+
+__all__ = [
+    "AtomicOutput",
+    "DecodeError",
+    "Document",
+    "READERS",
+    "ReadOptions",
+    "STDIN",
+    "decode_bytes",
+    "expand_paths",
+    "read_jsonl",
+    "read_text",
+]
+
+#: The command-line spelling of standard input.
+STDIN = "-"
+
+# Longest BOMs first: the UTF-32 LE BOM starts with the UTF-16 LE one.
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+# Codecs whose names charset-normalizer reports for Chinese text, mapped to the superset we
+# decode with: GB2312 and GBK text is GB18030 text, and GB18030 decodes characters GBK lacks.
+_SUPERSETS = {"gb2312": "gb18030", "gbk": "gb18030", "big5": "big5hkscs", "cp950": "big5hkscs"}
+
+# How much of a JSON Lines file is sampled to pick its encoding when none is forced.
+_SNIFF_BYTES = 1 << 16
+
+
+class DecodeError(ValueError):
+    """The bytes could not be decoded as text; the message says what to try."""
+
+
+def _bom_encoding(data: bytes) -> str | None:
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    return None
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes without a UTF-16/32 BOM (checked before) mean an image, archive, …"""
+    return b"\x00" in data[:_SNIFF_BYTES]
+
+
+def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
+    """Decode ``data`` to text; returns ``(text, encoding used)``.
+
+    ``encoding="auto"`` sniffs a BOM, then tries strict UTF-8, then asks charset-normalizer.
+    Any other value is a codec name used strictly. Raises :class:`DecodeError`.
+
+    >>> decode_bytes("公司计划扩产".encode("gb18030"))[1]   # doctest: +SKIP
+    'gb18030'
+    """
+    if encoding != "auto":
+        try:
+            return data.decode(encoding), encoding
+        except LookupError:
+            raise DecodeError(f"unknown encoding '{encoding}' (try utf-8, gb18030, big5, utf-16)") from None
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"not valid {encoding} at byte {exc.start}; "
+                              f"try --encoding auto or another --encoding") from None
+    if not data:
+        return "", "utf-8"
+    bom = _bom_encoding(data)
+    if bom is not None:
+        try:
+            return data.decode(bom), bom
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"starts with a {bom} byte-order mark but is not valid {bom} "
+                              f"at byte {exc.start}") from None
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    if _looks_binary(data) and not _utf16_without_bom(data):
+        raise DecodeError("looks binary (it holds NUL bytes), not text; "
+                          "pass text files, or --encoding NAME if it really is text")
+    from charset_normalizer import from_bytes  # imported late: only needed off the UTF-8 path
+
+    best = from_bytes(data).best()
+    if best is None or best.encoding is None:
+        raise DecodeError("encoding not recognised; pass --encoding NAME "
+                          "(utf-8, gb18030, big5, utf-16)")
+    name = _SUPERSETS.get(best.encoding.lower().replace("-", ""), best.encoding)
+    try:
+        return data.decode(name), name
+    except UnicodeDecodeError:  # the detector saw a prefix; the whole file disagrees
+        raise DecodeError(f"not valid {name} throughout; pass --encoding NAME") from None
+
+
+def _utf16_without_bom(data: bytes) -> bool:
+    """Text in UTF-16 without a BOM has NULs in every other byte for ASCII, or none at all
+    for CJK; try a strict decode of an even-length prefix in both byte orders."""
+    sample = data[: _SNIFF_BYTES & ~1]
+    if len(sample) % 2:
+        sample = sample[:-1]
+    for name in ("utf-16-le", "utf-16-be"):
+        try:
+            text = sample.decode(name)
+        except UnicodeDecodeError:
+            continue
+        # Decodable is not enough (almost any even byte run is); require printable text.
+        printable = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+        if text and printable / len(text) > 0.95:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- documents
+
+
+@attrs.frozen(slots=True)
+class Document:
+    """One input document, or the failure to read one.
+
+    ``id`` names it in the output (a file path, a record's id field, or ``path:line``);
+    ``fields`` are the other fields of a JSON Lines record, carried through to the output.
+    ``error`` is set (and ``text`` empty) when the document could not be read.
+    """
+
+    id: str
+    text: str = ""
+    fields: dict[str, Any] = attrs.field(factory=dict)
+    source: str = ""
+    encoding: str = ""
+    error: str = ""
+    size: int = 0  # bytes read for it, for the progress bar
+
+
+@attrs.frozen(slots=True)
+class ReadOptions:
+    """How to read inputs: the encoding (``auto`` or a codec), and for JSON Lines which
+    field holds the text and which the id."""
+
+    encoding: str = "auto"
+    text_field: str = "text"
+    id_field: str = "id"
+
+
+def _open_binary(path: str) -> IO[bytes]:
+    return sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
+
+
+def read_text(path: str, options: ReadOptions) -> Iterator[Document]:
+    """A plain-text input: the whole file (or stdin) is one document."""
+    try:
+        if path == STDIN:
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(path).read_bytes()
+    except OSError as exc:
+        yield Document(id=path, source=path, error=f"cannot read: {exc.strerror or exc}")
+        return
+    try:
+        text, used = decode_bytes(data, options.encoding)
+    except DecodeError as exc:
+        yield Document(id=path, source=path, error=str(exc), size=len(data))
+        return
+    yield Document(id=path, text=text, source=path, encoding=used, size=len(data))
+
+
+def _jsonl_encoding(head: bytes, forced: str) -> str:
+    """The encoding of a JSON Lines stream from its first bytes.
+
+    JSON Lines is UTF-8 by definition, so UTF-8 is assumed unless a BOM or a forced
+    encoding says otherwise, or the sample is not UTF-8 while a detector recognises it.
+    A bad line further down is then that line's error, not the whole file's.
+    """
+    if forced != "auto":
+        return forced
+    bom = _bom_encoding(head)
+    if bom is not None:
+        return bom
+    try:
+        head.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(head) - 3:  # a character cut by the sample's end
+            return "utf-8"
+    try:
+        _, used = decode_bytes(head[: head.rfind(b"\n") + 1] or head)
+        return used
+    except DecodeError:
+        return "utf-8"
+
+
+def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document]:
+    """A JSON Lines input: one document per non-blank line, streamed.
+
+    Each line becomes a :class:`Document`; a line that is not valid in the file's encoding,
+    not JSON, not an object, or lacks the text field becomes a document with ``error`` set
+    and the best id available (the id field if it parsed, else ``path:line``).
+    """
+    try:
+        stream = _open_binary(path)
+    except OSError as exc:
+        yield Document(id=path, source=path, error=f"cannot read: {exc.strerror or exc}")
+        return
+    try:
+        head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(stream, "peek") else b""
+        encoding = _jsonl_encoding(head, options.encoding)
+        wide = encoding.replace("-", "").lower().startswith(("utf16", "utf32"))
+        lines: Iterator[bytes] | Iterator[str]
+        if wide:
+            # UTF-16/32 lines cannot be split on b"\n"; decode the stream incrementally.
+            lines = codecs.getreader(encoding)(stream, errors="replace")
+        else:
+            lines = iter(stream)
+        for number, raw in enumerate(lines, start=1):
+            where = f"{path}:{number}"
+            size = len(raw)
+            if isinstance(raw, bytes):
+                if number == 1 and encoding == "utf-8-sig":
+                    raw = raw.removeprefix(codecs.BOM_UTF8)
+                try:
+                    line = raw.decode("utf-8" if encoding == "utf-8-sig" else encoding)
+                except UnicodeDecodeError as exc:
+                    yield Document(id=_salvage_id(raw, options.id_field) or where, source=where,
+                                   size=size, error=(
+                        f"line {number} is not valid {encoding} at byte {exc.start}; "
+                        f"fix the line or pass --encoding NAME"))
+                    continue
+                except LookupError:
+                    yield Document(id=path, source=path, error=f"unknown encoding '{encoding}'")
+                    return
+            else:
+                line = raw
+            if not line.strip():
+                continue
+            yield _record(line, where, number, options, encoding, size)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+
+
+def _salvage_id(raw: bytes, id_field: str) -> str | None:
+    """The id of a record whose bytes do not decode, read around the bad bytes, so its
+    error record still names it."""
+    try:
+        record = json.loads(raw.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    if isinstance(record, dict) and record.get(id_field) is not None:
+        return str(record[id_field])
+    return None
+
+
+def _record(line: str, where: str, number: int, options: ReadOptions, encoding: str,
+            size: int) -> Document:
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return Document(id=where, source=where, size=size,
+                        error=f"line {number} is not JSON ({exc.msg} at column {exc.colno})")
+    if not isinstance(record, dict):
+        return Document(id=where, source=where, size=size,
+                        error=f"line {number} is a JSON {type(record).__name__}, not an object")
+    raw_id = record.get(options.id_field)
+    doc_id = where if raw_id is None else str(raw_id)
+    fields = {k: v for k, v in record.items()}
+    text = record.get(options.text_field)
+    if not isinstance(text, str):
+        what = "missing" if text is None else f"a {type(text).__name__}, not a string"
+        return Document(id=doc_id, fields=fields, source=where, size=size, error=(
+            f"line {number}: field '{options.text_field}' is {what}; "
+            f"pick the text field with --text-field NAME"))
+    return Document(id=doc_id, text=text, fields=fields, source=where, encoding=encoding,
+                    size=size)
+
+
+#: Input readers by ``--input-format`` name: ``reader(path, options)`` streams documents.
+READERS: dict[str, Callable[[str, ReadOptions], Iterator[Document]]] = {
+    "text": read_text,
+    "jsonl": read_jsonl,
+}
+
+
+def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str, str | None]]:
+    """Command-line paths to input paths: ``(path, None)`` for each file found, in order,
+    or ``(path, problem)`` for a path that does not exist or cannot be listed.
+
+    Folders are walked recursively in sorted order, keeping files whose name matches
+    ``pattern`` (hidden files and folders are skipped); ``-`` stands for stdin.
+    """
+    for item in paths:
+        if item == STDIN:
+            yield item, None
+            continue
+        path = Path(item)
+        if path.is_dir():
+            found = False
+            for child in sorted(path.rglob(pattern)):
+                rel = child.relative_to(path).parts
+                if child.is_file() and not any(part.startswith(".") for part in rel):
+                    found = True
+                    yield str(child), None
+            if not found:
+                yield item, f"no files matching '{pattern}' in folder {item} (change --glob)"
+        elif path.is_file():
+            yield item, None
+        elif path.exists():
+            yield item, f"not a regular file: {item}"
+        else:
+            yield item, f"no such file or folder: {item} (check the path)"
+
+
+# --------------------------------------------------------------------------- atomic output
+
+
+class AtomicOutput:
+    """A text file written all-or-nothing: a context manager over a temporary file in the
+    target's folder (so the final rename stays on one file system) that is renamed over the
+    target on a clean exit and removed on any exception, Ctrl-C included.
+
+    >>> with AtomicOutput("out.jsonl") as fh:   # doctest: +SKIP
+    ...     fh.write("{}\\n")
+    """
+
+    def __init__(self, target: str | os.PathLike[str], *, encoding: str = "utf-8",
+                 newline: str | None = "") -> None:
+        self.target = Path(target)
+        self.encoding = encoding
+        self.newline = newline
+        self.temp_path: Path | None = None
+        self._fh: IO[str] | None = None
+
+    def __enter__(self) -> IO[str]:
+        folder = self.target.parent if str(self.target.parent) else Path(".")
+        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=folder)
+        self.temp_path = Path(name)
+        self._fh = os.fdopen(fd, "w", encoding=self.encoding, newline=self.newline)
+        return self._fh
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: Any) -> None:
+        assert self._fh is not None and self.temp_path is not None
+        if exc_type is None:
+            try:
+                self._fh.flush()
+                os.fsync(self._fh.fileno())
+                self._fh.close()
+                # Keep the permissions a plain open() would give, not mkstemp's 0600.
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(self.temp_path, 0o666 & ~umask)
+                os.replace(self.temp_path, self.target)
+            except BaseException:
+                self.discard()
+                raise
+        else:
+            self.discard()
+
+    def discard(self) -> None:
+        """Close and remove the temporary file (idempotent)."""
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass
+        if self.temp_path is not None:
+            try:
+                self.temp_path.unlink()
+            except FileNotFoundError:
+                pass

@@ -1,0 +1,418 @@
+"""Output formats of ``claimx tag``: JSON Lines, CSV, a terminal text view and an HTML report.
+
+Every writer streams: it gets one :class:`Result` at a time, in input order, and writes it
+before the next arrives; ``close()`` writes what only the end knows (the HTML summary).
+:data:`WRITERS` maps a ``--format`` name to a writer class, so a new format is one entry.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+import attrs
+
+from claimx.io import Document
+from claimx.types import CLAIM_TYPES
+
+__all__ = [
+    "CsvWriter",
+    "HtmlWriter",
+    "JsonlWriter",
+    "Result",
+    "TextWriter",
+    "WRITERS",
+    "Writer",
+]
+
+
+@attrs.frozen(slots=True)
+class Result:
+    """A document and what tagging it gave: claim dicts (``Claim.to_dict()``) and the
+    sentiment dict, or ``error`` when reading or tagging it failed."""
+
+    doc: Document
+    claims: tuple[dict[str, Any], ...] = ()
+    sentiment: dict[str, Any] | None = None
+    error: str = ""
+
+    @property
+    def failed(self) -> bool:
+        """True when the document could not be read or tagged."""
+        return bool(self.error)
+
+    def record(self) -> dict[str, Any]:
+        """The JSON Lines record: the input record's fields (or the id, source and
+        encoding of a text file) plus ``claims`` and ``sentiment``, or ``error``."""
+        out: dict[str, Any] = dict(self.doc.fields) if self.doc.fields else {"id": self.doc.id}
+        if not self.doc.fields and self.doc.encoding:
+            out["encoding"] = self.doc.encoding
+        if self.failed:
+            out["error"] = self.error
+        else:
+            out["claims"] = list(self.claims)
+            out["sentiment"] = self.sentiment
+        return out
+
+
+class Writer:
+    """Base of the writers: ``write`` each result in order, then ``close`` once."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, result: Result) -> None:
+        """Write one document's result."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Write anything that needs the whole run (the default writes nothing)."""
+
+
+class JsonlWriter(Writer):
+    """One JSON object per input document, in input order (errors included)."""
+
+    def write(self, result: Result) -> None:
+        """Write one record line."""
+        self.stream.write(json.dumps(result.record(), ensure_ascii=False) + "\n")
+
+
+CSV_COLUMNS: tuple[str, ...] = ("id", "type", "start", "end", "text", "polarity", "modality",
+                                "subject", "confidence", "rules", "error")
+
+
+class CsvWriter(Writer):
+    """One row per claim; a failed document gets one row with only ``id`` and ``error``.
+
+    ``rules`` is ``;``-joined; the header row comes first even for an empty run.
+    """
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__(stream)
+        self._csv = csv.writer(stream, lineterminator="\n")
+        self._csv.writerow(CSV_COLUMNS)
+
+    def write(self, result: Result) -> None:
+        """Write the claim rows of one document."""
+        if result.failed:
+            self._csv.writerow([result.doc.id] + [""] * (len(CSV_COLUMNS) - 2) + [result.error])
+            return
+        for c in result.claims:
+            self._csv.writerow([result.doc.id, c["type"], c["start"], c["end"], c["text"],
+                                c["polarity"], c["modality"], c["subject"] or "",
+                                c["confidence"], ";".join(c["rules"]), ""])
+
+
+_POLARITY_MARK = {"positive": "+", "negative": "-", "neutral": "=", "mixed": "±"}
+
+
+class TextWriter(Writer):
+    """A readable view for terminals: a header per document, one line per claim."""
+
+    def write(self, result: Result) -> None:
+        """Write one document's block."""
+        out = [f"== {result.doc.id}"]
+        if result.failed:
+            out.append(f"   error: {result.error}")
+        elif not result.claims:
+            out.append("   (no claims)")
+        for c in result.claims:
+            mark = _POLARITY_MARK.get(c["polarity"], "?")
+            out.append(f"   {c['type']:<16} {mark} {c['modality']:<8} {c['confidence']:.2f}  "
+                       f"[{c['start']}:{c['end']}] {_one_line(c['text'])}")
+            details = f"subject: {c['subject']}; " if c["subject"] else ""
+            out.append(f"   {'':<16}   {details}rules: {', '.join(c['rules'])}")
+        if result.sentiment and not result.failed:
+            out.append(f"   sentiment: {result.sentiment['label']} ({result.sentiment['score']:+.2f})")
+        self.stream.write("\n".join(out) + "\n\n")
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- HTML report
+
+#: Highlight colours of the four claim types; other pack-defined types get _OTHER_COLOURS.
+TYPE_COLOURS: dict[str, str] = {
+    "strategic_intent": "#2f6fde",
+    "advantage": "#1f9d55",
+    "risk": "#d64545",
+    "industry_impact": "#8e44ad",
+}
+_OTHER_COLOURS = ("#c77c02", "#17808a", "#6b6b6b", "#b5487e")
+POLARITY_COLOURS: dict[str, str] = {
+    "positive": "#3aa76d", "negative": "#e05252", "neutral": "#9aa0a6", "mixed": "#e0a030",
+}
+_LAYER_PX = 3  # thickness of one underline layer of an overlapping claim
+
+
+def _colour(claim_type: str) -> str:
+    if claim_type in TYPE_COLOURS:
+        return TYPE_COLOURS[claim_type]
+    return _OTHER_COLOURS[sum(map(ord, claim_type)) % len(_OTHER_COLOURS)]
+
+
+def _json_for_script(value: Any) -> str:
+    """JSON that is safe inside ``<script>``: no ``<``, ``>`` or ``&`` can close the tag or
+    open a comment, whatever the document text holds."""
+    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
+            .replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _layers(claims: Sequence[dict[str, Any]]) -> list[int]:
+    """Underline layer of each claim: the lowest layer free at its start (interval
+    colouring), so claims that overlap never share a layer and each stays visible."""
+    ends: list[int] = []  # ends[k] = end of the last claim placed on layer k
+    out = [0] * len(claims)
+    for i in sorted(range(len(claims)), key=lambda i: (claims[i]["start"], -claims[i]["end"])):
+        c = claims[i]
+        for k, end in enumerate(ends):
+            if end <= c["start"]:
+                ends[k] = c["end"]
+                out[i] = k
+                break
+        else:
+            out[i] = len(ends)
+            ends.append(c["end"])
+    return out
+
+
+def highlight(text: str, claims: Sequence[dict[str, Any]], doc_index: int) -> str:
+    """The escaped ``text`` with every claim highlighted.
+
+    The text is cut at every claim boundary; a piece covered by claims becomes one
+    ``<span class="hl">`` whose ``data-c`` lists them (``doc:claim``). The claim on the
+    lowest layer colours the background and every covering claim draws an underline at its
+    own depth, so nested and crossing claims stay readable.
+    """
+    if not claims:
+        return html.escape(text)
+    layers = _layers(claims)
+    cuts = sorted({0, len(text)} | {c["start"] for c in claims} | {c["end"] for c in claims})
+    starts: dict[int, list[int]] = {}
+    for i, c in enumerate(claims):
+        starts.setdefault(c["start"], []).append(i)
+    active: set[int] = set()
+    parts: list[str] = []
+    for left, right in zip(cuts, cuts[1:]):
+        active = {i for i in active if claims[i]["end"] > left}
+        active.update(i for i in starts.get(left, ()) if claims[i]["end"] > left)
+        piece = html.escape(text[left:right])
+        if not active:
+            parts.append(piece)
+            continue
+        ordered = sorted(active, key=lambda i: layers[i])
+        top = claims[ordered[0]]
+        # One background band per covering claim at its layer's depth, above the tint of
+        # the lowest-layer claim: a band shows only where its own claim runs.
+        bands = ", ".join(_band(layers[i], _colour(claims[i]["type"])) for i in ordered)
+        depth = (max(layers[i] for i in ordered) + 1) * _LAYER_PX
+        title = "\n".join(_tooltip(claims[i]) for i in ordered)
+        ids = " ".join(f"{doc_index}:{i}" for i in ordered)
+        types = " ".join(sorted({str(claims[i]["type"]) for i in ordered}))
+        parts.append(
+            f'<span class="hl" tabindex="0" data-c="{ids}" data-types="{html.escape(types)}" '
+            f'title="{html.escape(title)}" style="background:{bands},{_colour(top["type"])}26;'
+            f'padding-bottom:{depth}px">{piece}</span>')
+    return "".join(parts)
+
+
+def _band(layer: int, colour: str) -> str:
+    low, high = layer * _LAYER_PX, (layer + 1) * _LAYER_PX
+    return (f"linear-gradient(to top,transparent {low}px,{colour} {low}px,{colour} {high}px,"
+            f"transparent {high}px)")
+
+
+def _tooltip(c: dict[str, Any]) -> str:
+    subject = c["subject"] or "—"
+    return (f"{c['type']} · {c['polarity']} · {c['modality']} · {c['confidence']:.2f} · "
+            f"subject {subject} · rules {', '.join(c['rules'])}")
+
+
+def chart_svg(counts: Counter[tuple[str, str]], types: Sequence[str]) -> str:
+    """A small horizontal stacked bar chart: one bar per claim type, split by polarity."""
+    row, label_w, bar_w = 16, 118, 220
+    total_max = max([sum(n for (t, _), n in counts.items() if t == ty) for ty in types] + [1])
+    rows = []
+    for r, ty in enumerate(types):
+        y = r * row
+        x = label_w
+        rows.append(f'<text x="0" y="{y + 12}" font-size="11">{html.escape(ty)}</text>')
+        total = 0
+        for pol, colour in POLARITY_COLOURS.items():
+            n = counts.get((ty, pol), 0)
+            if not n:
+                continue
+            w = bar_w * n / total_max
+            rows.append(f'<rect x="{x:.1f}" y="{y + 2}" width="{w:.1f}" height="{row - 4}" '
+                        f'fill="{colour}"><title>{html.escape(ty)} {pol}: {n}</title></rect>')
+            x += w
+            total += n
+        rows.append(f'<text x="{x + 4:.1f}" y="{y + 12}" font-size="11">{total}</text>')
+    height = row * len(types)
+    return (f'<svg class="chart" role="img" aria-label="claims by type and polarity" '
+            f'width="{label_w + bar_w + 40}" height="{height}" '
+            f'viewBox="0 0 {label_w + bar_w + 40} {height}">{"".join(rows)}</svg>')
+
+
+_CSS = """
+body{font-family:system-ui,"Noto Sans CJK SC","PingFang SC","Microsoft YaHei",sans-serif;
+margin:0;color:#222;background:#fafafa}
+header{padding:12px 20px;background:#263238;color:#fff}header h1{margin:0;font-size:20px}
+main{display:flex;flex-direction:column;padding:0 20px 40px}
+#summary{order:-1}
+section.doc{background:#fff;border:1px solid #ddd;border-radius:6px;margin:14px 0;padding:10px 14px}
+section.doc h2{font-size:15px;margin:0 0 6px;word-break:break-all}
+.doc-body{display:flex;gap:18px;align-items:flex-start;flex-wrap:wrap}
+.text{white-space:pre-wrap;line-height:2.3;font-size:16px;flex:1 1 480px;min-width:300px}
+.hl{cursor:pointer;border-radius:2px}
+.hl:hover,.hl:focus,.hl.sel{outline:2px solid #333;outline-offset:1px}
+.error{color:#b00020;font-weight:600}
+#legend{list-style:none;padding:0;display:flex;gap:16px;flex-wrap:wrap;margin:8px 0}
+#legend li{display:flex;align-items:center;gap:6px}
+.swatch{display:inline-block;width:14px;height:14px;border-radius:3px}
+table{border-collapse:collapse;font-size:13px;margin:8px 0}
+td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
+#details{position:sticky;top:0;z-index:2;background:#fffbe6;border:1px solid #e6d58a;
+border-radius:6px;padding:8px 12px;margin:10px 0;font-size:14px;min-height:1.4em}
+#details .claim{margin:2px 0}
+.pol{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 3px 0 10px}
+"""
+
+_JS = """
+(function(){
+  var data={};
+  document.querySelectorAll('script.claims-data').forEach(function(s){
+    data[s.dataset.doc]=JSON.parse(s.textContent);
+  });
+  function claimOf(key){var p=key.split(':');var d=data[p[0]];return d?d[+p[1]]:null;}
+  // Legend counts come from the highlights actually on the page, one per distinct claim.
+  var seen={},counts={};
+  document.querySelectorAll('.hl').forEach(function(el){
+    el.dataset.c.split(' ').forEach(function(key){
+      if(seen[key])return; seen[key]=1;
+      var c=claimOf(key); if(!c)return;
+      counts[c.type]=(counts[c.type]||0)+1;
+    });
+  });
+  document.querySelectorAll('#legend li').forEach(function(li){
+    li.querySelector('.count').textContent=String(counts[li.dataset.type]||0);
+  });
+  var box=document.getElementById('details');
+  function esc(s){var d=document.createElement('span');d.textContent=s==null?'—':String(s);return d.innerHTML;}
+  function show(el){
+    document.querySelectorAll('.hl.sel').forEach(function(x){x.classList.remove('sel');});
+    el.classList.add('sel');
+    box.innerHTML=el.dataset.c.split(' ').map(function(key){
+      var c=claimOf(key); if(!c)return '';
+      return '<div class="claim"><b>'+esc(c.type)+'</b> '+esc(c.polarity)+' · '+esc(c.modality)+
+        ' · confidence '+esc(c.confidence)+' · subject '+esc(c.subject)+' · rules '+esc(c.rules.join(', '))+
+        '<br>“'+esc(c.text)+'” ['+c.start+':'+c.end+']</div>';
+    }).join('');
+  }
+  document.addEventListener('click',function(e){var el=e.target.closest('.hl');if(el)show(el);});
+  document.addEventListener('keydown',function(e){
+    if(e.key==='Enter'&&document.activeElement.classList.contains('hl'))show(document.activeElement);
+  });
+  document.body.dataset.ready='1';
+})();
+"""
+
+
+class HtmlWriter(Writer):
+    """A self-contained HTML report: no network, no external files.
+
+    Documents are written as they arrive; the summary (legend, table, chart) needs the
+    whole run, so it is written last and shown first by CSS ordering. All document text
+    is escaped, and the claim data embedded for the click panel is escaped for ``<script>``.
+    """
+
+    def __init__(self, stream: IO[str], title: str = "claimx report") -> None:
+        super().__init__(stream)
+        self._rows: list[str] = []
+        self._totals: Counter[tuple[str, str]] = Counter()
+        self._types: list[str] = list(CLAIM_TYPES)
+        self._count = 0
+        self._failed = 0
+        stream.write(
+            f'<!DOCTYPE html>\n<html lang="zh"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+            f"<header><h1>{html.escape(title)}</h1></header>"
+            f'<div id="details" aria-live="polite">Click a highlight to see its claims.</div>'
+            f'<main id="report"><section id="docs">\n')
+
+    def write(self, result: Result) -> None:
+        """Write one document's section and remember its summary row."""
+        index = self._count
+        self._count += 1
+        doc_id = html.escape(result.doc.id)
+        if result.failed:
+            self._failed += 1
+            self.stream.write(f'<section class="doc failed" id="doc-{index}"><h2>{doc_id}</h2>'
+                              f'<p class="error">{html.escape(result.error)}</p></section>\n')
+            self._rows.append(f'<tr class="failed"><td><a href="#doc-{index}">{doc_id}</a></td>'
+                              f'<td colspan="{len(self._types) + 2}" class="error">'
+                              f"{html.escape(result.error)}</td></tr>")
+            return
+        claims = result.claims
+        counts: Counter[tuple[str, str]] = Counter((str(c["type"]), c["polarity"]) for c in claims)
+        for ty, _ in counts:
+            if ty not in self._types:
+                self._types.append(ty)
+        self._totals.update(counts)
+        text_html = highlight(result.doc.text, claims, index)
+        sentiment = result.sentiment or {}
+        self.stream.write(
+            f'<section class="doc" id="doc-{index}"><h2>{doc_id}</h2>'
+            f'<div class="doc-body"><div class="text">{text_html}</div>'
+            f"{chart_svg(counts, self._types)}</div>"
+            f'<script type="application/json" class="claims-data" data-doc="{index}">'
+            f"{_json_for_script(list(claims))}</script></section>\n")
+        by_type = Counter(str(c["type"]) for c in claims)
+        cells = "".join(f"<td>{by_type.get(t, 0)}</td>" for t in self._types)
+        label = html.escape(str(sentiment.get("label", "")))
+        self._rows.append(f'<tr><td><a href="#doc-{index}">{doc_id}</a></td>{cells}'
+                          f"<td>{len(claims)}</td><td>{label}</td></tr>")
+
+    def close(self) -> None:
+        """Write the summary (legend, chart, table), the script, and end the page."""
+        types = self._types
+        by_type = Counter()
+        for (ty, _), n in self._totals.items():
+            by_type[ty] += n
+        legend = "".join(
+            f'<li data-type="{html.escape(t)}"><span class="swatch" style="background:{_colour(t)}">'
+            f'</span>{html.escape(t)} <b class="count" data-expected="{by_type.get(t, 0)}">'
+            f"{by_type.get(t, 0)}</b></li>" for t in types)
+        polarity = "".join(f'<span class="pol" style="background:{c}"></span>{p}'
+                           for p, c in POLARITY_COLOURS.items())
+        # Rows of documents that failed span the type columns; their cell count differs.
+        head = "".join(f"<th>{html.escape(t)}</th>" for t in types)
+        total_claims = sum(by_type.values())
+        self.stream.write(
+            '</section><section id="summary"><h2>Summary</h2>'
+            f'<p id="totals">{self._count} documents, {total_claims} claims, '
+            f"{self._failed} failed</p>"
+            f'<ul id="legend">{legend}</ul>'
+            f"<p>Bars: claims by type, coloured by polarity {polarity}</p>"
+            f"{chart_svg(self._totals, types)}"
+            f'<table id="summary-table"><thead><tr><th>document</th>{head}<th>claims</th>'
+            f"<th>sentiment</th></tr></thead><tbody>{''.join(self._rows)}</tbody></table>"
+            f"</section></main><script>{_JS}</script></body></html>\n")
+
+
+#: Output writers by ``--format`` name.
+WRITERS: dict[str, Callable[[IO[str]], Writer]] = {
+    "jsonl": JsonlWriter,
+    "csv": CsvWriter,
+    "text": TextWriter,
+    "html": HtmlWriter,
+}
