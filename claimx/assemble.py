@@ -209,7 +209,7 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             if getattr(hit.rule, "veto", ()) and _vetoed(text, sentences[si], hit):
                 continue
             per_sentence.setdefault(si, []).append(hit)
-    scope_starts = [m.start for m in all_scopes]
+    scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order
     claims: list[Claim] = []
     for si, hits in per_sentence.items():
         sentence = sentences[si]
@@ -232,9 +232,9 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
                 prev.hits.extend(cand.hits)
             else:
                 merged.append(cand)
-        # Sentence-level modifier scopes only: a scope never crosses its sentence.
-        lo = bisect.bisect_left(scope_starts, sentence.start)
-        hi = bisect.bisect_left(scope_starts, sentence.end)
+        # The modifiers standing in this sentence (a scope never crosses its sentence).
+        lo = bisect.bisect_left(scope_hits, sentence.start)
+        hi = bisect.bisect_left(scope_hits, sentence.end)
         sentence_scopes = all_scopes[lo:hi]
         for cand in merged:
             claims.append(_build_claim(doc, sentence, cand, sentence_scopes, compiled, settings))
