@@ -200,7 +200,7 @@ def parse_annotated(text: str, path: str = "<string>") -> tuple[AnnotatedLine, .
         stripped = raw.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        offset = len(raw) - len(raw.lstrip())
+        offset = line_start = len(raw) - len(raw.lstrip())
         body = raw.strip()
         todo = partial = False
         if body.startswith(TODO_PREFIX):
@@ -216,7 +216,7 @@ def parse_annotated(text: str, path: str = "<string>") -> tuple[AnnotatedLine, .
         if not sentence.strip():
             raise AnnotationError(path, line_no, offset + 1, "test line has no sentence")
         if partial and not expected:
-            raise AnnotationError(path, line_no, offset + 1,
+            raise AnnotationError(path, line_no, line_start + 1,
                                   "a '~' line checks only its marked claims but marks none",
                                   hint="mark a claim, or drop '~' to assert there is no claim")
         lines.append(AnnotatedLine(path, line_no, sentence, tuple(expected), partial, todo, raw))
