@@ -1,0 +1,164 @@
+"""The scorer behind `claimx eval`, on small gold files with hand-computed numbers."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from claimx.calibration import isotonic_points
+from claimx.evaluate import (
+    PRF,
+    evaluate,
+    evaluate_sentiment,
+    expected_calibration_error,
+    load_gold,
+    match_spans,
+)
+from claimx.types import Claim, Sentiment
+
+
+def _claim(type_: str, start: int, end: int, text: str, confidence: float = 0.8,
+           polarity: str = "positive", modality: str = "asserted", rules=("r1",)) -> Claim:
+    return Claim(type=type_, start=start, end=end, text=text[start:end], polarity=polarity,
+                 modality=modality, subject=None, confidence=confidence, rules=tuple(rules))
+
+
+class _Canned:
+    """An extractor stand-in that returns fixed predictions, so the expected scores can be
+    computed by hand."""
+
+    packs: tuple = ()
+
+    def __init__(self, predictions: dict[str, list[Claim]], moods: dict[str, str] | None = None):
+        self.predictions = predictions
+        self.moods = moods or {}
+
+    def extract(self, text: str) -> list[Claim]:
+        return self.predictions.get(text, [])
+
+    def sentiment(self, text: str) -> Sentiment:
+        label = self.moods[text]
+        return Sentiment(label=label, score={"positive": 0.5, "negative": -0.5}.get(label, 0.0))
+
+
+T1 = "甲公司计划扩产，但面临原料短缺。"
+T2 = "乙公司市场份额居首。"
+T3 = "今天召开股东大会。"
+
+
+def _write(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    return path
+
+
+@pytest.fixture
+def gold(tmp_path: Path) -> Path:
+    return _write(tmp_path / "gold.jsonl", [
+        {"id": "a", "text": T1, "claims": [
+            {"type": "strategic_intent", "start": 0, "end": 7, "text": T1[0:7],
+             "polarity": "positive", "modality": "asserted", "subject": "甲公司"},
+            {"type": "risk", "start": 9, "end": 15, "text": T1[9:15],
+             "polarity": "negative", "modality": "asserted", "subject": "甲公司"}]},
+        {"id": "b", "text": T2, "claims": [
+            {"type": "advantage", "start": 0, "end": 9, "text": T2[0:9],
+             "polarity": "positive", "modality": "asserted", "subject": "乙公司"}]},
+        {"id": "c", "text": T3, "claims": []},
+    ])
+
+
+def test_sentence_and_span_scores_by_hand(gold: Path) -> None:
+    predictions = {
+        # intent right (span inside gold), risk missed, an extra advantage in record a
+        T1: [_claim("strategic_intent", 0, 5, T1, 0.9),
+             _claim("advantage", 9, 15, T1, 0.6)],
+        # advantage right type, span overlapping 3 of 4 chars of the shorter, wrong polarity
+        T2: [_claim("advantage", 5, 9, T2, 0.7, polarity="negative")],
+        # a false alarm on a plain fact
+        T3: [_claim("strategic_intent", 2, 8, T3, 0.3)],
+    }
+    report = evaluate(_Canned(predictions), load_gold(gold))
+    # sentence level: intent tp(a) fp(c); risk fn(a); advantage fp(a) tp(b)
+    assert report.sentence["strategic_intent"] == PRF(1, 1, 0)
+    assert report.sentence["risk"] == PRF(0, 0, 1)
+    assert report.sentence["advantage"] == PRF(1, 1, 0)
+    micro = report.sentence_micro
+    assert (micro.tp, micro.fp, micro.fn) == (2, 2, 1)
+    assert micro.precision == pytest.approx(0.5)
+    assert micro.recall == pytest.approx(2 / 3)
+    assert micro.f1 == pytest.approx(2 * 0.5 * (2 / 3) / (0.5 + 2 / 3))
+    # span level: 2 matched of 4 predicted and 3 gold
+    assert (report.span_micro.tp, report.span_micro.fp, report.span_micro.fn) == (2, 2, 1)
+    assert report.matched == 2
+    assert report.polarity_accuracy == pytest.approx(0.5)
+    assert report.modality_accuracy == pytest.approx(1.0)
+    # calibration: bins 0.9 (1 correct), 0.6 (0), 0.7 (1), 0.3 (0) -> one claim per bin
+    expected = (abs(1 - 0.9) + abs(0 - 0.6) + abs(1 - 0.7) + abs(0 - 0.3)) / 4
+    assert report.ece == pytest.approx(expected)
+    assert report.per_rule["r1"] == PRF(2, 2, 0)
+
+
+def test_span_match_needs_half_of_the_shorter_span() -> None:
+    class S:
+        def __init__(self, type_: str, start: int, end: int) -> None:
+            self.type, self.start, self.end = type_, start, end
+
+    gold = [S("risk", 0, 10)]
+    assert match_spans([S("risk", 8, 12)], gold) == [(0, 0)]  # 2 of 4 = half: matches
+    assert match_spans([S("risk", 9, 14)], gold) == []  # 1 of 5: no
+    assert match_spans([S("advantage", 0, 10)], gold) == []  # wrong type
+    # one-to-one: the larger overlap wins, the other prediction stays unmatched
+    assert match_spans([S("risk", 0, 4), S("risk", 0, 9)], gold) == [(1, 0)]
+
+
+def test_expected_calibration_error_equal_width_bins() -> None:
+    pairs = [(0.95, True), (0.95, True), (0.95, False), (0.15, False)]
+    # bin 9: mean conf 0.95, accuracy 2/3; bin 1: conf 0.15, accuracy 0
+    expected = 3 / 4 * abs(2 / 3 - 0.95) + 1 / 4 * 0.15
+    assert expected_calibration_error(pairs) == pytest.approx(expected)
+    assert expected_calibration_error([]) == 0.0
+
+
+def test_sentiment_accuracy_and_macro_f1(tmp_path: Path) -> None:
+    texts = ["涨", "跌", "平", "又涨"]
+    gold = _write(tmp_path / "s.jsonl", [
+        {"id": i, "text": t, "polarity": p}
+        for i, (t, p) in enumerate(zip(texts, ["positive", "negative", "neutral", "positive"]))])
+    canned = _Canned({}, {"涨": "positive", "跌": "negative", "平": "positive", "又涨": "positive"})
+    report = evaluate_sentiment(canned, load_gold(gold))
+    assert report.accuracy == pytest.approx(3 / 4)
+    # positive: P 2/3 R 1 -> F1 0.8; negative: 1; neutral: 0
+    assert report.macro_f1 == pytest.approx((0.8 + 1.0 + 0.0) / 3)
+
+
+def test_isotonic_points_are_monotone_and_pool_violators() -> None:
+    pairs = [(0.2, False), (0.3, True), (0.4, False), (0.8, True), (0.9, True)]
+    points = isotonic_points(pairs)
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    assert xs == sorted(xs) and ys == sorted(ys)
+    assert all(0.0 <= y <= 1.0 for y in ys)
+
+
+def test_malformed_gold_line_is_named(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": 1, "text": "好"}\n{"id": 2}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad.jsonl:2"):
+        load_gold(bad)
+
+
+def test_eval_command_prints_scores_and_checks_floors(gold: Path, tmp_path: Path) -> None:
+    floors = tmp_path / "floors.yaml"
+    # The default pack gets these three sentences right, so only an impossible floor fails.
+    floors.write_text("sentence_micro_f1: 0.5\nspan_micro_f1: 1.01\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "claimx", "eval", str(gold), "--json",
+                           "--check-floors", str(floors)], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert "span_micro_f1" in done.stderr and "below its floor" in done.stderr
+    assert "sentence_micro_f1" not in done.stderr
+    report = json.loads(done.stdout)
+    assert report["claims"]["records"] == 3
+    assert 0.0 <= report["claims"]["sentence"]["micro"]["f1"] <= 1.0
