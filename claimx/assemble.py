@@ -45,9 +45,8 @@ class _Candidate:
 
 
 def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
-    """A rule's veto words cancel its hit when they share the hit's clause."""
-    clause = sentence.clauses[_clause_index(sentence, hit.start)]
-    window = text[clause.start:max(clause.end, hit.end)]
+    """A rule's veto words cancel its hit when they occur in the hit's sentence."""
+    window = text[sentence.start:sentence.end]
     return any(word in window for word in hit.rule.veto)
 
 
