@@ -325,8 +325,8 @@ def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems:
         # unhashable key) must become a located problem here, not a traceback later.
         try:
             yaml.SafeLoader("").construct_document(node)
-        except (yaml.YAMLError, ValueError, TypeError, KeyError, OverflowError,
-                RecursionError) as exc:
+        except Exception as exc:  # noqa: BLE001 - PyYAML's constructors raise ValueError,
+            # IndexError (`!!int` with no digits), KeyError (`!!bool maybe`) and more
             problems.add("CX112", f"'{field}' cannot be read as a YAML value: "
                          f"{getattr(exc, 'problem', None) or exc}", display, node)
             return False
