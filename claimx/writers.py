@@ -388,13 +388,14 @@ class HtmlWriter(Writer):
         by_type = Counter()
         for (ty, _), n in self._totals.items():
             by_type[ty] += n
+        # The legend's counts are filled in by the page script from the highlights actually
+        # shown, so a report whose highlighting broke shows it; data-expected keeps ours.
         legend = "".join(
             f'<li data-type="{html.escape(t)}"><span class="swatch" style="background:{_colour(t)}">'
             f'</span>{html.escape(t)} <b class="count" data-expected="{by_type.get(t, 0)}">'
-            f"{by_type.get(t, 0)}</b></li>" for t in types)
+            f"…</b></li>" for t in types)
         polarity = "".join(f'<span class="pol" style="background:{c}"></span>{p}'
                            for p, c in POLARITY_COLOURS.items())
-        # Rows of documents that failed span the type columns; their cell count differs.
         head = "".join(f"<th>{html.escape(t)}</th>" for t in types)
         total_claims = sum(by_type.values())
         self.stream.write(
