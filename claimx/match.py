@@ -61,6 +61,9 @@ class CompiledRules:
     settings: dict[str, Any]
     calibration: tuple[tuple[float, float], ...]
     priors: dict[str, float] = attrs.field(factory=dict)  # fitted per-rule priors
+    # Index in ``rules`` of each of ``pattern_rules``: matching looks up a pattern rule's
+    # anchor hits by it, in every document.
+    pattern_indexes: tuple[int, ...] = ()
 
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
@@ -113,9 +116,12 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
                 settings.setdefault(key, value)
         calibration = calibration or pack.calibration
         priors.update(pack.calibration_priors)
+    pattern_indexes = tuple(i for i, r in enumerate(rules)
+                            if isinstance(r, PatternRule) and r.pattern is not None)
     return CompiledRules(
         packs=tuple(packs), automaton=automaton if entries else None, rules=tuple(rules),
-        pattern_rules=tuple(r for r in rules if isinstance(r, PatternRule) and r.pattern is not None),
+        pattern_rules=tuple(rules[i] for i in pattern_indexes),
+        pattern_indexes=pattern_indexes,
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors)
 
 
@@ -152,27 +158,32 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     anchors: dict[int, list[int]] = defaultdict(list)
     terminators: dict[int, list[int]] = defaultdict(list)
     if compiled.automaton is not None and text:
+        # The hot loop of the stage: one iteration per automaton hit (about 70 per 1,000
+        # characters of news). Bound methods and an if-chain ordered by how often each role
+        # occurs in news text (anchors, sentiment, modifiers, cues …) keep it cheap.
+        add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         for last, (length, roles) in compiled.automaton.iter(text):
-            start, end = last + 1 - length, last + 1
+            end = last + 1
+            start = end - length
             for role, index in roles:
-                if role == _CUE:
-                    cue_spans.append((start, end, index))
-                elif role == _MODIFIER:
-                    modifier_spans.append((start, end, index))
+                if role == _ANCHOR:
+                    anchors[index].append(start)
                 elif role == _SENTIMENT:
-                    sentiment_spans.append((start, end, index))
-                elif role == _EXCEPTION:
-                    exceptions[index].append((start, end))
+                    add_sent((start, end, index))
+                elif role == _MODIFIER:
+                    add_mod((start, end, index))
+                elif role == _CUE:
+                    add_cue((start, end, index))
+                elif role == _TERMINATOR:
+                    terminators[index].append(start)
                 elif role == _PSEUDO:
                     pseudo[index].append((start, end))
                 elif role == _SENTIMENT_EXC:
                     sentiment_exc[index].append((start, end))
-                elif role == _CONTEXT:
-                    context[index].append(start)
-                elif role == _ANCHOR:
-                    anchors[index].append(start)
+                elif role == _EXCEPTION:
+                    exceptions[index].append((start, end))
                 else:
-                    terminators[index].append(start)
+                    context[index].append(start)
     rules = compiled.rules
     starts = _bounds_of(sentences)
     claim_cues: list[Hit] = []
@@ -202,21 +213,37 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],
                   anchors: dict[int, list[int]], timeout: float, on_timeout: str) -> list[Hit]:
+    """Run each pattern rule on the sentences holding one of its anchors (all sentences for
+    a rule without anchors).
+
+    The sentences are found from the anchor hits (a bisect each), not by testing every
+    sentence against every rule: a news article has many sentences and few anchor hits.
+    """
     hits: list[Hit] = []
     if not compiled.pattern_rules:
         return hits
-    index_of = {id(r): i for i, r in enumerate(compiled.rules)}
-    for rule in compiled.pattern_rules:
-        positions = sorted(anchors.get(index_of[id(rule)], ())) if rule.anchors else None
-        for sentence in sentences:
-            if positions is not None:
-                k = bisect.bisect_left(positions, sentence.start)
-                if k == len(positions) or positions[k] >= sentence.end:
-                    continue
+    starts: list[int] | None = None
+    for index, rule in zip(compiled.pattern_indexes, compiled.pattern_rules):
+        if rule.anchors:
+            positions = anchors.get(index)
+            if not positions:
+                continue
+            if starts is None:
+                starts = [s.start for s in sentences]
+            chosen: set[int] = set()
+            for p in positions:
+                si = bisect.bisect_right(starts, p) - 1
+                if si >= 0 and p < sentences[si].end:
+                    chosen.add(si)
+            targets: Sequence[Sentence] = [sentences[si] for si in sorted(chosen)]
+        else:
+            targets = sentences
+        pattern = rule.pattern
+        has_claim = "claim" in pattern.groupindex
+        for sentence in targets:
             try:
-                for found in rule.pattern.finditer(text, sentence.start, sentence.end,
-                                                   timeout=timeout):
-                    span = found.span("claim") if "claim" in rule.pattern.groupindex else found.span()
+                for found in pattern.finditer(text, sentence.start, sentence.end, timeout=timeout):
+                    span = found.span("claim") if has_claim else found.span()
                     if span[1] > span[0]:
                         hits.append(Hit(span[0], span[1], rule))
             except TimeoutError:
