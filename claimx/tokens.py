@@ -170,20 +170,16 @@ def _align(text: str, words: Sequence[str]) -> list[tuple[int, int]]:
 # --------------------------------------------------------------------------- matcher
 
 
-_vocab: Any = None
-_vocab_lock = threading.Lock()
+# A spaCy vocabulary keeps every word it has seen; over an endless stream of text that is
+# unbounded memory. Past this many strings the matcher starts over with a fresh vocabulary.
+MAX_VOCAB_STRINGS = 200_000
 
 
 def _zh_vocab() -> Any:
-    """The vocabulary of ``spacy.blank("zh")`` (Chinese lexical attributes), built once."""
-    global _vocab
-    if _vocab is None:
-        with _vocab_lock:
-            if _vocab is None:
-                import spacy
+    """A fresh vocabulary of ``spacy.blank("zh")`` (Chinese lexical attributes)."""
+    import spacy
 
-                _vocab = spacy.blank("zh").vocab
-    return _vocab
+    return spacy.blank("zh").vocab
 
 
 class TokenMatcher:
@@ -206,8 +202,11 @@ class TokenMatcher:
         self._matcher: Any = None
         self._vocab: Any = None
         if self.active:
-            self._vocab = _zh_vocab()
-            self._matcher = _compile_patterns(self._vocab, self.rules)
+            self._renew(warn=True)
+
+    def _renew(self, warn: bool = False) -> None:
+        self._vocab = _zh_vocab()
+        self._matcher = _compile_patterns(self._vocab, self.rules, warn=warn)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
@@ -253,6 +252,8 @@ class TokenMatcher:
             spaces = [spans[i][1] < (spans[i + 1][0] if i + 1 < len(spans) else len(piece))
                       for i in range(len(spans))]
             with self._lock:
+                if len(self._vocab.strings) > MAX_VOCAB_STRINGS:
+                    self._renew()
                 words_doc = Doc(self._vocab, words=words, spaces=spaces)
                 matches = self._matcher(words_doc)
                 names = [(self._vocab.strings[key], start, end) for key, start, end in matches]
@@ -270,7 +271,7 @@ def _any_in(positions: list[int], start: int, end: int) -> bool:
     return k < len(positions) and positions[k] < end
 
 
-def _compile_patterns(vocab: Any, rules: Sequence[TokenRule]) -> Any:
+def _compile_patterns(vocab: Any, rules: Sequence[TokenRule], warn: bool = True) -> Any:
     """One spaCy Matcher holding every rule's patterns under the rule id.
 
     spaCy validates each pattern fully here; its complaints become located pack problems.
@@ -294,10 +295,10 @@ def _compile_patterns(vocab: Any, rules: Sequence[TokenRule]) -> Any:
             continue
         unset = sorted({key.upper() for p in rule.patterns for t in p for key in t}
                        & _UNSET_ATTRS)
-        if unset:
+        if unset and warn:
             warnings.warn(f"token rule '{rule.id}' uses {', '.join(unset)}, which claimx's "
                           "segmenters never set (no tagger); those tokens cannot match",
-                          stacklevel=3)
+                          stacklevel=2)
     if problems:
         raise PackLoadError(problems)
     return matcher

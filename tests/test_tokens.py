@@ -118,6 +118,24 @@ def test_only_sentences_with_an_anchor_are_segmented(jieba_extractor: claimx.Ext
     assert seen == []
 
 
+def test_vocabulary_starts_over_when_it_grows_too_large(monkeypatch: pytest.MonkeyPatch) -> None:
+    ex = claimx.Extractor(packs=[TOKEN_PACK], segmenter="jieba")
+    matcher = ex._token_matcher
+    assert matcher is not None
+    text = "公司拟收购一家电池工厂。该厂将裁员两百人。"
+    before = ex.extract(text)
+    first_vocab = matcher._vocab
+    monkeypatch.setattr("claimx.tokens.MAX_VOCAB_STRINGS", 1)
+    assert ex.extract(text) == before  # same hits from the fresh vocabulary
+    assert matcher._vocab is not first_vocab
+
+
+def test_attributes_without_a_tagger_are_warned_about(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path, "{POS: VERB}")
+    with pytest.warns(UserWarning, match="tok.bad.*POS"):
+        claimx.Extractor(packs=[pack], segmenter="jieba")
+
+
 # --------------------------------------------------------------------------- char: inactive
 
 
