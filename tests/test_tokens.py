@@ -3,6 +3,7 @@ spaCy pattern validation, and offsets back into the caller's text."""
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
 from pathlib import Path
@@ -252,9 +253,15 @@ _PIECES = st.sampled_from(["公司", "拟", "收购", "模拟", "出售", "计�
                            "。", "，", " ", "　", "\n", "A股", "3", "擬", "收購", "(nǐ)", "？"])
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_jieba_extractor() -> claimx.Extractor:
+    # Built once: Hypothesis runs the property hundreds of times.
+    return claimx.Extractor(packs=[TOKEN_PACK], segmenter="jieba")
+
+
 @given(st.lists(_PIECES, max_size=25).map("".join))
 def test_claims_from_token_rules_point_into_the_original(text: str) -> None:
-    ex = claimx.Extractor(packs=[TOKEN_PACK], segmenter="jieba")
+    ex = _shared_jieba_extractor()
     for c in ex.extract(text):
         assert text[c.start:c.end] == c.text
         assert c.rules and all(r.startswith("tok.") for r in c.rules)
