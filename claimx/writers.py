@@ -286,7 +286,7 @@ border-radius:6px;padding:8px 12px;margin:10px 0;font-size:14px;min-height:1.4em
 .pol{display:inline-block;width:10px;height:10px;border-radius:50%;margin:0 3px 0 10px}
 """
 
-_JS = """
+_JS = r"""
 (function(){
   var data={};
   document.querySelectorAll('script.claims-data').forEach(function(s){
@@ -321,6 +321,13 @@ _JS = """
   document.addEventListener('keydown',function(e){
     if(e.key==='Enter'&&document.activeElement.classList.contains('hl'))show(document.activeElement);
   });
+  // A link to '#claim=DOC:CLAIM' opens on that claim's details, as a click would.
+  var m=/^#claim=(\d+:\d+)$/.exec(location.hash);
+  if(m){
+    var hit=Array.prototype.find.call(document.querySelectorAll('.hl'),function(el){
+      return el.dataset.c.split(' ').indexOf(m[1])>=0;});
+    if(hit){show(hit);hit.scrollIntoView();}
+  }
   document.body.dataset.ready='1';
 })();
 """
