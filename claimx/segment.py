@@ -23,6 +23,7 @@ _QUESTION_MARKS = "?？"
 _CLOSERS = "”’」』)）】》\""
 _LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
 _COLONS = ":："
+_TRIM_CHARS = frozenset(_TERMINALS + _CLOSERS)
 
 # A sentence ends after a run of terminal punctuation plus any closers, or at a line break.
 _STOP = regex.compile(
@@ -94,6 +95,11 @@ def _trim_end(text: str, start: int, end: int) -> int:
     Closers go only together with the punctuation before them (``好。”`` → ``好``), so a
     quote that closes a quotation inside the clause stays: ``称其为“龙头”``.
     """
+    if end > start:
+        last = text[end - 1]
+        # Fast path: most clauses end in a Han character, and then there is nothing to trim.
+        if not last.isspace() and last not in _TRIM_CHARS:
+            return end
     seg = text[start:end]
     while True:
         t = seg.rstrip()
@@ -112,8 +118,11 @@ def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
     seps = [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start, end)]
     seps.append((end, end))
     for a, b in seps:
-        seg = text[cs:a]
-        s = cs + (len(seg) - len(seg.lstrip()))
+        if cs < a and not text[cs].isspace():
+            s = cs  # the common case: no leading whitespace, no slice to strip
+        else:
+            seg = text[cs:a]
+            s = cs + (len(seg) - len(seg.lstrip()))
         e = _trim_end(text, s, a)
         if e > s:
             heading = (
