@@ -92,8 +92,9 @@ def run(args: argparse.Namespace) -> int:
         outcomes = [o for o in outcomes if o.rules_seen & selected]
         outcomes = [_only_rules(o, selected) for o in outcomes]
     report = Report(tuple(outcomes))
-    # Every rule gets a row, so a rule no case exercises shows up as all zeros.
-    rows = sorted(selected) if selected else sorted(known)
+    # A full run gives every rule a row, so a rule no case exercises shows up as all zeros;
+    # a focused run (-k, --rule) shows only the rules it touched.
+    rows = sorted(selected) if selected else ([] if args.pattern else sorted(known))
     print(report.format_table(rows))
     details = report.format_failures(with_todos=not args.quiet)
     if details:
