@@ -98,15 +98,29 @@ def _spec(packs: Sequence[str | os.PathLike[str]] | str | os.PathLike[str],
     return tuple(os.fspath(p) for p in packs), options
 
 
+# Names under which a pack folder ``NAME`` may have been shipped: the folder itself
+# (``addFile(folder, recursive=True)``) or an archive (``addArchive("NAME.zip")``) that Spark
+# unpacks into a folder of the archive's name.
+_SHIPPED_SUFFIXES = ("", ".zip", ".tar.gz", ".tgz", ".tar")
+
+
 def _shipped_copy(spec: str) -> str | None:
-    """The copy of pack folder ``spec`` shipped with ``SparkContext.addFile``, if any."""
+    """The copy of pack folder ``spec`` shipped to this process through ``SparkFiles``
+    (looked up by the folder's name), if any."""
     try:
         from pyspark import SparkFiles
 
-        candidate = Path(SparkFiles.get(Path(spec).name))
+        root = Path(SparkFiles.getRootDirectory())
     except Exception:  # no Spark context or SparkFiles root here: nothing was shipped
         return None
-    return str(candidate) if (candidate / "pack.yaml").is_file() else None
+    name = Path(spec).name
+    for suffix in _SHIPPED_SUFFIXES:
+        shipped = root / f"{name}{suffix}"
+        # An archive may hold the pack at its top or in a folder of the pack's name.
+        for candidate in (shipped, shipped / name):
+            if (candidate / "pack.yaml").is_file():
+                return str(candidate)
+    return None
 
 
 def _resolve_pack(spec: str) -> str:

@@ -1,0 +1,288 @@
+"""The Spark UDFs on a real local Spark session (``local[2]``, Java from the machine).
+
+Every check compares the UDF output with the in-process API row for row: a Spark row's
+claims must equal ``[c.to_dict() for c in extractor.extract(text)]``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("pyspark")
+pytest.importorskip("pyarrow")
+pytest.importorskip("pandas")
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from pyspark.sql import Row, SparkSession  # noqa: E402
+from pyspark.sql.types import _parse_datatype_string  # noqa: E402
+
+import claimx  # noqa: E402
+from claimx import spark as cxspark  # noqa: E402
+from claimx.spark import (  # noqa: E402
+    CLAIMS_DDL,
+    SENTIMENT_DDL,
+    claims_udf,
+    claims_with_errors_udf,
+    sentiment_udf,
+    with_claims,
+)
+
+pytestmark = pytest.mark.slow  # a JVM starts once for the module (~10 s)
+
+# Sentences written for these tests: an intent with a hedged risk, an advantage, a negated
+# risk, a question, traditional script with full-width marks, and plain filler.
+SENTENCES = [
+    "星河科技计划明年在东南亚新建两座数据中心，但汇率波动可能导致汇兑损失。",
+    "这家物流企业拥有覆盖全国的仓储网络，市场份额持续领先。",
+    "管理层表示公司并未出现流动性风险。",
+    "新品牌能否在三年内收回渠道投入？",
+    "該集團計劃擴大產能，但原材料價格上漲帶來成本壓力。",
+    "今天天气不错，大家去公园散步。",
+]
+# A hostile row: 100k code points of emoji, control characters, bidi marks and NULs.
+HOSTILE = ("😀\x00\x07\u202e\u200b🀄\x1b\ufeff" * 12_500)[:100_000]
+
+
+def _write_pack(root: Path, rules: str, name: str = "demo-pack") -> Path:
+    root.mkdir(parents=True)
+    (root / "pack.yaml").write_text(textwrap.dedent(f"""\
+        name: {name}
+        version: "0.1"
+        language: zh
+        requires_claimx: ">=0.1"
+        description: a pack written by the Spark tests
+        claim_types:
+          esg_commitment:
+            polarity: positive
+            description: a public environmental commitment
+        """), encoding="utf-8")
+    (root / "rules.yaml").write_text(textwrap.dedent(rules), encoding="utf-8")
+    return root
+
+
+ESG_RULES = """\
+    rules:
+      - id: esg.goal
+        kind: lexicon
+        type: esg_commitment
+        cues: [碳中和, 减排目标]
+        prior: 0.7
+    """
+
+# (?:哈|哈哈)+亏 backtracks exponentially on a long run of 哈 without 亏: a row that raises.
+SLOW_RULES = """\
+    rules:
+      - id: esg.goal
+        kind: lexicon
+        type: esg_commitment
+        cues: [碳中和]
+        prior: 0.7
+      - id: esg.backtracks
+        kind: pattern
+        type: esg_commitment
+        pattern: (?:哈|哈哈)+亏
+        anchors: [哈]
+        prior: 0.6
+    """
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[SparkSession]:
+    session = (SparkSession.builder.master("local[2]")
+               .appName("claimx-tests")
+               .config("spark.ui.enabled", "false")
+               .config("spark.sql.shuffle.partitions", "2")
+               .config("spark.default.parallelism", "2")
+               .config("spark.driver.memory", "1g")
+               .config("spark.sql.execution.pyspark.udf.faulthandler.enabled", "true")
+               .getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def _frame(spark: SparkSession, texts: list[str | None]) -> Any:
+    return spark.createDataFrame([(i, t) for i, t in enumerate(texts)], "id int, text string")
+
+
+def _claims(row_claims: list[Row]) -> list[dict[str, Any]]:
+    return [c.asDict(recursive=True) for c in row_claims]
+
+
+def test_udfs_equal_extract_row_for_row(spark: SparkSession) -> None:
+    texts: list[str | None] = [*SENTENCES, None, "", HOSTILE, " ".join(SENTENCES) * 20]
+    df = _frame(spark, texts).repartition(2)  # rows cross partitions and Arrow batches
+    out = (with_claims(df, "text")
+           .withColumn("plain", claims_udf()("text"))
+           .withColumn("mood", sentiment_udf()("text"))
+           .orderBy("id").collect())
+
+    assert [r.id for r in out] == list(range(len(texts)))  # no row dropped or duplicated
+    found_any = False
+    for row in out:
+        text = texts[row.id]
+        if text is None:
+            assert row.claims == [] and row.plain == []
+            assert row.claims_error == "text is null"
+            assert row.mood.label is None and row.mood.score is None
+            continue
+        expected = [c.to_dict() for c in claimx.extract(text)]
+        found_any = found_any or bool(expected)
+        assert _claims(row.claims) == expected, (row.id, row.claims_error)
+        assert _claims(row.plain) == expected, row.id
+        assert row.claims_error is None
+        for claim in expected:  # offsets index the caller's text, through Spark too
+            assert text[claim["start"]:claim["end"]] == claim["text"]
+        mood = claimx.sentiment(text)
+        assert (row.mood.label, row.mood.score) == (mood.label.value, mood.score)
+    assert found_any, "the sentences were written to hold claims"
+
+
+def test_declared_schema(spark: SparkSession) -> None:
+    df = with_claims(_frame(spark, ["公司计划扩产。"]), "text").withColumn(
+        "mood", sentiment_udf()("text"))
+    schema = {f.name: f.dataType for f in df.schema.fields}
+    assert schema["claims"] == _parse_datatype_string(CLAIMS_DDL)
+    assert schema["claims_error"].simpleString() == "string"
+    assert schema["mood"] == _parse_datatype_string(SENTIMENT_DDL)
+    assert [f.name for f in df.schema.fields] == ["id", "text", "claims", "claims_error", "mood"]
+
+
+def test_row_that_raises_gives_empty_claims_and_error(spark: SparkSession, tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path / "slow-pack", SLOW_RULES)
+    options = {"regex_timeout": 0.05, "on_rule_timeout": "raise"}
+    texts: list[str | None] = ["公司承诺2030年前实现碳中和。", "哈" * 60 + "。", None, "碳中和。"]
+    out = with_claims(_frame(spark, texts), "text", packs=[str(pack)], **options)
+    rows = out.orderBy("id").collect()
+    assert len(rows) == len(texts)
+    extractor = claimx.Extractor(packs=[pack], **options)
+    for row in rows:
+        text = texts[row.id]
+        if row.id == 1:  # the backtracking row: no claims, the reason kept
+            assert row.claims == []
+            assert row.claims_error.startswith("RuleTimeoutError: ")
+            assert "esg.backtracks" in row.claims_error
+        elif text is None:
+            assert row.claims == [] and row.claims_error == "text is null"
+        else:
+            assert row.claims_error is None
+            assert _claims(row.claims) == [c.to_dict() for c in extractor.extract(text)]
+            assert row.claims  # 碳中和 is a cue of the pack
+    # The same row through the plain UDF: an empty array, not a failed task.
+    plain = _frame(spark, texts).select(
+        "id", claims_udf(packs=[str(pack)], **options)("text").alias("c")).orderBy("id").collect()
+    assert plain[1].c == [] and len(plain[0].c) == 1
+
+
+def test_broken_pack_fails_on_the_driver_with_located_problems(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path / "broken", """\
+        rules:
+          - id: esg.goal
+            kind: lexicon
+            type: esg_commitment
+            cuez: [碳中和]
+            prior: 0.7
+          - id: esg.bad-regex
+            kind: pattern
+            type: esg_commitment
+            pattern: (?:碳中和
+            prior: 0.6
+        """)
+    # No Spark session or DataFrame is needed to fail: validation runs at UDF creation.
+    for make in (claims_udf, claims_with_errors_udf, sentiment_udf):
+        with pytest.raises(claimx.PackLoadError) as info:
+            make(packs=[str(pack)])
+        codes = {p.code for p in info.value.problems}
+        assert {"CX110", "CX123"} <= codes, codes
+        for problem in info.value.problems:
+            assert problem.path.endswith("rules.yaml") and problem.line > 0
+        assert "rules.yaml:" in str(info.value)
+    with pytest.raises(claimx.PackLoadError) as missing:
+        claims_udf(packs=[str(tmp_path / "no-such-pack")])
+    assert missing.value.problems[0].code == "CX103"
+
+
+def test_bad_extractor_option_fails_on_the_driver() -> None:
+    with pytest.raises(ValueError, match="on_rule_timeout"):
+        claims_udf(on_rule_timeout="sometimes")
+
+
+def test_packs_compiled_once_per_worker_process(spark: SparkSession) -> None:
+    import pandas as pd
+    from pyspark.sql.functions import pandas_udf
+
+    udf = claims_udf(packs=["zh-business"])
+    spec = cxspark._spec(["zh-business"], {})
+
+    def builds(texts: pd.Series) -> pd.DataFrame:
+        from claimx import spark as worker_side
+
+        return pd.DataFrame({"pid": [os.getpid()] * len(texts),
+                             "n": [worker_side._builds.get(spec, 0)] * len(texts)},
+                            index=texts.index)
+
+    builds.__annotations__ = {"texts": pd.Series, "return": pd.DataFrame}
+    probe = pandas_udf(builds, "struct<pid:long,n:int>")
+    previous = spark.conf.get("spark.sql.execution.arrow.maxRecordsPerBatch")
+    spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", "2")  # many batches
+    try:
+        texts = [SENTENCES[i % len(SENTENCES)] for i in range(40)]
+        rows = (_frame(spark, texts).repartition(2)
+                .withColumn("c", udf("text")).withColumn("p", probe("text")).collect())
+    finally:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", previous)
+    assert all(len(r.c) == len(claimx.extract(texts[r.id])) for r in rows)
+    counts = {r.p.n for r in rows}
+    # Built on first use in each worker and reused by every later batch: 20 batches of 2
+    # rows would show counts up to 20 if packs were compiled per batch.
+    assert counts <= {0, 1} and 1 in counts, counts
+
+
+@pytest.mark.parametrize("how", ["addFile", "addArchive"])
+def test_pack_folder_shipped_to_workers(spark: SparkSession, tmp_path: Path, how: str) -> None:
+    name = f"esg-{how.lower()}"
+    original = _write_pack(tmp_path / "build" / name, ESG_RULES, name=name)
+    if how == "addFile":
+        spark.sparkContext.addFile(str(original), recursive=True)
+    else:
+        archive = shutil.make_archive(str(tmp_path / name), "zip", root_dir=original)
+        spark.sparkContext.addArchive(archive)
+    # The path the caller names exists neither on the driver nor in the workers (as on a
+    # cluster where the pack sits on the caller's laptop): only the shipped copy, found by
+    # the folder's name, can serve it, both for validation and for tagging.
+    elsewhere = str(tmp_path / "on-my-laptop" / name)
+    udf = claims_udf(packs=["zh-business", elsewhere])
+    texts = ["公司承诺2030年前实现碳中和，但转型成本可能拖累利润。", "星河科技计划扩产。"]
+    rows = _frame(spark, texts).withColumn("c", udf("text")).orderBy("id").collect()
+    extractor = claimx.Extractor(packs=["zh-business", original])
+    for row in rows:
+        assert _claims(row.c) == [c.to_dict() for c in extractor.extract(texts[row.id])]
+    assert any(c.type == "esg_commitment" for c in rows[0].c)
+
+
+# A small alphabet of cue-bearing fragments so random texts actually produce claims.
+_PIECES = ["公司", "计划", "扩产", "风险", "可能", "不", "领先", "亏损", "，", "。", "？",
+           "碳中和", "市场份额", "但", "該集團", "ＡＢＣ", "😀", "\x00", " ", "下滑"]
+
+
+@settings(max_examples=15, deadline=None)  # each example is a Spark job (~0.3 s)
+@given(st.lists(st.one_of(st.none(), st.lists(st.sampled_from(_PIECES), max_size=30)
+                          .map("".join)), min_size=1, max_size=12))
+def test_property_spark_equals_extract(spark: SparkSession, texts: list[str | None]) -> None:
+    rows = with_claims(_frame(spark, texts), "text").orderBy("id").collect()
+    assert len(rows) == len(texts)
+    for row in rows:
+        text = texts[row.id]
+        if text is None:
+            assert row.claims == [] and row.claims_error == "text is null"
+        else:
+            assert row.claims_error is None
+            assert _claims(row.claims) == [c.to_dict() for c in claimx.extract(text)]
