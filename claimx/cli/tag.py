@@ -24,8 +24,13 @@ from typing import IO, Any
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
 from claimx.errors import ClaimxError, PackLoadError
 from claimx.io import READERS, STDIN, AtomicOutput, Document, ReadOptions, expand_paths
+from claimx.parquet_io import ParquetWriter, read_parquet
 from claimx.types import CLAIM_TYPES
 from claimx.writers import WRITERS, Result
+
+# Parquet (pyarrow, imported only when used): the files ``claimx.spark`` jobs read and write.
+READERS.setdefault("parquet", read_parquet)
+WRITERS.setdefault("parquet", ParquetWriter)
 
 __all__ = ["register", "run"]
 
@@ -38,7 +43,8 @@ _IN_FLIGHT_PER_JOB = 3
 _MAX_REPORTED = 20
 
 _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
-                   ".html": "html", ".htm": "html", ".txt": "text"}
+                   ".html": "html", ".htm": "html", ".txt": "text",
+                   ".parquet": "parquet"}
 
 # (claims as dicts, sentiment dict, error message) for one document.
 _Tagged = tuple[list[dict[str, Any]], "dict[str, Any] | None", str]
@@ -274,7 +280,7 @@ def run(args: argparse.Namespace) -> int:
         print("Check --pack (see 'claimx packs' and 'claimx lint PACK').", file=sys.stderr)
         return EXIT_USAGE
 
-    pattern = args.glob or ("*.jsonl" if args.input_format == "jsonl" else "*.txt")
+    pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
     paths = list(expand_paths(args.paths, pattern))
     sizes = [Path(p).stat().st_size if p != STDIN and not problem else 0 for p, problem in paths]
     total = None if any(p == STDIN for p, _ in paths) else sum(sizes)
