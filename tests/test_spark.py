@@ -286,3 +286,98 @@ def test_property_spark_equals_extract(spark: SparkSession, texts: list[str | No
         else:
             assert row.claims_error is None
             assert _claims(row.claims) == [c.to_dict() for c in claimx.extract(text)]
+
+
+# --------------------------------------------------------------------------- Parquet CLI
+
+
+def _write_input(path: Path, rows: list[dict[str, Any]]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.Table.from_pylist(rows, schema=pa.schema(
+        [("id", pa.string()), ("text", pa.string()), ("views", pa.int64())])), path)
+    return path
+
+
+def test_cli_parquet_round_trip(tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from claimx.cli import main
+    from claimx.parquet_io import arrow_schema
+
+    texts: list[str | None] = [*SENTENCES, None, "", HOSTILE]
+    source = _write_input(tmp_path / "in.parquet", [
+        {"id": f"a{i}", "text": t, "views": i * 10} for i, t in enumerate(texts)])
+    out = tmp_path / "out.parquet"
+    # The null row is a failed document: reported, kept, and the exit code says so.
+    assert main(["tag", str(source), "--input-format", "parquet", "-o", str(out), "-q"]) == 1
+    table = pq.read_table(out)
+    assert table.schema == arrow_schema()
+    rows = table.to_pylist()
+    assert [r["id"] for r in rows] == [f"a{i}" for i in range(len(texts))]
+    for row, text in zip(rows, texts):
+        if text is None:
+            assert row["claims"] == [] and row["sentiment"] is None
+            assert "column 'text' is null" in row["claims_error"]
+            continue
+        assert row["claims_error"] is None and row["text"] == text
+        assert row["claims"] == [c.to_dict() for c in claimx.extract(text)]
+        mood = claimx.sentiment(text)
+        assert row["sentiment"] == {"label": mood.label.value, "score": round(mood.score, 4)}
+    # Parquet in, JSON Lines out: the input's other columns are carried through.
+    jsonl = tmp_path / "out.jsonl"
+    assert main(["tag", str(source), "--input-format", "parquet", "-o", str(jsonl), "-q"]) == 1
+    import json
+
+    first = json.loads(jsonl.read_text(encoding="utf-8").splitlines()[0])
+    assert first["views"] == 0 and first["claims"] == rows[0]["claims"]
+
+
+def test_cli_parquet_bad_inputs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import pyarrow.parquet as pq
+
+    from claimx.cli import main
+
+    not_parquet = tmp_path / "notes.parquet"
+    not_parquet.write_text("公司计划扩产。", encoding="utf-8")
+    other = _write_input(tmp_path / "other.parquet", [{"id": "x", "text": "公司计划扩产。", "views": 1}])
+    out = tmp_path / "out.parquet"
+    code = main(["tag", str(not_parquet), str(other), "--input-format", "parquet",
+                 "--text-field", "body", "-o", str(out)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "not a readable Parquet file" in err
+    assert "no column 'body'" in err and "--text-field" in err
+    assert [r["claims_error"] is not None for r in pq.read_table(out).to_pylist()] == [True, True]
+
+
+def test_spark_and_cli_read_each_others_parquet(spark: SparkSession, tmp_path: Path) -> None:
+    """Laptop to cluster and back: Spark tags a DataFrame and writes Parquet, the CLI reads
+    that folder; the CLI writes Parquet, Spark reads it with the UDF's claims type."""
+    import pyarrow.parquet as pq
+
+    from claimx.cli import main
+
+    texts = SENTENCES[:4]
+    spark_out = tmp_path / "tagged"
+    with_claims(_frame(spark, texts).withColumn("id", _as_str("id")), "text") \
+        .coalesce(2).write.parquet(str(spark_out))
+    cli_out = tmp_path / "cli.parquet"
+    assert main(["tag", str(spark_out), "--input-format", "parquet", "-o", str(cli_out),
+                 "-q"]) == 0
+    by_id = {r["id"]: r for r in pq.read_table(cli_out).to_pylist()}
+    spark_rows = {r.id: r for r in spark.read.parquet(str(spark_out)).collect()}
+    assert set(by_id) == set(spark_rows) == {str(i) for i in range(len(texts))}
+    for key, row in spark_rows.items():
+        assert _claims(row.claims) == by_id[key]["claims"]
+
+    back = spark.read.parquet(str(cli_out))
+    assert back.schema["claims"].dataType == _parse_datatype_string(CLAIMS_DDL)
+    assert back.count() == len(texts)
+
+
+def _as_str(name: str) -> Any:
+    from pyspark.sql.functions import col
+
+    return col(name).cast("string")
