@@ -162,3 +162,23 @@ def test_eval_command_prints_scores_and_checks_floors(gold: Path, tmp_path: Path
     report = json.loads(done.stdout)
     assert report["claims"]["records"] == 3
     assert 0.0 <= report["claims"]["sentence"]["micro"]["f1"] <= 1.0
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_default_pack_on_the_bundled_sample_corpora() -> None:
+    """The repository's own gold samples: a regression guard that needs no outside data."""
+    from claimx.pipeline import Extractor
+
+    extractor = Extractor()
+    records = load_gold(REPO / "corpora" / "claims-sample.jsonl")
+    for record in records:  # the gold itself is well-formed
+        for claim in record.claims:
+            assert 0 <= claim.start < claim.end <= len(record.text)
+    report = evaluate(extractor, records)
+    assert report.sentence_micro.f1 >= 0.9
+    assert report.span_micro.f1 >= 0.85
+    assert report.modality_accuracy >= 0.9
+    mood = evaluate_sentiment(extractor, load_gold(REPO / "corpora" / "sentiment-sample.jsonl"))
+    assert mood.macro_f1 >= 0.8
