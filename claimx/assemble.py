@@ -44,10 +44,22 @@ class _Candidate:
     exact: tuple[int, int] | None = None  # for span: match
 
 
+#: How far before a cue a rule's ``not_after`` words are looked for (characters).
+NOT_AFTER_WINDOW = 12
+
+
 def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
-    """A rule's veto words cancel its hit when they occur in the hit's sentence."""
-    window = text[sentence.start:sentence.end]
-    return any(word in window for word in hit.rule.veto)
+    """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence; its
+    ``not_after`` words cancel it when they stand shortly before it in the same clause
+    (应对…风险, 克服…不确定因素: the cue is what the actor deals with, not what it suffers)."""
+    rule = hit.rule
+    if rule.veto and any(word in text[sentence.start:sentence.end] for word in rule.veto):
+        return True
+    if rule.not_after:
+        clause = sentence.clauses[_clause_index(sentence, hit.start)]
+        before = text[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
+        return any(word in before for word in rule.not_after)
+    return False
 
 
 def _clause_index(sentence: Sentence, position: int) -> int:
@@ -205,7 +217,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
-            if getattr(hit.rule, "veto", ()) and _vetoed(text, sentences[si], hit):
+            if (getattr(hit.rule, "veto", ()) or getattr(hit.rule, "not_after", ())) and _vetoed(
+                    text, sentences[si], hit):
                 continue
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order
