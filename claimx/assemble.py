@@ -46,19 +46,24 @@ class _Candidate:
 
 #: How far before a cue a rule's ``not_after`` words are looked for (characters).
 NOT_AFTER_WINDOW = 12
+#: How far after a cue a rule's ``not_before`` words are looked for (characters).
+NOT_BEFORE_WINDOW = 6
 
 
 def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
     """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence; its
     ``not_after`` words cancel it when they stand shortly before it in the same clause
-    (应对…风险, 克服…不确定因素: the cue is what the actor deals with, not what it suffers)."""
+    (应对…风险, 克服…不确定因素: the cue is what the actor deals with, not what it suffers),
+    and its ``not_before`` words when they follow it closely (风险较低, 压力可控)."""
     rule = hit.rule
     if rule.veto and any(word in text[sentence.start:sentence.end] for word in rule.veto):
         return True
-    if rule.not_after:
+    if rule.not_after or rule.not_before:
         clause = sentence.clauses[_clause_index(sentence, hit.start)]
         before = text[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
-        return any(word in before for word in rule.not_after)
+        after = text[hit.end:min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)]
+        return (any(word in before for word in rule.not_after)
+                or any(word in after for word in rule.not_before))
     return False
 
 
@@ -217,7 +222,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
-            if (getattr(hit.rule, "veto", ()) or getattr(hit.rule, "not_after", ())) and _vetoed(
+            if (getattr(hit.rule, "veto", ()) or getattr(hit.rule, "not_after", ())
+                    or getattr(hit.rule, "not_before", ())) and _vetoed(
                     text, sentences[si], hit):
                 continue
             per_sentence.setdefault(si, []).append(hit)

@@ -102,6 +102,7 @@ class LexiconRule(_RuleBase):
     span: str
     veto: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -118,6 +119,7 @@ class PatternRule(_RuleBase):
     span: str
     veto: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -292,11 +294,12 @@ _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, "type": ("str", True), "cues": ("strlist", True),
                 "exceptions": ("strlist", False), "context": ("strlist", False),
                 "polarity": ("str", False), "prior": ("prob", False), "span": ("str", False),
-                "veto": ("strlist", False), "not_after": ("strlist", False)},
+                "veto": ("strlist", False), "not_after": ("strlist", False),
+                "not_before": ("strlist", False)},
     "pattern": {**_COMMON, "type": ("str", True), "pattern": ("str", True),
                 "anchors": ("strlist", False), "polarity": ("str", False),
                 "prior": ("prob", False), "span": ("str", False), "veto": ("strlist", False),
-                "not_after": ("strlist", False)},
+                "not_after": ("strlist", False), "not_before": ("strlist", False)},
     "modifier": {**_COMMON, "category": ("str", True), "cues": ("strlist", True),
                  "direction": ("str", False), "max_scope": ("int", False), "scope": ("str", False),
                  "terminators": ("strlist", False), "pseudo": ("strlist", False),
@@ -582,7 +585,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                            polarity=_polarity(fields.get("polarity"), display, problems),
                            prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
                                                      "span", display, problems),
-                           veto=cues("veto"), not_after=cues("not_after"))
+                           veto=cues("veto"), not_after=cues("not_after"),
+                           not_before=cues("not_before"))
     if kind == "pattern":
         type_ = claim_type()
         text = str(fields["pattern"].value) if "pattern" in fields else ""
@@ -599,7 +603,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                            polarity=_polarity(fields.get("polarity"), display, problems),
                            prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
                                                      "span", display, problems),
-                           veto=cues("veto"), not_after=cues("not_after"))
+                           veto=cues("veto"), not_after=cues("not_after"),
+                           not_before=cues("not_before"))
     if kind == "modifier":
         cue_list = cues("cues")
         if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
