@@ -326,7 +326,7 @@ _JS = r"""
   if(m){
     var hit=Array.prototype.find.call(document.querySelectorAll('.hl'),function(el){
       return el.dataset.c.split(' ').indexOf(m[1])>=0;});
-    if(hit){show(hit);hit.scrollIntoView();}
+    if(hit){show(hit);hit.scrollIntoView({block:'nearest'});}
   }
   document.body.dataset.ready='1';
 })();
