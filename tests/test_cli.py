@@ -413,3 +413,34 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": SHORT[i % 4]}, ensure_ascii=False) + "\n"
+                            for i in range(3000)), encoding="utf-8")
+    parent, child = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "claimx", "tag", str(path), "--input-format",
+                                 "jsonl", "-o", str(tmp_path / "out.jsonl")],
+                                stdout=subprocess.DEVNULL, stderr=child,
+                                env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+        os.close(child)
+        chunks = []
+        while True:
+            try:
+                data = os.read(parent, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        os.close(parent)
+    shown = b"".join(chunks).decode("utf-8", errors="replace")
+    assert "docs/s" in shown and "3000 documents" in shown
+    piped = run_cli("tag", str(path), "--input-format", "jsonl", "-o", str(tmp_path / "o2.jsonl"))
+    assert "docs/s" not in piped.stderr.decode() and "3000 documents" in piped.stderr.decode()
