@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,7 +48,9 @@ from claimx.pipeline import DEFAULT_PACKS, Extractor
 if TYPE_CHECKING:  # pyspark and pandas are optional: imported only when a UDF is built
     import pandas as pd
     from pyspark.sql import Column, DataFrame
-    from pyspark.sql.functions import UserDefinedFunction
+
+    # What the factories return: call it on a column (name) to get the result column.
+    UserDefinedFunction = Callable[..., Column]
 
 __all__ = [
     "CLAIM_DDL",
@@ -70,9 +72,6 @@ CLAIMS_DDL = f"array<{CLAIM_DDL}>"
 CLAIMS_WITH_ERROR_DDL = f"struct<claims:{CLAIMS_DDL},error:string>"
 #: The return type of :func:`sentiment_udf`; both fields are null for a row that failed.
 SENTIMENT_DDL = "struct<label:string,score:double>"
-
-_CLAIM_FIELDS = ("type", "start", "end", "text", "polarity", "modality", "subject",
-                 "confidence", "rules")
 
 # What a UDF ships to the executors: pack specs and extractor options, all hashable, so the
 # same spec finds the same compiled Extractor in a worker's cache.
