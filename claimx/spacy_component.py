@@ -28,6 +28,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from claimx.pipeline import DEFAULT_PACKS, Extractor
+from claimx.tokens import SEGMENTERS
 from claimx.types import Claim, Evidence, Sentiment
 from claimx.types import Span as ClaimSpan
 
@@ -136,6 +137,10 @@ class ClaimxComponent:
                  pkuseg_model: str | os.PathLike[str] | None = None) -> None:
         if not spans_key:
             raise ValueError("spans_key must be a non-empty string")
+        # Checked here too: the extractor only looks at the segmenter when a pack has token
+        # rules, and a typo in a saved config.cfg should fail when the pipeline is loaded.
+        if segmenter not in SEGMENTERS:
+            raise ValueError(f"segmenter must be one of {', '.join(SEGMENTERS)}; got {segmenter!r}")
         self.name = name
         self.packs: list[str] = [str(p) for p in ([packs] if isinstance(packs, (str, os.PathLike))
                                                   else packs)]

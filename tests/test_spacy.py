@@ -82,6 +82,16 @@ def test_spans_key_is_configurable() -> None:
     assert _claims_of(doc, "cx") == claimx.extract(OWN_TEXTS[1])
 
 
+@pytest.mark.parametrize(("config", "message"), [
+    ({"segmenter": "thulac"}, "segmenter must be one of"),
+    ({"spans_key": ""}, "spans_key"),
+    ({"packs": ["no-such-pack"]}, "no-such-pack"),
+])
+def test_bad_config_fails_when_the_component_is_added(config: dict, message: str) -> None:
+    with pytest.raises(Exception, match=message):
+        spacy.blank("zh").add_pipe("claimx", config=config)
+
+
 def test_spans_not_on_token_boundaries_are_expanded(nlp: spacy.Language) -> None:
     # Words that cut through the claim boundaries: the claim starts at 星 (the leading
     # connective 此外 is left out) and ends before the comma, but the first token is 此外星河
