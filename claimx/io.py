@@ -23,17 +23,18 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 import attrs
 
 __all__ = [
+    "READERS",
+    "STDIN",
     "AtomicOutput",
     "DecodeError",
     "Document",
-    "READERS",
     "ReadOptions",
-    "STDIN",
     "decode_bytes",
     "expand_paths",
     "read_jsonl",
@@ -101,6 +102,12 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
         try:
             return data.decode(bom), bom
         except UnicodeDecodeError as exc:
+            # FF FE 00 00 is the UTF-32 LE BOM, or the UTF-16 LE BOM before a NUL.
+            if bom == "utf-32" and data.startswith(codecs.BOM_UTF16_LE):
+                try:
+                    return data.decode("utf-16"), "utf-16"
+                except UnicodeDecodeError:
+                    pass
             raise DecodeError(f"starts with a {bom} byte-order mark but is not valid {bom} "
                               f"at byte {exc.start}") from None
     try:
@@ -218,7 +225,7 @@ class ReadOptions:
 
 
 def _open_binary(path: str) -> IO[bytes]:
-    return sys.stdin.buffer if path == STDIN else open(path, "rb")  # noqa: SIM115
+    return sys.stdin.buffer if path == STDIN else open(path, "rb")
 
 
 def read_text(path: str, options: ReadOptions) -> Iterator[Document]:
@@ -412,7 +419,7 @@ class AtomicOutput:
         return self._fh
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: Any) -> None:
+                 tb: TracebackType | None) -> None:
         assert self._fh is not None and self.temp_path is not None
         if exc_type is None:
             try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import html
+import itertools
 import json
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -20,12 +21,12 @@ from claimx.io import Document
 from claimx.types import CLAIM_TYPES
 
 __all__ = [
+    "WRITERS",
     "CsvWriter",
     "HtmlWriter",
     "JsonlWriter",
     "Result",
     "TextWriter",
-    "WRITERS",
     "Writer",
 ]
 
@@ -201,7 +202,7 @@ def highlight(text: str, claims: Sequence[dict[str, Any]], doc_index: int) -> st
         starts.setdefault(c["start"], []).append(i)
     active: set[int] = set()
     parts: list[str] = []
-    for left, right in zip(cuts, cuts[1:]):
+    for left, right in itertools.pairwise(cuts):
         active = {i for i in active if claims[i]["end"] > left}
         active.update(i for i in starts.get(left, ()) if claims[i]["end"] > left)
         piece = html.escape(text[left:right])

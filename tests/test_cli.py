@@ -359,7 +359,9 @@ def test_packs_lists_the_bundled_pack_with_version_and_types() -> None:
 
 
 @settings(max_examples=200)
-@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60),
+# Text opening with NUL is left out: after a UTF-16 BOM it reads as a UTF-32 BOM (FF FE 00 00).
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=60)
+       .filter(lambda t: not t.startswith("\x00")),
        st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
 def test_decode_bytes_round_trips_unicode_encodings(text: str, encoding: str) -> None:
     decoded, _ = decode_bytes(text.encode(encoding))
@@ -395,10 +397,9 @@ def test_decode_bytes_refuses_binary_and_names_the_fix() -> None:
 def test_atomic_output_replaces_on_success_and_removes_temp_on_error(tmp_path: Path) -> None:
     target = tmp_path / "out.txt"
     target.write_text("old", encoding="utf-8")
-    with pytest.raises(RuntimeError):
-        with AtomicOutput(target) as fh:
-            fh.write("half")
-            raise RuntimeError("crash")
+    with pytest.raises(RuntimeError), AtomicOutput(target) as fh:
+        fh.write("half")
+        raise RuntimeError("crash")
     assert target.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
     with AtomicOutput(target) as fh:

@@ -245,6 +245,6 @@ def test_report_streams_documents_and_escapes_embedded_data() -> None:
     assert "<script>alert" not in page and "</script><script>" not in page
     assert "&lt;b&gt;id&lt;/b&gt;" in page and "looks binary" in page
     assert "1 failed" in page
-    data = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S).group(1)
+    data = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.DOTALL).group(1)
     assert json.loads(data)[0]["text"] == "风险"
     assert html.escape(evil[:-2]) in page  # the text before the claim, escaped
