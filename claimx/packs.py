@@ -714,6 +714,9 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
         builder.vars.update(imported_vars[key])
 
     settings = _plain(meta["settings"]) if "settings" in meta else {}
+    if "settings" in meta:
+        for key in _bad_settings(meta["settings"], meta_display, problems):  # type: ignore[arg-type]
+            settings.pop(key, None)
     calibration, calibration_priors, calibration_file = _calibration(
         meta.get("calibration"), root, meta_display, problems)
 
@@ -792,6 +795,41 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
         requires_claimx=requires, path=str(root), claim_types=claim_types, rules=tuple(rules),
         vars=dict(builder.vars), settings=settings, calibration=calibration,
         calibration_priors=calibration_priors)
+
+
+# Settings read by assemble and sentiment, with the kind of value each needs. Other keys
+# pass through unchecked: a later stage or a plug-in may read them.
+_SETTINGS_SCHEMA: dict[str, str] = {
+    "leading_connectives": "strlist", "subject_suffixes": "strlist", "subject_stops": "strlist",
+    "merge_gap": "int", "negation_factor": "number", "contrast_before": "number",
+    "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
+    "sentiment_claim_weights": "numbermap",
+}
+
+
+def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> list[str]:
+    """Report settings whose values the pipeline could not use (they would fail at extract
+    time, far from the pack); return their keys so they can be dropped."""
+    bad: list[str] = []
+    for key, _, value in _mapping_items(node):
+        kind = _SETTINGS_SCHEMA.get(key)
+        if kind is None:
+            continue
+        if kind == "numbermap":
+            ok = isinstance(value, yaml.MappingNode) and all(
+                isinstance(v, yaml.ScalarNode) and v.tag in (
+                    "tag:yaml.org,2002:int", "tag:yaml.org,2002:float") for _, v in value.value)
+            if not ok:
+                problems.add("CX112", f"setting '{key}' must map claim types to numbers",
+                             display, value)
+        else:
+            ok = _check_value(kind, value, f"settings.{key}", display, problems)
+        if ok and key == "sentiment_softness" and not float(_scalar(value)) > 0:
+            problems.add("CX113", "setting 'sentiment_softness' must be above 0", display, value)
+            ok = False
+        if not ok:
+            bad.append(key)
+    return bad
 
 
 def _plain(node: yaml.Node) -> Any:
