@@ -69,9 +69,16 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
 
 def _clause_index(sentence: Sentence, position: int) -> int:
     clauses = sentence.clauses
-    starts = [c.start for c in clauses]
-    k = bisect.bisect_right(starts, position) - 1
-    return max(0, min(k, len(clauses) - 1))
+    # Binary search on the clause starts without building a list per call (a long sentence
+    # has many cues, and this runs for each of them).
+    lo, hi = 0, len(clauses)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if clauses[mid].start <= position:
+            lo = mid + 1
+        else:
+            hi = mid
+    return max(0, min(lo - 1, len(clauses) - 1))
 
 
 def _clause_range(sentence: Sentence, hit: Hit) -> tuple[int, int]:
@@ -275,15 +282,18 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     if end <= start:  # a claim made only of punctuation: fall back to the cue itself
         start, end = cand.hits[0].start, cand.hits[0].end
     mods: list[ModifierScope] = []
+    seen: set[int] = set()  # by identity: comparing attrs values field by field is slow
     for hit in cand.hits:
         for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
-            if scope not in mods:
+            if id(scope) not in seen:
+                seen.add(id(scope))
                 mods.append(scope)
     # Hedges and questions inside the claim's span colour the whole claim (意味着, 能否 in a
     # later clause of the same claim); negation stays local to the cues it reaches.
     for scope in sentence_scopes:
         if (scope.category in ("hedge", "question") and start <= scope.hit.start < end
-                and scope not in mods):
+                and id(scope) not in seen):
+            seen.add(id(scope))
             mods.append(scope)
     categories = {m.category for m in mods}
     in_last_clause = cand.last == len(sentence.clauses) - 1

@@ -35,6 +35,10 @@ _SEPARATOR = regex.compile(r"(?<!\d)[,，:：]|[,，:：](?!\d)|[;；]|—+|-{2,
 _HAN = regex.compile(r"\p{Han}")
 _OPEN_PAREN = regex.compile(r"[(（]")
 _HEADING_MAX = 12
+#: A "sentence" longer than this (a table dump, a page with no punctuation) is cut into
+#: pieces at clause separators, or hard if it has none, so that the per-sentence work of the
+#: later stages stays bounded and the pipeline stays linear in the size of the input.
+MAX_SENTENCE_CHARS = 1000
 
 
 @attrs.frozen(slots=True)
@@ -171,11 +175,26 @@ def segment(doc: NormalizedText) -> tuple[Sentence, ...]:
         if stop == "?" and _is_lost_mark(doc, m.start()):
             continue
         end = m.start() if stop in _LINE_BREAKS else m.end()
-        sent = _sentence(text, start, end)
+        _append_bounded(out, text, start, end)
+        start = m.end()
+    _append_bounded(out, text, start, len(text))
+    return tuple(out)
+
+
+def _append_bounded(out: list[Sentence], text: str, start: int, end: int) -> None:
+    """Append the sentence ``[start, end)``, cut into pieces of at most
+    ``MAX_SENTENCE_CHARS`` (at the last clause separator inside the limit, else hard)."""
+    while end - start > MAX_SENTENCE_CHARS:
+        limit = start + MAX_SENTENCE_CHARS
+        cut = None
+        for m in _SEPARATOR.finditer(text, start + MAX_SENTENCE_CHARS // 2, limit):
+            cut = m.end()
+        if cut is None:
+            cut = limit
+        sent = _sentence(text, start, cut)
         if sent is not None:
             out.append(sent)
-        start = m.end()
-    sent = _sentence(text, start, len(text))
+        start = cut
+    sent = _sentence(text, start, end)
     if sent is not None:
         out.append(sent)
-    return tuple(out)

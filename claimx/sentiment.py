@@ -43,18 +43,27 @@ def score_sentiment(doc: NormalizedText, sentences: Sequence[Sentence], result: 
 
     contrast_positions = sorted(m.hit.start for m in all_scopes if m.category == "contrast")
     starts = [s.start for s in sentences]
+    scope_hits = [m.hit.start for m in all_scopes]  # sorted, like the modifier hits
     total = 0.0
     evidence: list[Span] = []
     for hit in result.sentiment:
         weight = hit.rule.weight * _SIGN.get(hit.rule.polarity, 0.0)
         if not weight:
             continue
-        for scope in modifiers_for(hit.start, hit.end, all_scopes):
+        # Only the modifiers of the word's own sentence can reach it; looking them up by
+        # sentence keeps long documents linear.
+        si = bisect.bisect_right(starts, hit.start) - 1
+        if si >= 0:
+            lo = bisect.bisect_left(scope_hits, sentences[si].start)
+            hi = bisect.bisect_left(scope_hits, sentences[si].end)
+            nearby = all_scopes[lo:hi]
+        else:
+            nearby = ()
+        for scope in modifiers_for(hit.start, hit.end, nearby):
             if scope.category == "negation":
                 weight = -weight * negation_factor
             elif scope.category == "intensity":
                 weight *= scope.hit.rule.weight
-        si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and contrast_positions:
             sentence = sentences[si]
             k = bisect.bisect_left(contrast_positions, sentence.start)
