@@ -64,7 +64,9 @@ class PackLoadError(ClaimxError):
     """A pack could not be loaded; ``problems`` lists every problem found, all at once."""
 
     def __init__(self, problems: list[PackProblem] | tuple[PackProblem, ...]) -> None:
-        self.problems: tuple[PackProblem, ...] = tuple(problems)
+        # Sorted like a linter's output: by file, then position (stable for one position).
+        self.problems: tuple[PackProblem, ...] = tuple(
+            sorted(problems, key=lambda p: (p.path, p.line, p.column)))
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in rule pack(s):\n{lines}")
