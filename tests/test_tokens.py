@@ -137,6 +137,17 @@ def test_attributes_without_a_tagger_are_warned_about(tmp_path: Path) -> None:
         claimx.Extractor(packs=[pack], segmenter="jieba")
 
 
+def test_token_matching_is_safe_from_several_threads(jieba_extractor: claimx.Extractor) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = [f"第{i}家公司拟收购一家电池工厂，另一家工厂将裁员{i}人。" for i in range(40)]
+    serial = [jieba_extractor.extract(t) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(jieba_extractor.extract, texts))
+    assert parallel == serial
+    assert all(len(claims) == 2 for claims in serial)
+
+
 # --------------------------------------------------------------------------- char: inactive
 
 
