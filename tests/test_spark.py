@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,6 +101,10 @@ SLOW_RULES = """\
 
 @pytest.fixture(scope="module")
 def spark() -> Iterator[SparkSession]:
+    # Workers run this interpreter (with claimx, pandas, pyarrow), not whatever `python3`
+    # is first on PATH when the venv is not activated; PySpark reads it at context start.
+    previous = os.environ.get("PYSPARK_PYTHON")
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     session = (SparkSession.builder.master("local[2]")
                .appName("claimx-tests")
                .config("spark.ui.enabled", "false")
@@ -111,6 +116,8 @@ def spark() -> Iterator[SparkSession]:
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
+    if previous is None:
+        os.environ.pop("PYSPARK_PYTHON", None)
 
 
 def _frame(spark: SparkSession, texts: list[str | None]) -> Any:
