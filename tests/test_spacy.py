@@ -16,6 +16,7 @@ from spacy.tokens import Doc, DocBin
 
 import claimx
 from claimx.spacy_component import ClaimxComponent, claim_from_data, claim_to_data
+from claimx.tokens import TokenRulesInactiveWarning
 
 TOKEN_PACK = Path(__file__).parent / "fixtures" / "token-pack"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -231,7 +232,7 @@ def test_token_rules_in_the_component_with_jieba() -> None:
 
 def test_token_rules_reported_inactive_in_a_char_component() -> None:
     pipeline = spacy.blank("zh")
-    with pytest.warns(claimx.tokens.TokenRulesInactiveWarning, match="tok.deal-intent"):
+    with pytest.warns(TokenRulesInactiveWarning, match="tok.deal-intent"):
         pipeline.add_pipe("claimx", config={"packs": [str(TOKEN_PACK)]})
     assert list(pipeline("公司拟收购一家电池工厂。").spans["claims"]) == []
 
