@@ -234,8 +234,9 @@ def claims_with_errors_udf(packs: Sequence[str | os.PathLike[str]] = DEFAULT_PAC
             found, error = _tag_one(extractor, None if _is_missing(text) else text)
             claims.append(found)
             errors.append(error)
-        return pd.DataFrame({"claims": pd.Series(claims, dtype=object),
-                             "error": pd.Series(errors, dtype=object)}, index=texts.index)
+        index = texts.index  # the columns must share the batch's index, or rows misalign
+        return pd.DataFrame({"claims": pd.Series(claims, index=index, dtype=object),
+                             "error": pd.Series(errors, index=index, dtype=object)})
 
     return pandas_udf(_hinted(claims_with_error, "frame"),  # type: ignore[call-overload]
                       CLAIMS_WITH_ERROR_DDL)
@@ -270,8 +271,9 @@ def sentiment_udf(packs: Sequence[str | os.PathLike[str]] = DEFAULT_PACKS,
                     pass
             labels.append(label)
             scores.append(score)
-        return pd.DataFrame({"label": pd.Series(labels, dtype=object),
-                             "score": pd.Series(scores, dtype="float64")}, index=texts.index)
+        index = texts.index
+        return pd.DataFrame({"label": pd.Series(labels, index=index, dtype=object),
+                             "score": pd.Series(scores, index=index, dtype="float64")})
 
     return pandas_udf(_hinted(sentiment, "frame"), SENTIMENT_DDL)  # type: ignore[call-overload]
 

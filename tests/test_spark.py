@@ -279,6 +279,27 @@ def test_pack_folder_shipped_to_workers(spark: SparkSession, tmp_path: Path, how
     assert any(c.type == "esg_commitment" for c in rows[0].c)
 
 
+def test_batch_function_keeps_index_and_reports_non_strings(spark: SparkSession) -> None:
+    """The function inside the UDF, on a pandas batch as Spark hands it over: rows stay
+    aligned with the batch's index, and a value that is not a string is an error row."""
+    import pandas as pd
+
+    batch = pd.Series(["公司计划扩产，但面临汇率风险。", None, 42, float("nan")],
+                      index=[7, 8, 9, 10], dtype=object)
+    out = claims_with_errors_udf().func(batch)
+    assert list(out.index) == [7, 8, 9, 10]
+    assert out["claims"][7] == [c.to_dict() for c in claimx.extract(batch[7])]
+    assert out["error"][7] is None
+    assert list(out["error"].loc[8:]) == ["text is null", "text is a int, not a string",
+                                      "text is null"]
+    assert all(claims == [] for claims in out["claims"].loc[8:])
+    plain = claims_udf().func(batch)
+    assert list(plain.index) == [7, 8, 9, 10] and list(plain.loc[8:]) == [[], [], []]
+    mood = sentiment_udf().func(batch)
+    assert mood["label"][7] == claimx.sentiment(batch[7]).label.value
+    assert mood["label"][9] is None and mood["score"].isna().loc[8:].all()
+
+
 # A small alphabet of cue-bearing fragments so random texts actually produce claims.
 _PIECES = ["公司", "计划", "扩产", "风险", "可能", "不", "领先", "亏损", "，", "。", "？",
            "碳中和", "市场份额", "但", "該集團", "ＡＢＣ", "😀", "\x00", " ", "下滑"]
