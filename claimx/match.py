@@ -149,8 +149,34 @@ def _find_all(automaton: Any, text: str) -> list[tuple[int, int, int]]:
         return automaton.find_matches_as_indexes(clean, overlapping=True)
 
 
-def _covered(spans: list[tuple[int, int]] | None, start: int, end: int) -> bool:
-    return bool(spans) and any(s <= start and end <= e for s, e in spans)  # type: ignore[union-attr]
+class _Cover:
+    """Answers "does one of these spans contain ``[start, end)``?" in O(log n).
+
+    Spans sorted by start, plus the running maximum of their ends: among the spans that
+    start at or before ``start``, the one reaching furthest decides. A per-hit scan of all
+    the spans of a rule would make long documents quadratic (one exception word repeated
+    through a 20 MB file).
+    """
+
+    __slots__ = ("_reach", "_starts")
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        reach: list[int] = []
+        furthest = -1
+        for _, e in ordered:
+            furthest = e if e > furthest else furthest
+            reach.append(furthest)
+        self._reach = reach
+
+    def covers(self, start: int, end: int) -> bool:
+        k = bisect.bisect_right(self._starts, start) - 1
+        return k >= 0 and self._reach[k] >= end
+
+
+def _covers(spans_of: dict[int, list[tuple[int, int]]]) -> dict[int, _Cover]:
+    return {index: _Cover(spans) for index, spans in spans_of.items()}
 
 
 def _bounds_of(sentences: Sequence[Sentence]) -> list[int]:
@@ -212,14 +238,17 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     # survives, already in order.
     if exceptions or context:
         starts = _bounds_of(sentences)
+        blocked = _covers(exceptions)
+        # The clauses holding a context word of each rule, found once per document.
+        context_clauses = {index: {_clause_key(sentences, starts, p) for p in positions}
+                           for index, positions in context.items()}
         kept: list[tuple[int, int, int]] = []
         for span in cue_spans:
             start, end, index = span
-            if index in exceptions and _covered(exceptions[index], start, end):
+            if index in blocked and blocked[index].covers(start, end):
                 continue
             if rules[index].context:  # type: ignore[union-attr]
-                key = _clause_key(sentences, starts, start)
-                if not any(_clause_key(sentences, starts, p) == key for p in context.get(index, ())):
+                if _clause_key(sentences, starts, start) not in context_clauses.get(index, ()):
                     continue
             kept.append(span)
         cue_spans = kept
@@ -227,11 +256,13 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         # No exception or context word in the text: only rules with context words drop cues.
         cue_spans = [span for span in cue_spans if not rules[span[2]].context]  # type: ignore[union-attr]
     if pseudo:
+        pseudo_cover = _covers(pseudo)
         modifier_spans = [(s, e, i) for s, e, i in modifier_spans
-                          if not (i in pseudo and _covered(pseudo[i], s, e))]
+                          if not (i in pseudo_cover and pseudo_cover[i].covers(s, e))]
     if sentiment_exc:
+        exc_cover = _covers(sentiment_exc)
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
-                           if not (i in sentiment_exc and _covered(sentiment_exc[i], s, e))]
+                           if not (i in exc_cover and exc_cover[i].covers(s, e))]
     if compiled.pattern_rules:
         cue_spans.extend(_run_patterns(compiled, text, sentences, anchors, regex_timeout,
                                        on_rule_timeout))
