@@ -284,3 +284,13 @@ def test_jieba_word_spans_cover_every_non_space_character_once(text: str) -> Non
     covered = [i for s, e in spans for i in range(s, e)]
     assert covered == sorted(set(covered))  # in order, no overlap
     assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
+
+
+@given(text=st.text(alphabet=st.sampled_from(list("公司拟收购工厂明年计划裁员 \t\n　A1,。，")),
+                    max_size=40))
+def test_pkuseg_word_spans_cover_every_non_space_character_once(
+        toy_pkuseg_model: Path, text: str) -> None:
+    # pkuseg strips the text and splits it on whitespace itself; offsets must still line up.
+    spans = segment_words(text, "pkuseg", toy_pkuseg_model)
+    covered = [i for s, e in spans for i in range(s, e)]
+    assert covered == [i for i, ch in enumerate(text) if not ch.isspace()]
