@@ -445,3 +445,56 @@ def test_progress_bar_only_on_a_terminal(tmp_path: Path) -> None:
     assert "docs/s" in shown and "3000 documents" in shown
     piped = run_cli("tag", str(path), "--input-format", "jsonl", "-o", str(tmp_path / "o2.jsonl"))
     assert "docs/s" not in piped.stderr.decode() and "3000 documents" in piped.stderr.decode()
+
+
+def _children(pid: int) -> list[int]:
+    """Process ids whose parent is ``pid`` (from /proc; Linux only)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds workers through /proc")
+def test_a_killed_worker_fails_its_chunk_and_the_run_goes_on(tmp_path: Path) -> None:
+    path = tmp_path / "docs.jsonl"
+    n = 20_000
+    path.write_text("".join(json.dumps({"id": i, "text": SHORT[i % 4]}, ensure_ascii=False) + "\n"
+                            for i in range(n)), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "claimx", "tag", str(path), "--input-format",
+                             "jsonl", "--jobs", "2", "-o", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        temp = None
+        while time.monotonic() < deadline and proc.poll() is None:
+            temps = list(tmp_path.glob(".out.jsonl.*.tmp"))
+            if temps and temps[0].stat().st_size > 0:
+                temp = temps[0]
+                break
+            time.sleep(0.02)
+        assert temp is not None, "the run never started writing"
+        # The workers are the spawned Python processes (the resource tracker is one too;
+        # killing it does no harm to the run).
+        workers = [p for p in _children(proc.pid)
+                   if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+        assert workers
+        os.kill(workers[0], signal.SIGKILL)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert out.exists(), err.decode()[-3000:]
+    out_records = records(out.read_bytes())
+    assert [r["id"] for r in out_records] == list(range(n))  # nothing lost, order kept
+    died = [r for r in out_records if "worker process died" in r.get("error", "")]
+    assert 0 < len(died) <= 64  # one chunk became error records ...
+    assert proc.returncode == 1 and "worker process died" in err.decode()
+    assert sum(1 for r in out_records if "claims" in r) == n - len(died)  # ... the rest tagged

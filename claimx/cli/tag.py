@@ -17,6 +17,8 @@ import sys
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
@@ -157,24 +159,70 @@ def _tag_serial(docs: Iterable[Document]) -> Iterator[Result]:
         yield from _results(chunk, _tag_chunk(_texts(chunk)))
 
 
+_WORKER_DIED = ("a worker process died while tagging this document's chunk (out of memory? "
+                "try fewer --jobs); the chunk was not tagged")
+
+
 def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
                   with_evidence: bool) -> Iterator[Result]:
     """Tag with ``jobs`` processes, in input order, with at most ``jobs * 3`` chunks in
     flight. (``Pool.imap`` would keep order too, but its feeder thread reads the whole
-    input ahead, which breaks the memory bound on a large file.)"""
+    input ahead, which breaks the memory bound on a large file; and a ``Pool`` whose worker
+    is killed waits forever, where an executor reports ``BrokenProcessPool``.)
+
+    If a worker dies (killed, out of memory), the chunk at the head of the queue becomes
+    error records, a new pool starts, and the chunks still pending are sent again.
+    """
     # spawn, not fork: the parent may hold threads (rich's progress refresher), and
     # forking a threaded process can deadlock.
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(jobs, initializer=_init_worker, initargs=(list(packs), with_evidence)) as pool:
-        pending: deque[tuple[list[Document], Any]] = deque()
+
+    def start() -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                   initargs=(list(packs), with_evidence))
+
+    executor = start()
+    pending: deque[tuple[list[Document], Future[list[_Tagged]]]] = deque()
+
+    def submit(chunk: list[Document]) -> Future[list[_Tagged]]:
+        # A pool that broke since the last drain refuses new work at once; queue the
+        # failure so the drain below handles it in order, like any other broken chunk.
+        try:
+            return executor.submit(_tag_chunk, _texts(chunk))
+        except BrokenProcessPool as exc:
+            failed: Future[list[_Tagged]] = Future()
+            failed.set_exception(exc)
+            return failed
+
+    def drain_one() -> Iterator[Result]:
+        nonlocal executor
+        chunk, future = pending.popleft()
+        try:
+            tagged = future.result()
+        except BrokenProcessPool:
+            yield from (Result(doc=d, error=d.error or _WORKER_DIED) for d in chunk)
+            executor.shutdown(wait=False, cancel_futures=True)
+            executor = start()
+            for i, (again, _) in enumerate(pending):
+                pending[i] = (again, submit(again))
+            return
+        yield from _results(chunk, tagged)
+
+    try:
         for chunk in _chunks(docs):
-            pending.append((chunk, pool.apply_async(_tag_chunk, (_texts(chunk),))))
+            pending.append((chunk, submit(chunk)))
             if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
-                done, job = pending.popleft()
-                yield from _results(done, job.get())
+                yield from drain_one()
         while pending:
-            done, job = pending.popleft()
-            yield from _results(done, job.get())
+            yield from drain_one()
+    except BaseException:
+        # Ctrl-C, SIGTERM or the consumer stopping: stop the workers now rather than
+        # letting them finish chunks nobody will read.
+        for process in list((getattr(executor, "_processes", None) or {}).values()):
+            process.terminate()
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
 
 
 # --------------------------------------------------------------------------- running
