@@ -54,7 +54,8 @@ class CompiledRules:
     """All loaded packs compiled for matching: one automaton plus the pattern rules."""
 
     packs: tuple[Pack, ...]
-    # An ``ahocorasick_rs.AhoCorasick`` over every cue word (None if there are none);
+    # The automaton over every cue word (a picklable ``ahocorasick_rs`` wrapper; None if
+    # there are none);
     # ``roles_of[k]`` lists the ``(role, rule position)`` pairs of its k-th word.
     automaton: Any
     roles_of: tuple[tuple[tuple[int, int], ...], ...]
@@ -111,7 +112,7 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     # number of cue words, where pyahocorasick's trie slowed 16x with 20,000 extra Chinese
     # cues (it searches the children of a node one by one, and CJK nodes have many).
     words = [w for w in entries if w]
-    automaton = ahocorasick_rs.AhoCorasick(words) if words else None
+    automaton = _WordAutomaton(words) if words else None
     roles_of = tuple(tuple(entries[w]) for w in words)
     claim_types: dict[str, Any] = {}
     settings: dict[str, Any] = {}
@@ -137,16 +138,33 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors)
 
 
-def _find_all(automaton: Any, text: str) -> list[tuple[int, int, int]]:
-    """Every (word index, start, end) of the automaton's words in ``text``, overlaps included;
-    offsets are code points."""
-    try:
-        return automaton.find_matches_as_indexes(text, overlapping=True)
-    except UnicodeEncodeError:
-        # Lone surrogates cannot be UTF-8 encoded; normalize() removes them, but match()
-        # may be called on any str. U+FFFD has the same length, so offsets stay valid.
-        clean = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
-        return automaton.find_matches_as_indexes(clean, overlapping=True)
+class _WordAutomaton:
+    """The ``ahocorasick_rs`` automaton over a word list, picklable as that list (the Rust
+    object itself does not pickle, and an Extractor may be sent to worker processes)."""
+
+    __slots__ = ("_automaton", "words")
+
+    def __init__(self, words: Sequence[str]) -> None:
+        self.words: tuple[str, ...] = tuple(words)
+        self._automaton = ahocorasick_rs.AhoCorasick(self.words)
+
+    def __reduce__(self) -> tuple[Any, tuple[tuple[str, ...]]]:
+        return (_WordAutomaton, (self.words,))
+
+    def find_all(self, text: str) -> list[tuple[int, int, int]]:
+        """Every (word index, start, end) in ``text``, overlaps included; offsets are code
+        points."""
+        try:
+            return self._automaton.find_matches_as_indexes(text, overlapping=True)
+        except UnicodeEncodeError:
+            # Lone surrogates cannot be UTF-8 encoded; normalize() removes them, but match()
+            # may be called on any str. U+FFFD has the same length, so offsets stay valid.
+            clean = "".join("\ufffd" if "\ud800" <= ch <= "\udfff" else ch for ch in text)
+            return self._automaton.find_matches_as_indexes(clean, overlapping=True)
+
+
+def _find_all(automaton: _WordAutomaton, text: str) -> list[tuple[int, int, int]]:
+    return automaton.find_all(text)
 
 
 class _Cover:

@@ -130,3 +130,14 @@ def test_a_large_lexicon_still_finds_every_cue(tmp_path: Path) -> None:
     for w in picked:
         assert (pos, pos + len(w)) in spans
         pos += len(w) + 1
+
+
+def test_compiled_rules_pickle_and_match_the_same(compiled) -> None:  # type: ignore[no-untyped-def]
+    import pickle
+
+    text = "汇率风险😀优势,风险投资。"
+    again = pickle.loads(pickle.dumps(compiled))
+
+    def key(result):  # type: ignore[no-untyped-def]
+        return [(h.start, h.end, h.rule.id) for h in result.claim_cues]
+    assert key(match(again, text, ())) == key(match(compiled, text, ()))
