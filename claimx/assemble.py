@@ -174,30 +174,57 @@ def _balance_quotes(text: str, start: int, end: int, limit: int) -> int:
     return end
 
 
+#: How far before a claim (characters) an organisation-like subject is looked for.
+SUBJECT_WINDOW = 40
+#: At most this many name characters stand before a subject suffix (星河科技|公司).
+SUBJECT_NAME_MAX = 10
+
+
 def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int,
                  settings: dict[str, Any]) -> tuple[int, int] | None:
     """Where the actor a claim is about is named (normalised offsets), if anywhere.
 
     1. the nearest organisation-like name before the cue (a name ending in one of the pack's
-       ``subject_suffixes`` such as 公司, 集团, 银行, 平台);
+       ``subject_suffixes`` such as 公司, 集团, 银行, 平台), within ``SUBJECT_WINDOW``
+       characters before the claim;
     2. else the topic at the start of the claim's span or the sentence: the run of name
        characters before the first of the pack's ``subject_stops`` (在, 将, 已, 的 …);
     3. else None.
 
     The caller reads the subject from the original text, so it stays "as written".
     """
-    pattern = settings.get("_subject_regex")
-    window_start = sentence.start
-    if pattern is not None:
-        best = None
-        for found in pattern.finditer(text, window_start, max(cue_start, claim_start) + 1):
-            best = found
-        if best is not None:
-            return best.span()
+    suffixes = settings.get("_subject_suffix_regex")
+    # The actor is named close before the cue: only a bounded window is searched, for the
+    # last suffix (公司, 集团 …) that ends a name (no Han character right after it); the name
+    # is the run of name characters before it, cut after the last stop word or punctuation.
+    window_start = max(sentence.start, min(cue_start, claim_start) - SUBJECT_WINDOW)
+    if suffixes is not None:
+        found = list(suffixes.finditer(text, window_start, max(cue_start, claim_start) + 1))
+        markers = settings.get("_subject_object_markers", ())
+        weak = settings.get("_subject_weak_suffixes", frozenset())
+        for index in range(len(found) - 1, -1, -1):  # the nearest name first
+            candidate = found[index]
+            # Suffixes that touch form one name (腾讯|控股|有限公司); an earlier, separate
+            # suffix ends the previous name (子公司|光明电力公司).
+            first = index
+            while first > 0 and found[first - 1].end() == found[first].start():
+                first -= 1
+            start = found[first].start()
+            head = max(window_start, start - SUBJECT_NAME_MAX,
+                       found[first - 1].end() if first > 0 else 0)
+            boundary = ""
+            for cut in settings["_subject_boundary_regex"].finditer(text, head, start):
+                head, boundary = cut.end(), cut.group()
+            if boundary in markers:
+                continue  # 被监管部门, 向合作方: an agent or object, not the claim's actor
+            if head == start and text[start:candidate.end()] in weak:
+                continue  # a bare 行业 or 电商 names no one; 公司 alone does (年报 style)
+            return head, candidate.end()
     stops = settings.get("_subject_stop_regex")
+    not_names = settings.get("_subject_not_start", ())
     for start in (claim_start, sentence.start):
         found = stops.match(text, start, sentence.end) if stops is not None else None
-        if found and 2 <= len(found.group(1)) <= 12:
+        if found and 2 <= len(found.group(1)) <= 12 and not found.group(1).startswith(not_names):
             return found.span(1)
     return None
 
@@ -206,15 +233,24 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Compile the regexes that assembly needs from a pack's settings (once per extractor)."""
     out = dict(settings)
     suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
+    stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
+    stop_alternation = "|".join(regex.escape(s) for s in stops) or "(?!)"
     if suffixes:
         alternation = "|".join(regex.escape(s) for s in suffixes)
-        out["_subject_regex"] = regex.compile(
-            r"(?:该|本|其)?[\p{Han}A-Za-z0-9&·]{0,10}?(?:" + alternation + r")(?![\p{Han}])|(?:该|本)(?:" + alternation + ")")
-    stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
+        # A suffix ends a name unless it starts a compound (公司债, 公司法, 平台化).
+        out["_subject_suffix_regex"] = regex.compile(r"(?:" + alternation + r")(?!债|法|化)")
+        # What ends the name before a suffix: a stop word or a non-name character.
+        markers = sorted(settings.get("subject_object_markers", []), key=len, reverse=True)
+        boundary_words = "|".join(regex.escape(w) for w in markers + stops) or "(?!)"
+        out["_subject_boundary_regex"] = regex.compile(
+            r"(?:" + boundary_words + r"|[^\p{Han}A-Za-z0-9&·])")
     if stops:
-        alternation = "|".join(regex.escape(s) for s in stops)
         out["_subject_stop_regex"] = regex.compile(
-            r"([\p{Han}A-Za-z0-9·&\-]+?)(?=" + alternation + r")")
+            r"([\p{Han}A-Za-z0-9·&\-]+?)(?=" + stop_alternation + r")")
+    # Time words, adverbs and question words open a clause but never name its actor.
+    out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
+    out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
+    out["_subject_object_markers"] = frozenset(settings.get("subject_object_markers", []))
     out["_connectives"] = tuple(sorted(settings.get("leading_connectives", []), key=len, reverse=True))
     return out
 

@@ -157,6 +157,7 @@ class EvalReport:
     silent_rules: tuple[str, ...]
     calibration_pairs: tuple[tuple[float, bool, tuple[str, ...]], ...] = ()
     errors: tuple[dict[str, Any], ...] = ()
+    subject_accuracy: float = 0.0  # matched pairs whose subjects agree (equal, or one holds the other)
 
     @property
     def sentence_micro(self) -> PRF:
@@ -179,12 +180,22 @@ class EvalReport:
             "matched": self.matched,
             "polarity_accuracy": round(self.polarity_accuracy, 4),
             "modality_accuracy": round(self.modality_accuracy, 4),
+            "subject_accuracy": round(self.subject_accuracy, 4),
             "ece": round(self.ece, 4),
             "per_rule": {r: {"hits": v.tp + v.fp, "correct": v.tp,
                              "precision": round(v.precision, 4)}
                          for r, v in sorted(self.per_rule.items())},
             "silent_rules": list(self.silent_rules),
         }
+
+
+def _same_subject(predicted: str | None, gold: str | None) -> bool:
+    """Subjects agree when both are empty, or equal, or one contains the other
+    (该公司 / 公司, 腾讯控股有限公司 / 腾讯控股)."""
+    p, g = (predicted or "").strip(), (gold or "").strip()
+    if not p or not g:
+        return not p and not g
+    return p == g or p in g or g in p
 
 
 def expected_calibration_error(pairs: Iterable[tuple[float, bool]], bins: int = 10) -> float:
@@ -211,7 +222,7 @@ def evaluate(extractor: Extractor, records: Sequence[GoldRecord], *,
     sentence: dict[str, Counter[str]] = defaultdict(Counter)
     span: dict[str, Counter[str]] = defaultdict(Counter)
     per_rule: dict[str, Counter[str]] = defaultdict(Counter)
-    polarity_ok = modality_ok = matched = 0
+    polarity_ok = modality_ok = subject_ok = matched = 0
     pairs_for_ece: list[tuple[float, bool, tuple[str, ...]]] = []
     errors: list[dict[str, Any]] = []
     allowed = set(types) if types else None
@@ -235,6 +246,7 @@ def evaluate(extractor: Extractor, records: Sequence[GoldRecord], *,
             matched += 1
             polarity_ok += c.polarity.value == g.polarity
             modality_ok += c.modality.value == g.modality
+            subject_ok += _same_subject(c.subject, g.subject)
             if c.polarity.value != g.polarity or c.modality.value != g.modality:
                 errors.append({"id": record.id, "kind": "attribute", "type": str(c.type),
                                "text": c.text, "polarity": [c.polarity.value, g.polarity],
@@ -264,6 +276,7 @@ def evaluate(extractor: Extractor, records: Sequence[GoldRecord], *,
         records=len(records), sentence=prf(sentence), span=prf(span),
         polarity_accuracy=polarity_ok / matched if matched else 0.0,
         modality_accuracy=modality_ok / matched if matched else 0.0, matched=matched,
+        subject_accuracy=subject_ok / matched if matched else 0.0,
         ece=expected_calibration_error((p, c) for p, c, _ in pairs_for_ece),
         per_rule={r: PRF(c["tp"], c["fp"], 0) for r, c in per_rule.items()},
         silent_rules=silent, calibration_pairs=tuple(pairs_for_ece), errors=tuple(errors))

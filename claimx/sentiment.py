@@ -67,9 +67,9 @@ def score_sentiment(doc: NormalizedText, sentences: Sequence[Sentence], result: 
         if si >= 0 and contrast_positions:
             sentence = sentences[si]
             k = bisect.bisect_left(contrast_positions, sentence.start)
-            inside = [p for p in contrast_positions[k:] if p < sentence.end]
-            if inside:
-                weight *= after if hit.start > inside[0] else before
+            # The sentence's first contrast word (bisect, not a scan: stays linear).
+            if k < len(contrast_positions) and contrast_positions[k] < sentence.end:
+                weight *= after if hit.start > contrast_positions[k] else before
         total += weight
         o_start, o_end = doc.to_original(hit.start, hit.end)
         evidence.append(Span(o_start, o_end, doc.original[o_start:o_end],

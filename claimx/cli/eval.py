@@ -48,7 +48,8 @@ def _print_claims(report: EvalReport, per_rule: bool) -> None:
     for name, prf in [("micro", span)] + sorted(report.span.items()):
         print(f"  {name:<20}{prf.precision:7.3f}{prf.recall:7.3f}{prf.f1:7.3f}")
     print(f"polarity accuracy: {report.polarity_accuracy:.3f}   modality accuracy: "
-          f"{report.modality_accuracy:.3f}   (on {report.matched} matched claims)")
+          f"{report.modality_accuracy:.3f}   subject agreement: {report.subject_accuracy:.3f}   "
+          f"(on {report.matched} matched claims)")
     print(f"expected calibration error: {report.ece:.3f}")
     if per_rule:
         print("per rule (claims the rule took part in):")
