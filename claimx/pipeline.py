@@ -25,6 +25,9 @@ __all__ = ["Analysis", "DEFAULT_PACKS", "Extractor"]
 
 DEFAULT_PACKS: tuple[str, ...] = ("zh-business",)
 
+# Placeholder sentiment of an analysis run for claims only (never returned to users).
+_NOT_SCORED = Sentiment(label="neutral", score=0.0)
+
 _compiled_cache: dict[tuple[int, ...], tuple[tuple[Pack, ...], CompiledRules, dict]] = {}
 _compiled_lock = threading.Lock()
 
@@ -94,6 +97,9 @@ class Extractor:
 
     def analyze(self, text: str) -> Analysis:
         """Run every stage on ``text`` and keep what each stage produced."""
+        return self._run(text, with_sentiment=True)
+
+    def _run(self, text: str, *, with_sentiment: bool) -> Analysis:
         if not isinstance(text, str):
             raise TypeError(f"claimx reads str, got {type(text).__name__}; decode bytes first")
         doc = normalize(text)
@@ -104,12 +110,14 @@ class Extractor:
             found = self._token_matcher.add_hits(found, doc, sentences)
         reach = scopes(found, sentences)
         claims = tuple(assemble(doc, sentences, found, reach, self.compiled, self._settings))
-        mood = score_sentiment(doc, sentences, found, reach, claims, self._settings)
+        # Sentiment is a tenth of the work: skipped when only the claims are asked for.
+        mood = (score_sentiment(doc, sentences, found, reach, claims, self._settings)
+                if with_sentiment else _NOT_SCORED)
         return Analysis(doc, tuple(sentences), found, reach, claims, mood)
 
     def extract(self, text: str) -> list[Claim]:
         """The claims in ``text``, sorted by start; offsets index ``text`` itself."""
-        return list(self.analyze(text).claims)
+        return list(self._run(text, with_sentiment=False).claims)
 
     def sentiment(self, text: str) -> Sentiment:
         """Sentence or document sentiment of ``text``."""
