@@ -121,6 +121,14 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
+        # Detectors give up on short text; a strict GB/Big5 reading made of common Chinese
+        # characters is still a confident answer.
+        try:
+            text, name = _pick_reading(data, _CHINESE[0])
+        except DecodeError:
+            text, name = "", ""
+        if text and _score(text) >= 0.9:
+            return text, name
         raise DecodeError("encoding not recognised; pass --encoding NAME "
                           "(utf-8, gb18030, big5, utf-16)")
     name = _SUPERSETS.get(best.encoding.lower().replace("-", "").replace("_", ""), best.encoding)
