@@ -222,7 +222,11 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
             return head, candidate.end()
     stops = settings.get("_subject_stop_regex")
     not_names = settings.get("_subject_not_start", ())
-    for start in (claim_start, sentence.start):
+    # The topic at the claim's start, after a heading (优势:星河科技拥有…), or at the
+    # sentence's start.
+    after_heading = (sentence.clauses[1].start
+                     if len(sentence.clauses) > 1 and sentence.clauses[0].heading else claim_start)
+    for start in (claim_start, after_heading, sentence.start):
         found = stops.match(text, start, sentence.end) if stops is not None else None
         if found and 2 <= len(found.group(1)) <= 12 and not found.group(1).startswith(not_names):
             return found.span(1)
