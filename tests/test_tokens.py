@@ -227,8 +227,14 @@ def test_pkuseg_rejects_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
 
 def train_toy_pkuseg_model(folder: Path) -> Path:
     """Train a toy spacy-pkuseg model on the fixture's hand-segmented sentences (< 1 s)."""
+    import random
+
+    import numpy
     import spacy_pkuseg
 
+    # pkuseg shuffles its training data: seed it so the toy model is the same on every run.
+    random.seed(0)
+    numpy.random.seed(0)
     corpus = str(TOKEN_PACK / "pkuseg-train.txt")
     spacy_pkuseg.train(corpus, corpus, str(folder), train_iter=5)
     return folder
@@ -244,8 +250,12 @@ def test_token_rule_fires_under_a_toy_pkuseg_model(toy_pkuseg_model: Path) -> No
     assert ex._token_matcher is not None and ex._token_matcher.active
     assert [c.rules for c in ex.extract("公司拟收购一家电池工厂。")] == [("tok.deal-intent",)]
     assert ex.extract("工程师模拟了出售流程。") == []
-    words = segment_words("该厂将裁员两百人。", "pkuseg", toy_pkuseg_model)
-    assert [(s, e) for s, e in words][:3] == [(0, 2), (2, 3), (3, 5)]
+    text = "该厂将裁员两百人。"
+    words = [(s, e) for s, e in segment_words(text, "pkuseg", toy_pkuseg_model)]
+    # The words tile the sentence in order (how a toy model cuts them is not the point).
+    assert words[0][0] == 0 and words[-1][1] == len(text)
+    assert all(a[1] == b[0] for a, b in zip(words, words[1:]))
+    assert 2 <= len(words) < len(text)
 
 
 @pytest.mark.skipif(not PKUSEG_MODEL, reason=(
