@@ -26,6 +26,7 @@ import attrs
 import yaml
 
 from claimx.evaluate import GoldRecord, evaluate, load_gold
+from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 
 __all__ = ["FittedCalibration", "PRIOR_WEIGHT", "fit_calibration", "isotonic_points",
@@ -87,7 +88,8 @@ def fit_calibration(extractor: Extractor, records: Sequence[GoldRecord]) -> Fitt
     fit starts from the hand-set priors.
     """
     first = evaluate(extractor, records)
-    hand_set = {r.id: r.prior for pack in extractor.packs for r in pack.rules if hasattr(r, "prior")}
+    hand_set = {r.id: r.prior for pack in extractor.packs for r in pack.rules
+                if isinstance(r, ClaimRule)}
     priors: dict[str, float] = {}
     for rule_id, prf in first.per_rule.items():
         hits = prf.tp + prf.fp

@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 from claimx.types import Claim
 
@@ -266,7 +267,7 @@ def evaluate(extractor: Extractor, records: Sequence[GoldRecord], *,
                 errors.append({"id": record.id, "kind": "false_negative", "type": g.type,
                                "text": record.text[g.start:g.end]})
     all_rules = [r.id for pack in extractor.packs for r in pack.rules
-                 if hasattr(r, "type")]  # claim rules (lexicon / pattern / tokens)
+                 if isinstance(r, ClaimRule)]
     silent = tuple(r for r in all_rules if r not in per_rule)
 
     def prf(counter: dict[str, Counter[str]]) -> dict[str, PRF]:

@@ -31,6 +31,7 @@ from claimx.errors import CODES, PackLoadError, PackProblem
 from claimx.types import Polarity
 
 __all__ = [
+    "ClaimRule",
     "ClaimTypeInfo",
     "LexiconRule",
     "ModifierRule",
@@ -88,38 +89,40 @@ class _RuleBase:
     examples: tuple[Example, ...]
 
 
-@attrs.frozen(slots=True)
-class LexiconRule(_RuleBase):
+@attrs.frozen(slots=True, kw_only=True)
+class ClaimRule(_RuleBase):
+    """What every rule that produces claims has: the claim type, its polarity (None: the
+    type's default), a prior, how far its claim's span reaches, and the words that cancel a
+    hit (``veto`` anywhere in the sentence, ``not_after`` just before it, ``not_before``
+    just after it)."""
+
+    type: str
+    polarity: Polarity | None
+    prior: float
+    span: str
+    veto: tuple[str, ...] = ()
+    not_after: tuple[str, ...] = ()
+    not_before: tuple[str, ...] = ()
+
+
+@attrs.frozen(slots=True, kw_only=True)
+class LexiconRule(ClaimRule):
     """Cue words that signal a claim type. A cue inside one of ``exceptions`` does not count;
     with ``context`` set, a cue counts only when a context word occurs in the same clause."""
 
-    type: str
     cues: tuple[str, ...]
     exceptions: tuple[str, ...]
     context: tuple[str, ...]
-    polarity: Polarity | None
-    prior: float
-    span: str
-    veto: tuple[str, ...] = ()
-    not_after: tuple[str, ...] = ()
-    not_before: tuple[str, ...] = ()
 
 
-@attrs.frozen(slots=True)
-class PatternRule(_RuleBase):
+@attrs.frozen(slots=True, kw_only=True)
+class PatternRule(ClaimRule):
     """A regular expression run per sentence (``regex`` module, with a timeout). It runs
     only on sentences holding one of ``anchors`` when anchors are given."""
 
-    type: str
     pattern: Any  # regex.Pattern
     pattern_text: str
     anchors: tuple[str, ...]
-    polarity: Polarity | None
-    prior: float
-    span: str
-    veto: tuple[str, ...] = ()
-    not_after: tuple[str, ...] = ()
-    not_before: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -146,19 +149,15 @@ class SentimentRule(_RuleBase):
     weight: float
 
 
-@attrs.frozen(slots=True)
-class TokenRule(_RuleBase):
+@attrs.frozen(slots=True, kw_only=True)
+class TokenRule(ClaimRule):
     """spaCy Matcher patterns over words (needs a word segmenter: jieba or pkuseg).
 
     Sentences are segmented only when one of ``anchors`` occurs in them, so the default
     character path stays as fast without token rules."""
 
-    type: str
     patterns: tuple[tuple[dict[str, Any], ...], ...]
     anchors: tuple[str, ...]
-    polarity: Polarity | None
-    prior: float
-    span: str
 
 
 Rule = LexiconRule | PatternRule | ModifierRule | SentimentRule | TokenRule
