@@ -345,7 +345,11 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         modality = Modality.HEDGED
     else:
         modality = Modality.ASSERTED
-    rule_polarity = next((h.rule.polarity for h in cand.hits if h.rule.polarity is not None), None)
+    # The rules' own polarities, in text order; a definite one (positive, negative, mixed)
+    # wins over a neutral one, since a neutral rule only says "no direction stated".
+    stated = [h.rule.polarity for h in cand.hits if h.rule.polarity is not None]
+    rule_polarity = next((p for p in stated if p is not Polarity.NEUTRAL), None) or (
+        stated[0] if stated else None)
     type_info = compiled.claim_types.get(cand.type)
     polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
     if modality is Modality.NEGATED:
