@@ -289,25 +289,21 @@ def _scalar(node: yaml.Node) -> Any:
 # field -> (expected python type(s) name, required). "strlist" accepts a list of strings.
 _COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", False),
            "examples": ("examples", False), "enabled": ("bool", False), "tags": ("strlist", False)}
+# Keys of every rule that produces claims (the fields of ClaimRule).
+_CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", False),
+          "span": ("str", False), "veto": ("strlist", False), "not_after": ("strlist", False),
+          "not_before": ("strlist", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
-    "lexicon": {**_COMMON, "type": ("str", True), "cues": ("strlist", True),
-                "exceptions": ("strlist", False), "context": ("strlist", False),
-                "polarity": ("str", False), "prior": ("prob", False), "span": ("str", False),
-                "veto": ("strlist", False), "not_after": ("strlist", False),
-                "not_before": ("strlist", False)},
-    "pattern": {**_COMMON, "type": ("str", True), "pattern": ("str", True),
-                "anchors": ("strlist", False), "polarity": ("str", False),
-                "prior": ("prob", False), "span": ("str", False), "veto": ("strlist", False),
-                "not_after": ("strlist", False), "not_before": ("strlist", False)},
+    "lexicon": {**_COMMON, **_CLAIM, "cues": ("strlist", True),
+                "exceptions": ("strlist", False), "context": ("strlist", False)},
+    "pattern": {**_COMMON, **_CLAIM, "pattern": ("str", True), "anchors": ("strlist", False)},
+    "tokens": {**_COMMON, **_CLAIM, "patterns": ("any", True), "anchors": ("strlist", True)},
     "modifier": {**_COMMON, "category": ("str", True), "cues": ("strlist", True),
                  "direction": ("str", False), "max_scope": ("int", False), "scope": ("str", False),
                  "terminators": ("strlist", False), "pseudo": ("strlist", False),
                  "weight": ("number", False)},
     "sentiment": {**_COMMON, "polarity": ("str", True), "cues": ("strlist", True),
                   "exceptions": ("strlist", False), "weight": ("number", False)},
-    "tokens": {**_COMMON, "type": ("str", True), "patterns": ("any", True),
-               "anchors": ("strlist", True), "polarity": ("str", False),
-               "prior": ("prob", False), "span": ("str", False)},
 }
 _PACK_SCHEMA: dict[str, tuple[str, bool]] = {
     "name": ("str", True), "version": ("str", True), "language": ("str", True),
@@ -575,19 +571,25 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         return value
 
     prior = float(_scalar(fields["prior"])) if "prior" in fields else 0.6
+
+    def claim_fields() -> dict[str, Any]:
+        """The fields every claim rule shares (see ClaimRule)."""
+        return dict(type=claim_type(),
+                    polarity=_polarity(fields.get("polarity"), display, problems),
+                    prior=prior,
+                    span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
+                                 problems),
+                    veto=cues("veto"), not_after=cues("not_after"),
+                    not_before=cues("not_before"))
+
     if kind == "lexicon":
         cue_list = cues("cues")
         if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
             problems.add("CX124", "lexicon rule has no cues", display, fields["cues"])
-        return LexiconRule(**base, type=claim_type(), cues=cue_list, exceptions=cues("exceptions"),
-                           context=cues("context"),
-                           polarity=_polarity(fields.get("polarity"), display, problems),
-                           prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
-                                                     "span", display, problems),
-                           veto=cues("veto"), not_after=cues("not_after"),
-                           not_before=cues("not_before"))
+        return LexiconRule(**base, **claim_fields(), cues=cue_list,
+                           exceptions=cues("exceptions"), context=cues("context"))
     if kind == "pattern":
-        type_ = claim_type()
+        common = claim_fields()
         text = str(fields["pattern"].value) if "pattern" in fields else ""
         expanded = _expand_pattern(text, builder.vars, fields.get("pattern"), display, problems)
         compiled = None
@@ -597,13 +599,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
             except regex.error as exc:
                 problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: {exc}",
                              display, fields["pattern"])
-        return PatternRule(**base, type=type_, pattern=compiled, pattern_text=text,
-                           anchors=cues("anchors"),
-                           polarity=_polarity(fields.get("polarity"), display, problems),
-                           prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
-                                                     "span", display, problems),
-                           veto=cues("veto"), not_after=cues("not_after"),
-                           not_before=cues("not_before"))
+        return PatternRule(**base, **common, pattern=compiled, pattern_text=text,
+                           anchors=cues("anchors"))
     if kind == "modifier":
         cue_list = cues("cues")
         if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
@@ -621,7 +618,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
             terminators=cues("terminators"), pseudo=cues("pseudo"),
             weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
     if kind == "tokens":
-        type_ = claim_type()
+        common = claim_fields()
         patterns: list[tuple[dict[str, Any], ...]] = []
         patterns_node = fields.get("patterns")
         value = _plain(patterns_node) if patterns_node is not None else None
@@ -639,10 +636,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
             for message in validate_token_patterns(patterns):
                 problems.add("CX113", message, display, patterns_node,
                              hint="see spaCy's Matcher token attributes (ORTH, LOWER, REGEX, IN, OP)")
-        return TokenRule(**base, type=type_, patterns=tuple(patterns), anchors=cues("anchors"),
-                         polarity=_polarity(fields.get("polarity"), display, problems),
-                         prior=prior, span=_choice(fields.get("span"), SPAN_MODES, "clause",
-                                                   "span", display, problems))
+        return TokenRule(**base, **common, patterns=tuple(patterns), anchors=cues("anchors"))
     cue_list = cues("cues")
     if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
         problems.add("CX124", "sentiment rule has no cues", display, fields["cues"])
