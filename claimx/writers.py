@@ -28,6 +28,7 @@ __all__ = [
     "Result",
     "TextWriter",
     "Writer",
+    "render_jsonl",
 ]
 
 
@@ -40,6 +41,9 @@ class Result:
     claims: tuple[dict[str, Any], ...] = ()
     sentiment: dict[str, Any] | None = None
     error: str = ""
+    #: The JSON Lines text of :meth:`record`, when a worker process rendered it already
+    #: (``tag --jobs``): the parent then only writes it.
+    rendered: str | None = None
 
     @property
     def failed(self) -> bool:
@@ -79,7 +83,13 @@ class JsonlWriter(Writer):
 
     def write(self, result: Result) -> None:
         """Write one record line."""
-        self.stream.write(json.dumps(result.record(), ensure_ascii=False) + "\n")
+        self.stream.write(result.rendered if result.rendered is not None
+                          else render_jsonl(result))
+
+
+def render_jsonl(result: Result) -> str:
+    """The JSON Lines line (with its newline) of one result."""
+    return json.dumps(result.record(), ensure_ascii=False) + "\n"
 
 
 CSV_COLUMNS: tuple[str, ...] = ("id", "type", "start", "end", "text", "polarity", "modality",

@@ -28,7 +28,7 @@ from claimx.errors import ClaimxError, PackLoadError
 from claimx.io import READERS, STDIN, AtomicOutput, Document, ReadOptions, expand_paths
 from claimx.parquet_io import ParquetWriter, read_parquet
 from claimx.types import CLAIM_TYPES
-from claimx.writers import WRITERS, Result
+from claimx.writers import WRITERS, Result, render_jsonl
 
 # Parquet (pyarrow, imported only when used): the files ``claimx.spark`` jobs read and write.
 READERS.setdefault("parquet", read_parquet)
@@ -102,6 +102,17 @@ def _init_worker(packs: Sequence[str], with_evidence: bool) -> None:
     _setup(packs, with_evidence)
 
 
+def _tag_and_render(chunk: Sequence[Document]) -> list[tuple[list[str], str, str]]:
+    """Worker side of ``--jobs`` with JSON Lines output: tag the chunk and render each
+    record there, so the parent (which reads and writes for every worker) only writes.
+    Returns, per document, its claim types (for the summary), the line and the error."""
+    out: list[tuple[list[str], str, str]] = []
+    for doc, result in zip(chunk, _results(chunk, _tag_chunk(_texts(chunk)))):
+        out.append(([str(c["type"]) for c in result.claims], render_jsonl(result),
+                    result.error))
+    return out
+
+
 def _setup(packs: Sequence[str], with_evidence: bool) -> None:
     global _extractor, _with_evidence
     from claimx.pipeline import Extractor
@@ -164,7 +175,7 @@ _WORKER_DIED = ("a worker process died while tagging this document's chunk (out 
 
 
 def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
-                  with_evidence: bool) -> Iterator[Result]:
+                  with_evidence: bool, render: bool = False) -> Iterator[Result]:
     """Tag with ``jobs`` processes, in input order, with at most ``jobs * 3`` chunks in
     flight. (``Pool.imap`` would keep order too, but its feeder thread reads the whole
     input ahead, which breaks the memory bound on a large file; and a ``Pool`` whose worker
@@ -188,6 +199,8 @@ def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
         # A pool that broke since the last drain refuses new work at once; queue the
         # failure so the drain below handles it in order, like any other broken chunk.
         try:
+            if render:
+                return executor.submit(_tag_and_render, chunk)
             return executor.submit(_tag_chunk, _texts(chunk))
         except BrokenProcessPool as exc:
             failed: Future[list[_Tagged]] = Future()
@@ -205,6 +218,13 @@ def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
             executor = start()
             for i, (again, _) in enumerate(pending):
                 pending[i] = (again, submit(again))
+            return
+        if render:
+            # Claim types stand in for the claims: the summary counts them, and the line
+            # the worker rendered holds the rest.
+            for doc, (types, line, error) in zip(chunk, tagged):
+                yield Result(doc=doc, claims=tuple({"type": t} for t in types),
+                             error=error, rendered=line)
             return
         yield from _results(chunk, tagged)
 
@@ -344,7 +364,7 @@ def run(args: argparse.Namespace) -> int:
         _setup(packs, args.evidence)
         results = _tag_serial(docs)
     else:
-        results = _tag_parallel(docs, jobs, packs, args.evidence)
+        results = _tag_parallel(docs, jobs, packs, args.evidence, render=fmt == "jsonl")
 
     # SIGTERM (a killed job, a closed CI step) unwinds like Ctrl-C, so -o cleans up.
     previous = signal.getsignal(signal.SIGTERM)
