@@ -32,7 +32,6 @@ from claimx.types import Claim, Evidence, Modality, Polarity, Span
 __all__ = ["assemble", "calibrate", "confidence", "find_subject"]
 
 _FLIP = {Polarity.POSITIVE: Polarity.NEGATIVE, Polarity.NEGATIVE: Polarity.POSITIVE}
-_CLOSING = "”’」』)）】》\"'"
 
 
 @attrs.define

@@ -25,7 +25,7 @@ from pathlib import Path
 import attrs
 import yaml
 
-from claimx.evaluate import GoldRecord, evaluate, load_gold
+from claimx.evaluate import GoldRecord, evaluate
 from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 
@@ -117,11 +117,3 @@ def write_calibration(fitted: FittedCalibration, path: str | os.PathLike[str]) -
     temp.write_text("# Written by `claimx eval --fit-calibration`; see docs/quality.md.\n"
                     + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     os.replace(temp, target)
-
-
-def refit(gold: str | os.PathLike[str], packs: Sequence[str], out: str | os.PathLike[str]) -> FittedCalibration:
-    """Convenience: evaluate ``packs`` on ``gold`` and write the fitted calibration to ``out``."""
-    extractor = Extractor(packs=list(packs), use_calibration=False)
-    fitted = fit_calibration(extractor, load_gold(gold))
-    write_calibration(fitted, out)
-    return fitted

@@ -35,6 +35,7 @@ __all__ = [
     "evaluate_sentiment",
     "load_gold",
     "match_spans",
+    "overlaps_enough",
 ]
 
 
@@ -115,10 +116,12 @@ class PRF:
                 "recall": round(self.recall, 4), "f1": round(self.f1, 4)}
 
 
-def _overlap_ok(a: tuple[int, int], b: tuple[int, int]) -> bool:
-    overlap = min(a[1], b[1]) - max(a[0], b[0])
-    shorter = min(a[1] - a[0], b[1] - b[0])
-    return overlap > 0 and overlap * 2 >= shorter
+def overlaps_enough(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
+    """The guidelines' span rule: two spans match when their overlap is at least half of
+    the shorter one. Shared by the scorer and by ``claimx test``."""
+    overlap = min(a_end, b_end) - max(a_start, b_start)
+    shorter = min(a_end - a_start, b_end - b_start)
+    return overlap > 0 and 2 * overlap >= shorter
 
 
 def match_spans(predicted: Sequence[Any], gold: Sequence[Any]) -> list[tuple[int, int]]:
@@ -128,7 +131,7 @@ def match_spans(predicted: Sequence[Any], gold: Sequence[Any]) -> list[tuple[int
     candidates = []
     for pi, p in enumerate(predicted):
         for gi, g in enumerate(gold):
-            if str(p.type) == str(g.type) and _overlap_ok((p.start, p.end), (g.start, g.end)):
+            if str(p.type) == str(g.type) and overlaps_enough(p.start, p.end, g.start, g.end):
                 overlap = min(p.end, g.end) - max(p.start, g.start)
                 candidates.append((-overlap, pi, gi))
     candidates.sort()

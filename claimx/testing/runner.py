@@ -21,6 +21,7 @@ from pathlib import Path
 
 import attrs
 
+from claimx.evaluate import overlaps_enough
 from claimx.modifiers import modifiers_for
 from claimx.packs import Example, ModifierRule, Pack, Rule, SentimentRule
 from claimx.pipeline import Extractor
@@ -53,13 +54,6 @@ def display_path(path: Path | str) -> str:
         return str(absolute.relative_to(Path.cwd()))
     except ValueError:
         return str(absolute)
-
-
-def overlaps_enough(a_start: int, a_end: int, b_start: int, b_end: int) -> bool:
-    """The guidelines' span rule: the overlap is at least half of the shorter span."""
-    overlap = min(a_end, b_end) - max(a_start, b_start)
-    shorter = min(a_end - a_start, b_end - b_start)
-    return overlap > 0 and 2 * overlap >= shorter
 
 
 def mark_spans(sentence: str, expected: Iterable[tuple[int, int]] = (),
