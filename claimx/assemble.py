@@ -306,6 +306,12 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     return claims
 
 
+def _evidence(doc: NormalizedText, start: int, end: int, label: str, rule: str) -> Span:
+    """An evidence span in the original text (mapped once: this runs for every cue)."""
+    o_start, o_end = doc.to_original(start, end)
+    return Span(o_start, o_end, doc.original[o_start:o_end], label, rule)
+
+
 def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                  sentence_scopes: Sequence[ModifierScope], compiled: CompiledRules,
                  settings: dict[str, Any]) -> Claim:
@@ -357,10 +363,9 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     subject_span = find_subject(text, sentence, start, min(h.start for h in cand.hits), settings)
     subject = doc.original_slice(*subject_span) if subject_span else None
     o_start, o_end = doc.to_original(start, end)
-    cues = tuple(Span(*doc.to_original(h.start, h.end), doc.original_slice(h.start, h.end),
-                      str(h.rule.type), h.rule.id) for h in sorted(cand.hits, key=lambda h: h.start))
-    modifier_spans = tuple(Span(*doc.to_original(m.hit.start, m.hit.end),
-                                doc.original_slice(m.hit.start, m.hit.end), m.category, m.hit.rule.id)
+    cues = tuple(_evidence(doc, h.start, h.end, str(h.rule.type), h.rule.id)
+                 for h in sorted(cand.hits, key=lambda h: h.start))
+    modifier_spans = tuple(_evidence(doc, m.hit.start, m.hit.end, m.category, m.hit.rule.id)
                            for m in mods)
     return Claim(
         type=cand.type, start=o_start, end=o_end, text=doc.original[o_start:o_end],
