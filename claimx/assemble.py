@@ -268,12 +268,13 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
-            if (getattr(hit.rule, "veto", ()) or getattr(hit.rule, "not_after", ())
-                    or getattr(hit.rule, "not_before", ())) and _vetoed(
+            rule = hit.rule
+            if (rule.veto or rule.not_after or rule.not_before) and _vetoed(
                     text, sentences[si], hit):
                 continue
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order
+    gap = int(settings.get("merge_gap", 1))
     claims: list[Claim] = []
     for si, hits in per_sentence.items():
         sentence = sentences[si]
@@ -287,7 +288,6 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             candidates.append(_Candidate(hit.rule.type, first, last, [hit]))
         candidates.sort(key=lambda c: (c.type, c.first, c.last))
         merged: list[_Candidate] = []
-        gap = int(settings.get("merge_gap", 1))
         for cand in candidates:
             prev = merged[-1] if merged else None
             if (prev is not None and prev.type == cand.type and prev.exact is None
