@@ -72,6 +72,11 @@ class CompiledRules:
     # hits kept as ``(start, end, position)`` tuples sort in C into the documented order
     # (start, end, rule id) without a Python key function.
     by_id: tuple[Rule, ...] = ()
+    # Confidence of each (rules fired, before a contrast) combination seen so far, filled
+    # by the assembly stage. Not an init argument, so ``attrs.evolve`` (an uncalibrated
+    # copy, say) starts with an empty memo of its own.
+    confidence_memo: dict[tuple[tuple[str, ...], bool], tuple[float, tuple[str, ...]]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False)
 
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
