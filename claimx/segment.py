@@ -10,6 +10,8 @@ map them back with :meth:`~claimx.normalize.NormalizedText.to_original`.
 
 from __future__ import annotations
 
+import functools
+
 import attrs
 import regex
 
@@ -63,13 +65,22 @@ class Sentence:
     Runs from its first non-space character to after its terminal punctuation and any
     closing quotes/brackets (``他说:“会涨。”``); a sentence ended by a line break or the end
     of the text excludes trailing whitespace.  ``is_question`` is true when its terminal
-    run (before any closers) holds ``?`` / ``？``.
+    run (before any closers) holds ``?`` / ``？``.  ``source`` is the whole normalised text
+    the offsets index (not part of equality or the repr).
+
+    ``clauses`` are split on first use: most sentences of a news article hold no cue, and
+    then no later stage asks for them.
     """
 
     start: int
     end: int
-    clauses: tuple[Clause, ...]
     is_question: bool = False
+    source: str = attrs.field(default="", kw_only=True, eq=False, repr=False)
+
+    @functools.cached_property
+    def clauses(self) -> tuple[Clause, ...]:
+        """The clauses of the sentence, in order (see :class:`Clause`)."""
+        return _clauses(self.source, self.start, self.end)
 
 
 def _is_lost_mark(doc: NormalizedText, i: int) -> bool:
@@ -152,7 +163,7 @@ def _sentence(text: str, start: int, end: int) -> Sentence | None:
     bare = stripped.rstrip(_CLOSERS)
     tail = bare[len(bare.rstrip(_TERMINALS)):]
     is_question = any(q in tail for q in _QUESTION_MARKS)
-    return Sentence(s, e, _clauses(text, s, e), is_question)
+    return Sentence(s, e, is_question, source=text)
 
 
 def segment(doc: NormalizedText) -> tuple[Sentence, ...]:

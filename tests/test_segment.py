@@ -110,7 +110,9 @@ def test_offsets_map_back_to_original() -> None:
 
 def test_values() -> None:
     s = segment(normalize("好。"))[0]
-    assert s == Sentence(0, 2, (Clause(0, 1, False),), False)
+    assert s == Sentence(0, 2, False)
+    assert s.clauses == (Clause(0, 1, False),)
+    assert s.source == "好。"
 
 
 # --------------------------------------------------------------------------- property
