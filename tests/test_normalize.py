@@ -7,7 +7,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from claimx.normalize import NormalizedText, OffsetMap, normalize
+from claimx.normalize import _EDITS, NormalizedText, OffsetMap, _may_have_edits, normalize
 
 _S2T = opencc.OpenCC("s2t")
 _T2S = opencc.OpenCC("t2s")
@@ -170,6 +170,19 @@ _noisy_text = st.lists(
 def test_never_raises_and_idempotent(s: str) -> None:
     once = normalize(s).text
     assert normalize(once).text == once
+
+
+_EDIT_PARTS = ["網", "经", "?", " ", "\n", "\u3000", "\u200b", "a", "，", "(", "（", ")",
+               "(wǎng)", "（jīng）", "(AI)"]
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.one_of(_noisy_text, st.lists(st.sampled_from(_EDIT_PARTS), max_size=8).map("".join)))
+def test_fast_path_skips_only_texts_without_edits(s: str) -> None:
+    # normalize() skips the edit scan when _may_have_edits says no; it must never say no
+    # to a text the scan would change.
+    if not _may_have_edits(s):
+        assert list(_EDITS.finditer(s)) == []
 
 
 @settings(max_examples=500, deadline=None)
