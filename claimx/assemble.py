@@ -17,6 +17,7 @@ For each sentence, every claim cue claims the clause it stands in (or more, by i
 from __future__ import annotations
 
 import bisect
+import operator
 from collections.abc import Sequence
 from typing import Any
 
@@ -66,18 +67,15 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
     return False
 
 
+_clause_start = operator.attrgetter("start")
+
+
 def _clause_index(sentence: Sentence, position: int) -> int:
+    """Index of the clause holding ``position`` (the one before it if it falls between
+    clauses, the first if it lies before them all)."""
     clauses = sentence.clauses
-    # Binary search on the clause starts without building a list per call (a long sentence
-    # has many cues, and this runs for each of them).
-    lo, hi = 0, len(clauses)
-    while lo < hi:
-        mid = (lo + hi) // 2
-        if clauses[mid].start <= position:
-            lo = mid + 1
-        else:
-            hi = mid
-    return max(0, min(lo - 1, len(clauses) - 1))
+    k = bisect.bisect_right(clauses, position, key=_clause_start) - 1
+    return max(0, min(k, len(clauses) - 1))
 
 
 def _clause_range(sentence: Sentence, hit: Hit) -> tuple[int, int]:
@@ -205,10 +203,16 @@ def _trim_end(text: str, start: int, end: int) -> int:
     return end
 
 
+_QUOTE_PAIRS = (("“", "”"), ("「", "」"), ("(", ")"), ("《", "》"), ("『", "』"))
+_CLOSING_QUOTES = frozenset(closing for _, closing in _QUOTE_PAIRS)
+
+
 def _balance_quotes(text: str, start: int, end: int, limit: int) -> int:
     """Keep a closing quote that directly follows the span when the span opened it."""
+    if end >= limit or text[end] not in _CLOSING_QUOTES:
+        return end  # the common case: nothing to balance, no counting
     span = text[start:end]
-    for opening, closing in (("“", "”"), ("「", "」"), ("(", ")"), ("《", "》"), ("『", "』")):
+    for opening, closing in _QUOTE_PAIRS:
         if span.count(opening) > span.count(closing) and end < limit and text[end] == closing:
             end += 1
     return end

@@ -160,6 +160,14 @@ class OffsetMap:
     norm_starts: tuple[int, ...] = (0,)
     orig_starts: tuple[int, ...] = (0,)
     widths: tuple[int, ...] = (1,)
+    # True when nothing was removed or collapsed (most news text): every offset maps to
+    # itself and :meth:`to_original` skips the search.
+    _unchanged: bool = attrs.field(init=False, eq=False, repr=False)
+
+    @_unchanged.default
+    def _is_unchanged(self) -> bool:
+        return (self.norm_len == self.orig_len and self.norm_starts == (0,)
+                and self.orig_starts == (0,) and self.widths == (1,))
 
     @classmethod
     def identity(cls, length: int) -> OffsetMap:
@@ -201,6 +209,8 @@ class OffsetMap:
         """
         start = self._clamp(start)
         end = self._clamp(end)
+        if self._unchanged:
+            return (start, end) if end > start else (start, start)
         if end <= start:
             s = self.original_start(start)
             return (s, s)

@@ -69,6 +69,15 @@ class SentimentLabel(_StrEnum):
     NEUTRAL = "neutral"
 
 
+def _to_polarity(value: Any) -> Polarity:
+    # A member passes through without Enum's lookup (the pipeline always passes members).
+    return value if type(value) is Polarity else Polarity(value)
+
+
+def _to_modality(value: Any) -> Modality:
+    return value if type(value) is Modality else Modality(value)
+
+
 def _non_negative(instance: Any, attribute: attrs.Attribute, value: int) -> None:
     if value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
@@ -136,8 +145,8 @@ class Claim:
     start: int = attrs.field(validator=_non_negative)
     end: int = attrs.field(validator=_end_not_before_start)
     text: str
-    polarity: Polarity = attrs.field(converter=Polarity)
-    modality: Modality = attrs.field(converter=Modality)
+    polarity: Polarity = attrs.field(converter=_to_polarity)
+    modality: Modality = attrs.field(converter=_to_modality)
     subject: str | None
     confidence: float = attrs.field(validator=_unit_interval)
     rules: tuple[str, ...] = ()
