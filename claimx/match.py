@@ -59,6 +59,8 @@ class CompiledRules:
     # ``roles_of[k]`` lists the ``(role, rule position)`` pairs of its k-th word.
     automaton: Any
     roles_of: tuple[tuple[tuple[int, int], ...], ...]
+    # The same without the sentiment roles: what claims need, when no sentiment is scored.
+    claim_roles_of: tuple[tuple[tuple[int, int], ...], ...]
     rules: tuple[Rule, ...]
     pattern_rules: tuple[PatternRule, ...]
     claim_types: dict[str, Any]
@@ -119,6 +121,8 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     words = [w for w in entries if w]
     automaton = _WordAutomaton(words) if words else None
     roles_of = tuple(tuple(entries[w]) for w in words)
+    claim_roles_of = tuple(tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC))
+                           for roles in roles_of)
     claim_types: dict[str, Any] = {}
     settings: dict[str, Any] = {}
     calibration: tuple[tuple[float, float], ...] = ()
@@ -136,7 +140,8 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     pattern_indexes = tuple(i for i, r in enumerate(rules)
                             if isinstance(r, PatternRule) and r.pattern is not None)
     return CompiledRules(
-        packs=tuple(packs), automaton=automaton, roles_of=roles_of, rules=tuple(rules),
+        packs=tuple(packs), automaton=automaton, roles_of=roles_of,
+        claim_roles_of=claim_roles_of, rules=tuple(rules),
         pattern_rules=tuple(rules[i] for i in pattern_indexes),
         pattern_indexes=tuple(position_of[i] for i in pattern_indexes),
         by_id=tuple(rules[i] for i in order),
@@ -218,9 +223,15 @@ def _clause_key(sentences: Sequence[Sentence], starts: list[int], position: int)
 
 
 def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
-          regex_timeout: float = 0.25, on_rule_timeout: str = "raise") -> MatchResult:
+          regex_timeout: float = 0.25, on_rule_timeout: str = "raise",
+          sentiment: bool = True) -> MatchResult:
     """Find every cue, modifier and sentiment word in ``text`` (normalised) in one automaton
-    pass, then run the pattern rules on the sentences that hold one of their anchors."""
+    pass, then run the pattern rules on the sentences that hold one of their anchors.
+
+    With ``sentiment=False`` sentiment words are skipped (``MatchResult.sentiment`` is
+    empty): claims do not depend on them, and a news article holds about as many sentiment
+    words as claim cues and modifiers together.
+    """
     cue_spans: list[tuple[int, int, int]] = []
     modifier_spans: list[tuple[int, int, int]] = []
     sentiment_spans: list[tuple[int, int, int]] = []
@@ -235,7 +246,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         # characters of news). Bound methods and an if-chain ordered by how often each role
         # occurs in news text (anchors, sentiment, modifiers, cues …) keep it cheap.
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
-        roles_of = compiled.roles_of
+        roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
         for word, start, end in _find_all(compiled.automaton, text):
             for role, index in roles_of[word]:
                 if role == _ANCHOR:

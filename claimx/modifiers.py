@@ -42,13 +42,23 @@ def _unit(sentence: Sentence, position: int, scope: str) -> tuple[int, int]:
     return sentence.start, sentence.end
 
 
-def scopes(result: MatchResult, sentences: Sequence[Sentence]) -> tuple[ModifierScope, ...]:
-    """Compute the reach of every modifier hit."""
+def scopes(result: MatchResult, sentences: Sequence[Sentence], *,
+           claim_sentences_only: bool = False) -> tuple[ModifierScope, ...]:
+    """Compute the reach of every modifier hit.
+
+    With ``claim_sentences_only`` only the modifiers standing in a sentence that holds a
+    claim cue get one: a scope never leaves its sentence, so the others can touch no claim
+    (the pipeline asks for this when no sentiment is scored; most modifier words of a news
+    article stand in sentences without a cue, and their clauses need not be split).
+    """
     starts = [s.start for s in sentences]
+    wanted: set[int] | None = None
+    if claim_sentences_only:
+        wanted = {bisect.bisect_right(starts, hit.start) - 1 for hit in result.claim_cues}
     out: list[ModifierScope] = []
     for hit in result.modifiers:
         si = bisect.bisect_right(starts, hit.start) - 1
-        if si < 0 or hit.start >= sentences[si].end:
+        if si < 0 or hit.start >= sentences[si].end or (wanted is not None and si not in wanted):
             continue
         rule = hit.rule
         unit_start, unit_end = _unit(sentences[si], hit.start, rule.scope)

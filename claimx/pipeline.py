@@ -105,10 +105,11 @@ class Extractor:
         doc = normalize(text)
         sentences = segment(doc)
         found = match(self.compiled, doc.text, sentences, regex_timeout=self.regex_timeout,
-                      on_rule_timeout=self.on_rule_timeout)
+                      on_rule_timeout=self.on_rule_timeout, sentiment=with_sentiment)
         if self._token_matcher is not None:
             found = self._token_matcher.add_hits(found, doc, sentences)
-        reach = scopes(found, sentences)
+        # Without sentiment, only the modifiers near a claim cue matter.
+        reach = scopes(found, sentences, claim_sentences_only=not with_sentiment)
         claims = tuple(assemble(doc, sentences, found, reach, self.compiled, self._settings))
         # Sentiment is a tenth of the work: skipped when only the claims are asked for.
         mood = (score_sentiment(doc, sentences, found, reach, claims, self._settings)

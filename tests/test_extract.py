@@ -62,6 +62,14 @@ def test_two_extractors_agree(text: str) -> None:
     assert _OTHER.extract(text) == Extractor(packs=["zh-business"]).extract(text)
 
 
+@settings(max_examples=300)
+@given(TEXTS)
+def test_extract_equals_the_claims_of_a_full_analysis(text: str) -> None:
+    # extract() skips sentiment words and the scopes of modifiers far from any claim cue;
+    # what it returns must be exactly what the full analysis finds.
+    assert _OTHER.extract(text) == list(_OTHER.analyze(text).claims)
+
+
 def test_hundred_thousand_characters_of_noise() -> None:
     text = ("😀\u0301ab \u200b網(wǎng)\ud800\x07" * 10_000)[:100_000]
     check_claims(text, claimx.extract(text))
