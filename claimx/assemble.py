@@ -222,6 +222,8 @@ def _balance_quotes(text: str, start: int, end: int, limit: int) -> int:
 SUBJECT_WINDOW = 40
 #: At most this many name characters stand before a subject suffix (星河科技|公司).
 SUBJECT_NAME_MAX = 10
+#: A topic subject (the name before the first stop word) has at most this many characters.
+SUBJECT_TOPIC_MAX = 12
 
 
 def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int,
@@ -272,7 +274,7 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
                      if len(sentence.clauses) > 1 and sentence.clauses[0].heading else claim_start)
     for start in (claim_start, after_heading, sentence.start):
         found = stops.match(text, start, sentence.end) if stops is not None else None
-        if found and 2 <= len(found.group(1)) <= 12 and not found.group(1).startswith(not_names):
+        if found and len(found.group(1)) >= 2 and not found.group(1).startswith(not_names):
             return found.span(1)
     return None
 
@@ -293,8 +295,12 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         out["_subject_boundary_regex"] = regex.compile(
             r"(?:" + boundary_words + r"|[^\p{Han}A-Za-z0-9&·])")
     if stops:
+        # At most SUBJECT_TOPIC_MAX name characters: the bound ends the lazy search there
+        # instead of trying the stop words at every character of a long clause. It finds
+        # the same topics as an unbounded `+?`, whose first stop after a longer run was
+        # rejected for its length.
         out["_subject_stop_regex"] = regex.compile(
-            r"([\p{Han}A-Za-z0-9·&\-]+?)(?=" + stop_alternation + r")")
+            r"([\p{Han}A-Za-z0-9·&\-]{1,%d}?)(?=" % SUBJECT_TOPIC_MAX + stop_alternation + r")")
     # Time words, adverbs and question words open a clause but never name its actor.
     out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
