@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import operator
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -267,16 +268,27 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
                 continue  # a bare 行业 or 电商 names no one; 公司 alone does (年报 style)
             return head, candidate.end()
     stops = settings.get("_subject_stop_regex")
+    if stops is None:
+        return None
+    reach = settings["_subject_stop_reach"]
     not_names = settings.get("_subject_not_start", ())
     # The topic at the claim's start, after a heading (优势:星河科技拥有…), or at the
-    # sentence's start.
+    # sentence's start: 2 to SUBJECT_TOPIC_MAX name characters up to the first stop word.
     after_heading = (sentence.clauses[1].start
                      if len(sentence.clauses) > 1 and sentence.clauses[0].heading else claim_start)
     for start in (claim_start, after_heading, sentence.start):
-        found = stops.match(text, start, sentence.end) if stops is not None else None
-        if found and len(found.group(1)) >= 2 and not found.group(1).startswith(not_names):
-            return found.span(1)
+        stop = stops.search(text, start + 1, min(sentence.end, start + reach))
+        if stop is None:
+            continue
+        end = stop.start()
+        if (2 <= end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
+                and not text[start:end].startswith(not_names)):
+            return start, end
     return None
+
+
+# The characters a topic subject is made of.
+_NAME_RUN = regex.compile(r"[\p{Han}A-Za-z0-9·&\-]+")
 
 
 def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
@@ -284,23 +296,22 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out = dict(settings)
     suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
     stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
-    stop_alternation = "|".join(regex.escape(s) for s in stops) or "(?!)"
     if suffixes:
-        alternation = "|".join(regex.escape(s) for s in suffixes)
-        # A suffix ends a name unless it starts a compound (公司债, 公司法, 平台化).
-        out["_subject_suffix_regex"] = regex.compile(r"(?:" + alternation + r")(?!债|法|化)")
+        alternation = "|".join(re.escape(s) for s in suffixes)
+        # A suffix ends a name unless it starts a compound (公司债, 公司法, 平台化). The
+        # standard library's engine: it skips ahead on the first characters of a plain
+        # word alternation, twice as fast here as `regex` (1.3 µs vs 2.8 µs per window).
+        out["_subject_suffix_regex"] = re.compile(r"(?:" + alternation + r")(?!债|法|化)")
         # What ends the name before a suffix: a stop word or a non-name character.
         markers = sorted(settings.get("subject_object_markers", []), key=len, reverse=True)
         boundary_words = "|".join(regex.escape(w) for w in markers + stops) or "(?!)"
         out["_subject_boundary_regex"] = regex.compile(
             r"(?:" + boundary_words + r"|[^\p{Han}A-Za-z0-9&·])")
     if stops:
-        # At most SUBJECT_TOPIC_MAX name characters: the bound ends the lazy search there
-        # instead of trying the stop words at every character of a long clause. It finds
-        # the same topics as an unbounded `+?`, whose first stop after a longer run was
-        # rejected for its length.
-        out["_subject_stop_regex"] = regex.compile(
-            r"([\p{Han}A-Za-z0-9·&\-]{1,%d}?)(?=" % SUBJECT_TOPIC_MAX + stop_alternation + r")")
+        # The first stop word after a topic's first character (stdlib `re`, as above).
+        out["_subject_stop_regex"] = re.compile(
+            "|".join(re.escape(s) for s in stops))
+        out["_subject_stop_reach"] = SUBJECT_TOPIC_MAX + len(stops[0])
     # Time words, adverbs and question words open a clause but never name its actor.
     out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
