@@ -79,6 +79,26 @@ class CompiledRules:
     # copy, say) starts with an empty memo of its own.
     confidence_memo: dict[tuple[tuple[str, ...], bool], tuple[float, tuple[str, ...]]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False)
+    # Derived once from the fields above, for lookups made in every document: the pattern
+    # rules with anchors by position in ``by_id``, those without, and the positions of the
+    # token rules.
+    anchored_patterns: dict[int, PatternRule] = attrs.field(init=False, eq=False, repr=False)
+    unanchored_patterns: tuple[tuple[int, PatternRule], ...] = attrs.field(
+        init=False, eq=False, repr=False)
+    token_rule_positions: frozenset[int] = attrs.field(init=False, eq=False, repr=False)
+
+    @anchored_patterns.default
+    def _anchored(self) -> dict[int, PatternRule]:
+        return {i: r for i, r in zip(self.pattern_indexes, self.pattern_rules) if r.anchors}
+
+    @unanchored_patterns.default
+    def _unanchored(self) -> tuple[tuple[int, PatternRule], ...]:
+        return tuple((i, r) for i, r in zip(self.pattern_indexes, self.pattern_rules)
+                     if not r.anchors)
+
+    @token_rule_positions.default
+    def _token_positions(self) -> frozenset[int]:
+        return frozenset(i for i, r in enumerate(self.by_id) if isinstance(r, TokenRule))
 
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
@@ -173,10 +193,6 @@ class _WordAutomaton:
             return self._automaton.find_matches_as_indexes(clean, overlapping=True)
 
 
-def _find_all(automaton: _WordAutomaton, text: str) -> list[tuple[int, int, int]]:
-    return automaton.find_all(text)
-
-
 class _Cover:
     """Answers "does one of these spans contain ``[start, end)``?" in O(log n).
 
@@ -247,7 +263,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         # occurs in news text (anchors, sentiment, modifiers, cues …) keep it cheap.
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
-        for word, start, end in _find_all(compiled.automaton, text):
+        for word, start, end in compiled.automaton.find_all(text):
             for role, index in roles_of[word]:
                 if role == _ANCHOR:
                     anchors[index].append(start)
@@ -297,7 +313,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         exc_cover = _covers(sentiment_exc)
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
                            if not (i in exc_cover and exc_cover[i].covers(s, e))]
-    if compiled.pattern_rules:
+    if anchors or compiled.unanchored_patterns:
         cue_spans.extend(_run_patterns(compiled, text, sentences, anchors, regex_timeout,
                                        on_rule_timeout))
     cue_spans.sort()
@@ -309,7 +325,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         sentiment=tuple([Hit(s, e, rules[i]) for s, e, i in sentiment_spans]),
         terminators={rules[i].id: tuple(sorted(p)) for i, p in terminators.items()},
         token_anchors={rules[i].id: tuple(sorted(p)) for i, p in anchors.items()
-                       if isinstance(rules[i], TokenRule)})
+                       if i in compiled.token_rule_positions} if compiled.token_rule_positions else {})
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],
@@ -318,28 +334,27 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     """Run each pattern rule on the sentences holding one of its anchors (all sentences for
     a rule without anchors). Returns ``(start, end, rule position in by_id)`` tuples.
 
-    The sentences are found from the anchor hits (a bisect each), not by testing every
-    sentence against every rule: a news article has many sentences and few anchor hits.
+    Only the rules whose anchors occur are visited (most documents hit a few of them), and
+    their sentences are found from the anchor hits (a bisect each), not by testing every
+    sentence against every rule.
     """
     hits: list[tuple[int, int, int]] = []
-    if not compiled.pattern_rules:
-        return hits
+    runs: list[tuple[int, PatternRule, Sequence[Sentence]]] = []
     starts: list[int] | None = None
-    for index, rule in zip(compiled.pattern_indexes, compiled.pattern_rules):
-        if rule.anchors:
-            positions = anchors.get(index)
-            if not positions:
-                continue
-            if starts is None:
-                starts = [s.start for s in sentences]
-            chosen: set[int] = set()
-            for p in positions:
-                si = bisect.bisect_right(starts, p) - 1
-                if si >= 0 and p < sentences[si].end:
-                    chosen.add(si)
-            targets: Sequence[Sentence] = [sentences[si] for si in sorted(chosen)]
-        else:
-            targets = sentences
+    for index in sorted(anchors):  # by rule id: the same order in every run
+        rule = compiled.anchored_patterns.get(index)
+        if rule is None:
+            continue  # the anchor of a token rule
+        if starts is None:
+            starts = [s.start for s in sentences]
+        chosen: set[int] = set()
+        for p in anchors[index]:
+            si = bisect.bisect_right(starts, p) - 1
+            if si >= 0 and p < sentences[si].end:
+                chosen.add(si)
+        runs.append((index, rule, [sentences[si] for si in sorted(chosen)]))
+    runs.extend((index, rule, sentences) for index, rule in compiled.unanchored_patterns)
+    for index, rule, targets in runs:
         pattern = rule.pattern
         has_claim = "claim" in pattern.groupindex
         for sentence in targets:
