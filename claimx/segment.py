@@ -130,7 +130,7 @@ def _trim_end(text: str, start: int, end: int) -> int:
 def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
     out: list[Clause] = []
     cs = start
-    seps = [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start, end)]
+    seps = [m.span() for m in _SEPARATOR.finditer(text, start, end)]
     seps.append((end, end))
     for a, b in seps:
         if cs < a and not text[cs].isspace():
@@ -138,7 +138,9 @@ def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
         else:
             seg = text[cs:a]
             s = cs + (len(seg) - len(seg.lstrip()))
-        e = _trim_end(text, s, a)
+        last = text[a - 1] if a > s else " "
+        # Most clauses end in a Han character: nothing to trim, no call.
+        e = a if not last.isspace() and last not in _TRIM_CHARS else _trim_end(text, s, a)
         if e > s:
             heading = (
                 not out
@@ -153,17 +155,25 @@ def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
 
 
 def _sentence(text: str, start: int, end: int) -> Sentence | None:
-    seg = text[start:end]
-    stripped = seg.strip()
-    if not stripped:
+    if start >= end:
         return None
-    s = start + (len(seg) - len(seg.lstrip()))
-    e = s + len(stripped)
+    if text[start].isspace() or text[end - 1].isspace():
+        seg = text[start:end]
+        stripped = seg.strip()
+        if not stripped:
+            return None
+        start += len(seg) - len(seg.lstrip())
+        end = start + len(stripped)
     # `是吗?!` is still a question: look at the whole terminal run before the closers.
-    bare = stripped.rstrip(_CLOSERS)
-    tail = bare[len(bare.rstrip(_TERMINALS)):]
-    is_question = any(q in tail for q in _QUESTION_MARKS)
-    return Sentence(s, e, is_question, source=text)
+    bare_end = end
+    while bare_end > start and text[bare_end - 1] in _CLOSERS:
+        bare_end -= 1
+    run_start = bare_end
+    while run_start > start and text[run_start - 1] in _TERMINALS:
+        run_start -= 1
+    tail = text[run_start:bare_end]
+    is_question = "?" in tail or "？" in tail
+    return Sentence(start, end, is_question, source=text)
 
 
 def segment(doc: NormalizedText) -> tuple[Sentence, ...]:
@@ -186,7 +196,12 @@ def segment(doc: NormalizedText) -> tuple[Sentence, ...]:
         if stop == "?" and _is_lost_mark(doc, m.start()):
             continue
         end = m.start() if stop in _LINE_BREAKS else m.end()
-        _append_bounded(out, text, start, end)
+        if end - start <= MAX_SENTENCE_CHARS:  # the common case, without a call
+            sentence = _sentence(text, start, end)
+            if sentence is not None:
+                out.append(sentence)
+        else:
+            _append_bounded(out, text, start, end)
         start = m.end()
     _append_bounded(out, text, start, len(text))
     return tuple(out)
