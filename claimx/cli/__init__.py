@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from claimx import __version__
+from claimx.errors import PackLoadError
 
 __all__ = ["COMMANDS", "EXIT_FAILURES", "EXIT_OK", "EXIT_USAGE", "main"]
 
@@ -31,6 +32,16 @@ class _Parser(argparse.ArgumentParser):
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n"
                               f"Run '{self.prog} --help' for the options.\n")
+
+
+def report_pack_error(command: str, exc: PackLoadError) -> int:
+    """Print every problem of a pack that failed to load, located, on stderr; return the
+    usage exit code (a broken pack is the caller's input to fix)."""
+    print(f"claimx {command}: cannot load the rule pack(s):", file=sys.stderr)
+    for problem in exc.problems:
+        print(f"  {problem}", file=sys.stderr)
+    print("Check --pack (see 'claimx packs' and 'claimx lint PACK').", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def build_parser() -> argparse.ArgumentParser:

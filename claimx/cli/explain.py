@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 
-from claimx.cli import EXIT_OK, EXIT_USAGE
+from claimx.cli import EXIT_OK, report_pack_error
 from claimx.errors import PackLoadError
 
 __all__ = ["explain_text", "register", "run"]
@@ -98,11 +98,7 @@ def run(args: argparse.Namespace) -> int:
 
         extractor = Extractor(packs=args.packs or ["zh-business"])
     except PackLoadError as exc:
-        print("claimx explain: cannot load the rule pack(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        print("Check --pack (see 'claimx packs' and 'claimx lint PACK').", file=sys.stderr)
-        return EXIT_USAGE
+        return report_pack_error("explain", exc)
     if args.json:
         claims = [c.to_dict(with_evidence=True) for c in extractor.extract(text)]
         sys.stdout.write(json.dumps(claims, ensure_ascii=False, indent=2) + "\n")

@@ -24,7 +24,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
-from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
+from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
 from claimx.errors import ClaimxError, PackLoadError
 from claimx.io import READERS, STDIN, AtomicOutput, Document, ReadOptions, expand_paths
 from claimx.parquet_io import ParquetWriter, read_parquet
@@ -369,11 +369,7 @@ def run(args: argparse.Namespace) -> int:
 
         load_packs(packs)
     except PackLoadError as exc:
-        print("claimx tag: cannot load the rule pack(s):", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  {problem}", file=sys.stderr)
-        print("Check --pack (see 'claimx packs' and 'claimx lint PACK').", file=sys.stderr)
-        return EXIT_USAGE
+        return report_pack_error("tag", exc)
 
     pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
     paths = list(expand_paths(args.paths, pattern))
