@@ -59,8 +59,6 @@ class CompiledRules:
     # ``roles_of[k]`` lists the ``(role, rule position)`` pairs of its k-th word.
     automaton: Any
     roles_of: tuple[tuple[tuple[int, int], ...], ...]
-    # The same without the sentiment roles: what claims need, when no sentiment is scored.
-    claim_roles_of: tuple[tuple[tuple[int, int], ...], ...]
     rules: tuple[Rule, ...]
     pattern_rules: tuple[PatternRule, ...]
     claim_types: dict[str, Any]
@@ -79,13 +77,20 @@ class CompiledRules:
     # copy, say) starts with an empty memo of its own.
     confidence_memo: dict[tuple[tuple[str, ...], bool], tuple[float, tuple[str, ...]]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False)
-    # Derived once from the fields above, for lookups made in every document: the pattern
-    # rules with anchors by position in ``by_id``, those without, and the positions of the
-    # token rules.
+    # Derived once from the fields above, for lookups made in every document: the roles
+    # without sentiment (what claims need when no sentiment is scored), the pattern rules
+    # with anchors by position in ``by_id``, those without, and the token rules' positions.
+    claim_roles_of: tuple[tuple[tuple[int, int], ...], ...] = attrs.field(
+        init=False, eq=False, repr=False)
     anchored_patterns: dict[int, PatternRule] = attrs.field(init=False, eq=False, repr=False)
     unanchored_patterns: tuple[tuple[int, PatternRule], ...] = attrs.field(
         init=False, eq=False, repr=False)
     token_rule_positions: frozenset[int] = attrs.field(init=False, eq=False, repr=False)
+
+    @claim_roles_of.default
+    def _claim_roles(self) -> tuple[tuple[tuple[int, int], ...], ...]:
+        return tuple(tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC))
+                     for roles in self.roles_of)
 
     @anchored_patterns.default
     def _anchored(self) -> dict[int, PatternRule]:
@@ -141,8 +146,6 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     words = [w for w in entries if w]
     automaton = _WordAutomaton(words) if words else None
     roles_of = tuple(tuple(entries[w]) for w in words)
-    claim_roles_of = tuple(tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC))
-                           for roles in roles_of)
     claim_types: dict[str, Any] = {}
     settings: dict[str, Any] = {}
     calibration: tuple[tuple[float, float], ...] = ()
@@ -160,8 +163,7 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     pattern_indexes = tuple(i for i, r in enumerate(rules)
                             if isinstance(r, PatternRule) and r.pattern is not None)
     return CompiledRules(
-        packs=tuple(packs), automaton=automaton, roles_of=roles_of,
-        claim_roles_of=claim_roles_of, rules=tuple(rules),
+        packs=tuple(packs), automaton=automaton, roles_of=roles_of, rules=tuple(rules),
         pattern_rules=tuple(rules[i] for i in pattern_indexes),
         pattern_indexes=tuple(position_of[i] for i in pattern_indexes),
         by_id=tuple(rules[i] for i in order),
