@@ -14,7 +14,6 @@ import multiprocessing
 import os
 import signal
 import sys
-import threading
 import time
 from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -97,17 +96,10 @@ _with_evidence = False
 
 
 def _init_worker(packs: Sequence[str], with_evidence: bool) -> None:
-    """Build the Extractor once per worker process (a forked worker has it already).
-    Ctrl-C is the parent's to handle: it stops the pool, so workers ignore SIGINT instead
-    of each printing a traceback. SIGTERM gets its default back: a forked worker inherits
-    the parent's handler, which would let it survive the pool terminating it."""
+    """Build the Extractor once per worker process. Ctrl-C is the parent's to handle:
+    it stops the pool, so workers ignore SIGINT instead of each printing a traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if _extractor is None or _extractor.pack_names != tuple(packs):
-        _setup(packs, with_evidence)
-    else:
-        global _with_evidence
-        _with_evidence = with_evidence
+    _setup(packs, with_evidence)
 
 
 def _tag_and_render(chunk: Sequence[Document]) -> list[tuple[list[str], str, str]]:
@@ -182,23 +174,6 @@ _WORKER_DIED = ("a worker process died while tagging this document's chunk (out 
                 "try fewer --jobs); the chunk was not tagged")
 
 
-def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessing.context.BaseContext:
-    """How to start workers: fork on Linux when this process runs a single thread, spawn
-    otherwise.
-
-    A forked worker starts with claimx imported and the packs loaded and compiled (they are
-    loaded here first), which saves each worker the 0.3 s of CPU a spawned one spends on
-    that: on two CPUs that time is taken from the tagging. Forking a process that holds
-    other threads (rich's progress refresher, the threads of a pool being replaced after a
-    worker died) can deadlock the child, so those cases, and platforms where fork is not
-    the safe default, spawn.
-    """
-    if sys.platform.startswith("linux") and threading.active_count() == 1:
-        _setup(packs, with_evidence)
-        return multiprocessing.get_context("fork")
-    return multiprocessing.get_context("spawn")
-
-
 def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
                   with_evidence: bool, render: bool = False) -> Iterator[Result]:
     """Tag with ``jobs`` processes, in input order, with at most ``jobs * 3`` chunks in
@@ -209,9 +184,12 @@ def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
     If a worker dies (killed, out of memory), the chunk at the head of the queue becomes
     error records, a new pool starts, and the chunks still pending are sent again.
     """
+    # spawn, not fork: the parent may hold threads (rich's progress refresher), and
+    # forking a threaded process can deadlock.
+    ctx = multiprocessing.get_context("spawn")
+
     def start() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(jobs, mp_context=_worker_context(packs, with_evidence),
-                                   initializer=_init_worker,
+        return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                                    initargs=(list(packs), with_evidence))
 
     executor = start()
