@@ -483,20 +483,20 @@ def jobs_speedup(corpus: Path, texts: list[str], repeat: int) -> None:
         src = Path(tmp) / "corpus.jsonl"
         src.write_text("".join(json.dumps({"id": str(i), "text": t}, ensure_ascii=False) + "\n"
                                for i, t in enumerate(texts * 8)), encoding="utf-8")
-        times = {}
-        for jobs in (1, 2):
-            cmd = cli + [str(src), "--input-format", "jsonl", "--jobs", str(jobs), "--quiet"]
-            best = float("inf")
-            for _ in range(repeat):
+        # Interleaved (1, 2, 1, 2, ...) and the best of each kept: this machine's speed
+        # drifts within minutes, and back-to-back blocks of one kind would measure drift.
+        times = {1: float("inf"), 2: float("inf")}
+        for _ in range(repeat):
+            for jobs in (1, 2):
+                cmd = cli + [str(src), "--input-format", "jsonl", "--jobs", str(jobs), "--quiet"]
                 t0 = time.perf_counter()
                 done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                       text=True)
-                best = min(best, time.perf_counter() - t0)
+                times[jobs] = min(times[jobs], time.perf_counter() - t0)
                 if done.returncode != 0:
                     _say(f"skipped: `{' '.join(cmd[1:])}` exited {done.returncode}: "
                          f"{done.stderr.strip()[-300:]}")
                     return
-            times[jobs] = best
     speedup = times[1] / times[2]
     _say(f"--jobs 1: {times[1]:.2f} s   --jobs 2: {times[2]:.2f} s   speed-up {speedup:.2f}x"
          f"  (target >= {TARGET_JOBS}x, on {os.cpu_count()} CPUs)"

@@ -34,10 +34,13 @@ __all__ = [
     "AtomicOutput",
     "DecodeError",
     "Document",
+    "JsonLines",
     "ReadOptions",
     "decode_bytes",
     "expand_paths",
+    "parse_jsonl_lines",
     "read_jsonl",
+    "read_jsonl_lines",
     "read_text",
 ]
 
@@ -279,13 +282,27 @@ def _jsonl_encoding(head: bytes, forced: str) -> str:
         return "utf-8"
 
 
-def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document]:
-    """A JSON Lines input: one document per non-blank line, streamed.
+@attrs.frozen(slots=True, eq=False)
+class JsonLines:
+    """Consecutive lines of one JSON Lines input, not yet decoded or parsed: line
+    ``first + i`` of ``path`` is ``lines[i]`` (bytes, or text for a UTF-16/32 file).
 
-    Each line becomes a :class:`Document`; a line that is not valid in the file's encoding,
-    not JSON, not an object, or lacks the text field becomes a document with ``error`` set
-    and the best id available (the id field if it parsed, else ``path:line``).
+    :func:`read_jsonl` is :func:`read_jsonl_lines` followed by :func:`parse_jsonl_lines`;
+    ``tag --jobs`` runs the second half in its worker processes, so the one process that
+    reads the file only splits it into lines.
     """
+
+    path: str
+    encoding: str
+    first: int
+    lines: list[bytes] | list[str]
+
+
+def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
+                     batch_bytes: int = 1 << 18) -> Iterator[JsonLines | Document]:
+    """Stream a JSON Lines input as batches of at most ``batch_lines`` lines (and about
+    ``batch_bytes``), picking the file's encoding once. A file that cannot be opened, or
+    an unknown forced encoding, comes out as one :class:`Document` with ``error`` set."""
     try:
         stream = _open_binary(path)
     except OSError as exc:
@@ -294,38 +311,74 @@ def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document]:
     try:
         head = stream.peek(_SNIFF_BYTES)[:_SNIFF_BYTES] if hasattr(stream, "peek") else b""
         encoding = _jsonl_encoding(head, options.encoding)
-        wide = encoding.replace("-", "").lower().startswith(("utf16", "utf32"))
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            yield Document(id=path, source=path, error=f"unknown encoding '{encoding}'")
+            return
         lines: Iterator[bytes] | Iterator[str]
-        if wide:
+        if encoding.replace("-", "").lower().startswith(("utf16", "utf32")):
             # UTF-16/32 lines cannot be split on b"\n"; decode the stream incrementally.
             lines = codecs.getreader(encoding)(stream, errors="replace")
         else:
             lines = iter(stream)
-        for number, raw in enumerate(lines, start=1):
-            where = f"{path}:{number}"
-            size = len(raw)
-            if isinstance(raw, bytes):
-                if number == 1 and encoding == "utf-8-sig":
-                    raw = raw.removeprefix(codecs.BOM_UTF8)
-                try:
-                    line = raw.decode("utf-8" if encoding == "utf-8-sig" else encoding)
-                except UnicodeDecodeError as exc:
-                    yield Document(id=_salvage_id(raw, options.id_field) or where, source=where,
-                                   size=size, error=(
-                        f"line {number} is not valid {encoding} at byte {exc.start}; "
-                        f"fix the line or pass --encoding NAME"))
-                    continue
-                except LookupError:
-                    yield Document(id=path, source=path, error=f"unknown encoding '{encoding}'")
-                    return
-            else:
-                line = raw
-            if not line.strip():
-                continue
-            yield _record(line, where, number, options, encoding, size)
+        batch: list[Any] = []
+        size = 0
+        first = 1
+        for raw in lines:
+            batch.append(raw)
+            size += len(raw)
+            if len(batch) >= batch_lines or size >= batch_bytes:
+                yield JsonLines(path=path, encoding=encoding, first=first, lines=batch)
+                first += len(batch)
+                batch, size = [], 0
+        if batch:
+            yield JsonLines(path=path, encoding=encoding, first=first, lines=batch)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def parse_jsonl_lines(batch: JsonLines, options: ReadOptions) -> Iterator[Document]:
+    """The documents of a batch of lines: one per non-blank line, in order. A line that is
+    not valid in the file's encoding, not JSON, not an object, or lacks the text field
+    becomes a document with ``error`` set and the best id available (the id field if it
+    parsed, else ``path:line``)."""
+    encoding = batch.encoding
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    for number, raw in enumerate(batch.lines, start=batch.first):
+        where = f"{batch.path}:{number}"
+        size = len(raw)
+        if isinstance(raw, bytes):
+            if number == 1 and encoding == "utf-8-sig":
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                line = raw.decode(codec)
+            except UnicodeDecodeError as exc:
+                yield Document(id=_salvage_id(raw, options.id_field) or where, source=where,
+                               size=size, error=(
+                    f"line {number} is not valid {encoding} at byte {exc.start}; "
+                    f"fix the line or pass --encoding NAME"))
+                continue
+        else:
+            line = raw
+        if not line.strip():
+            continue
+        yield _record(line, where, number, options, encoding, size)
+
+
+def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document]:
+    """A JSON Lines input: one document per non-blank line, streamed.
+
+    Each line becomes a :class:`Document`; a line that is not valid in the file's encoding,
+    not JSON, not an object, or lacks the text field becomes a document with ``error`` set
+    and the best id available (the id field if it parsed, else ``path:line``).
+    """
+    for item in read_jsonl_lines(path, options):
+        if isinstance(item, Document):
+            yield item
+        else:
+            yield from parse_jsonl_lines(item, options)
 
 
 def _salvage_id(raw: bytes, id_field: str) -> str | None:

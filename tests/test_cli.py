@@ -146,6 +146,58 @@ def test_jsonl_keeps_every_record_in_order_with_errors_in_place(tmp_path: Path) 
     assert "3 failed" in done.stderr.decode()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gb18030", "utf-16"])
+def test_jobs_2_reads_jsonl_lines_in_the_workers_with_the_same_output(tmp_path: Path,
+                                                                      encoding: str) -> None:
+    # With --jobs and JSON Lines in and out, workers decode and parse the lines; errors,
+    # blank lines, ids and line numbers must come out exactly as a single process gives them.
+    lines = [json.dumps({"id": f"d{i}", "text": SHORT[i % 4]}, ensure_ascii=False)
+             for i in range(150)]
+    lines[3] = "{not json"
+    lines[70] = ""  # blank: not a record, but it counts for the line numbers after it
+    lines[71] = "[1, 2]"
+    lines[130] = json.dumps({"id": "d130", "body": SHORT[1]}, ensure_ascii=False)
+    data = ("\n".join(lines) + "\n").encode(encoding)
+    if encoding == "utf-8":
+        data = data.replace(b'"d100", "text": "', b'"d100", "text": "\xff')  # invalid bytes
+    path = tmp_path / "docs.jsonl"
+    path.write_bytes(data)
+    serial = run_cli("tag", str(path), "--input-format", "jsonl")
+    parallel = run_cli("tag", str(path), "--input-format", "jsonl", "--jobs", "2")
+    assert parallel.stdout == serial.stdout
+    assert parallel.returncode == serial.returncode == 1
+    assert parallel.stderr.decode().splitlines()[-1] == serial.stderr.decode().splitlines()[-1]
+    out = records(parallel.stdout)
+    assert len(out) == 149
+    assert out[3]["id"] == f"{path}:4" and "line 4" in out[3]["error"]
+    assert out[70]["id"] == f"{path}:72" and "line 72" in out[70]["error"]
+    assert "--text-field" in out[129]["error"]
+    if encoding == "utf-8":
+        assert "line 101" in out[99]["error"] and out[99]["id"] == "d100"
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.one_of(
+           st.builds(lambda i, t: json.dumps({"id": i, "text": t}, ensure_ascii=False),
+                     st.integers(0, 99), st.text(max_size=8)),
+           st.sampled_from(["", "  ", "{bad", "[]", '{"text": 3}'])), max_size=40),
+       batch_lines=st.integers(1, 9))
+def test_jsonl_batches_parse_to_the_same_documents_whatever_their_size(
+        tmp_path_factory: pytest.TempPathFactory, lines: list[str], batch_lines: int) -> None:
+    from claimx.io import ReadOptions, parse_jsonl_lines, read_jsonl, read_jsonl_lines
+
+    path = tmp_path_factory.mktemp("batches") / "in.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    options = ReadOptions()
+    batched = []
+    for item in read_jsonl_lines(str(path), options, batch_lines=batch_lines):
+        assert not hasattr(item, "error")  # the file opens; only lines can fail
+        assert len(item.lines) <= batch_lines
+        batched.extend(parse_jsonl_lines(item, options))
+    assert batched == list(read_jsonl(str(path), options))
+    assert len(batched) == sum(1 for line in lines if line.strip())
+
+
 def test_jsonl_custom_fields_and_stdin(tmp_path: Path) -> None:
     data = "".join(json.dumps({"key": k, "body": t}, ensure_ascii=False) + "\n"
                    for k, t in zip("abcd", SHORT)).encode("utf-8")

@@ -25,7 +25,17 @@ from typing import IO, Any
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
 from claimx.errors import ClaimxError, PackLoadError
-from claimx.io import READERS, STDIN, AtomicOutput, Document, ReadOptions, expand_paths
+from claimx.io import (
+    READERS,
+    STDIN,
+    AtomicOutput,
+    Document,
+    JsonLines,
+    ReadOptions,
+    expand_paths,
+    parse_jsonl_lines,
+    read_jsonl_lines,
+)
 from claimx.parquet_io import ParquetWriter, read_parquet
 from claimx.types import CLAIM_TYPES
 from claimx.writers import WRITERS, Result, render_jsonl
@@ -93,24 +103,42 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 _extractor: Any = None
 _with_evidence = False
+_read_options = ReadOptions()
+
+# A chunk holds documents, or (``--jobs`` with JSON Lines in and out) batches of lines the
+# worker parses itself, with the documents that failed before parsing between them.
+_Item = Document | JsonLines
+# (id, bytes read, claim types, the rendered JSON Lines line, error) for one document.
+_Rendered = tuple[str, int, list[str], str, str]
 
 
-def _init_worker(packs: Sequence[str], with_evidence: bool) -> None:
+def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions) -> None:
     """Build the Extractor once per worker process. Ctrl-C is the parent's to handle:
     it stops the pool, so workers ignore SIGINT instead of each printing a traceback."""
+    global _read_options
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _setup(packs, with_evidence)
+    _read_options = options
 
 
-def _tag_and_render(chunk: Sequence[Document]) -> list[tuple[list[str], str, str]]:
-    """Worker side of ``--jobs`` with JSON Lines output: tag the chunk and render each
-    record there, so the parent (which reads and writes for every worker) only writes.
-    Returns, per document, its claim types (for the summary), the line and the error."""
-    out: list[tuple[list[str], str, str]] = []
-    for doc, result in zip(chunk, _results(chunk, _tag_chunk(_texts(chunk)))):
-        out.append(([str(c["type"]) for c in result.claims], render_jsonl(result),
-                    result.error))
+def _tag_and_render(chunk: Sequence[_Item]) -> list[_Rendered]:
+    """Worker side of ``--jobs`` with JSON Lines output: parse the chunk's lines, tag
+    each document and render its record there, so the parent (which reads and writes for
+    every worker) only splits lines and writes."""
+    docs = list(_documents_of(chunk, _read_options))
+    out: list[_Rendered] = []
+    for result in _results(docs, _tag_chunk(_texts(docs))):
+        out.append((result.doc.id, result.doc.size, [str(c["type"]) for c in result.claims],
+                    render_jsonl(result), result.error))
     return out
+
+
+def _documents_of(chunk: Iterable[_Item], options: ReadOptions) -> Iterator[Document]:
+    for item in chunk:
+        if isinstance(item, JsonLines):
+            yield from parse_jsonl_lines(item, options)
+        else:
+            yield item
 
 
 def _setup(packs: Sequence[str], with_evidence: bool) -> None:
@@ -143,15 +171,21 @@ def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
     return out
 
 
-def _chunks(docs: Iterable[Document]) -> Iterator[list[Document]]:
-    chunk: list[Document] = []
-    chars = 0
-    for doc in docs:
-        chunk.append(doc)
-        chars += len(doc.text)
-        if len(chunk) >= _CHUNK_DOCS or chars >= _CHUNK_CHARS:
+def _chunks(items: Iterable[_Item]) -> Iterator[list[_Item]]:
+    chunk: list[_Item] = []
+    docs = chars = 0
+    for item in items:
+        chunk.append(item)
+        if isinstance(item, JsonLines):
+            # Bytes stand in for characters: the limit only bounds a chunk's memory.
+            docs += len(item.lines)
+            chars += sum(map(len, item.lines))
+        else:
+            docs += 1
+            chars += len(item.text)
+        if docs >= _CHUNK_DOCS or chars >= _CHUNK_CHARS:
             yield chunk
-            chunk, chars = [], 0
+            chunk, docs, chars = [], 0, 0
     if chunk:
         yield chunk
 
@@ -167,19 +201,23 @@ def _results(chunk: Sequence[Document], tagged: Sequence[_Tagged]) -> Iterator[R
 
 def _tag_serial(docs: Iterable[Document]) -> Iterator[Result]:
     for chunk in _chunks(docs):
-        yield from _results(chunk, _tag_chunk(_texts(chunk)))
+        yield from _results(chunk, _tag_chunk(_texts(chunk)))  # type: ignore[arg-type]
 
 
 _WORKER_DIED = ("a worker process died while tagging this document's chunk (out of memory? "
                 "try fewer --jobs); the chunk was not tagged")
 
 
-def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
-                  with_evidence: bool, render: bool = False) -> Iterator[Result]:
+def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
+                  with_evidence: bool, options: ReadOptions,
+                  render: bool = False) -> Iterator[Result]:
     """Tag with ``jobs`` processes, in input order, with at most ``jobs * 3`` chunks in
     flight. (``Pool.imap`` would keep order too, but its feeder thread reads the whole
     input ahead, which breaks the memory bound on a large file; and a ``Pool`` whose worker
     is killed waits forever, where an executor reports ``BrokenProcessPool``.)
+
+    With ``render`` the workers parse the chunks' :class:`JsonLines` and render each
+    record; otherwise the items are documents and the workers return claims.
 
     If a worker dies (killed, out of memory), the chunk at the head of the queue becomes
     error records, a new pool starts, and the chunks still pending are sent again.
@@ -190,20 +228,20 @@ def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
 
     def start() -> ProcessPoolExecutor:
         return ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                   initargs=(list(packs), with_evidence))
+                                   initargs=(list(packs), with_evidence, options))
 
     executor = start()
-    pending: deque[tuple[list[Document], Future[list[_Tagged]]]] = deque()
+    pending: deque[tuple[list[_Item], Future[Any]]] = deque()
 
-    def submit(chunk: list[Document]) -> Future[list[_Tagged]]:
+    def submit(chunk: list[_Item]) -> Future[Any]:
         # A pool that broke since the last drain refuses new work at once; queue the
         # failure so the drain below handles it in order, like any other broken chunk.
         try:
             if render:
                 return executor.submit(_tag_and_render, chunk)
-            return executor.submit(_tag_chunk, _texts(chunk))
+            return executor.submit(_tag_chunk, _texts(chunk))  # type: ignore[arg-type]
         except BrokenProcessPool as exc:
-            failed: Future[list[_Tagged]] = Future()
+            failed: Future[Any] = Future()
             failed.set_exception(exc)
             return failed
 
@@ -213,7 +251,8 @@ def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
         try:
             tagged = future.result()
         except BrokenProcessPool:
-            yield from (Result(doc=d, error=d.error or _WORKER_DIED) for d in chunk)
+            yield from (Result(doc=d, error=d.error or _WORKER_DIED)
+                        for d in _documents_of(chunk, options))
             executor.shutdown(wait=False, cancel_futures=True)
             executor = start()
             for i, (again, _) in enumerate(pending):
@@ -222,14 +261,15 @@ def _tag_parallel(docs: Iterable[Document], jobs: int, packs: Sequence[str],
         if render:
             # Claim types stand in for the claims: the summary counts them, and the line
             # the worker rendered holds the rest.
-            for doc, (types, line, error) in zip(chunk, tagged):
-                yield Result(doc=doc, claims=tuple({"type": t} for t in types),
+            for doc_id, size, types, line, error in tagged:
+                yield Result(doc=Document(id=doc_id, size=size),
+                             claims=tuple({"type": t} for t in types),
                              error=error, rendered=line)
             return
-        yield from _results(chunk, tagged)
+        yield from _results(chunk, tagged)  # type: ignore[arg-type]
 
     try:
-        for chunk in _chunks(docs):
+        for chunk in _chunks(items):
             pending.append((chunk, submit(chunk)))
             if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
                 yield from drain_one()
@@ -256,6 +296,17 @@ def _documents(paths: Sequence[tuple[str, str | None]], reader: Any,
             yield Document(id=path, source=path, error=problem)
         else:
             yield from reader(path, options)
+
+
+def _jsonl_items(paths: Sequence[tuple[str, str | None]],
+                 options: ReadOptions) -> Iterator[_Item]:
+    """JSON Lines inputs as batches of raw lines, for workers that parse them."""
+    for path, problem in paths:
+        if problem is not None:
+            yield Document(id=path, source=path, error=problem)
+        else:
+            yield from read_jsonl_lines(path, options, batch_lines=_CHUNK_DOCS,
+                                        batch_bytes=_CHUNK_CHARS)
 
 
 def _usage(message: str) -> int:
@@ -357,11 +408,18 @@ def run(args: argparse.Namespace) -> int:
     options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
                           id_field=args.id_field)
     docs = _documents(paths, READERS[args.input_format], options)
+    results: Iterator[Result]
     if jobs == 1:
         _setup(packs, args.evidence)
         results = _tag_serial(docs)
+    elif fmt == "jsonl" and args.input_format == "jsonl":
+        # JSON Lines in and out: the workers parse, tag and render; this process only
+        # splits the input into lines and writes what comes back.
+        results = _tag_parallel(_jsonl_items(paths, options), jobs, packs, args.evidence,
+                                options, render=True)
     else:
-        results = _tag_parallel(docs, jobs, packs, args.evidence, render=fmt == "jsonl")
+        results = _tag_parallel(docs, jobs, packs, args.evidence, options,
+                                render=fmt == "jsonl")
 
     # SIGTERM (a killed job, a closed CI step) unwinds like Ctrl-C, so -o cleans up.
     previous = signal.getsignal(signal.SIGTERM)
