@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -251,6 +252,34 @@ def test_jobs_2_gives_the_same_records_in_the_same_order(tmp_path: Path) -> None
     assert serial.returncode == parallel.returncode == 0, parallel.stderr.decode()
     assert [r["id"] for r in records(parallel.stdout)] == [f"r{i}" for i in range(400)]
     assert parallel.stdout == serial.stdout
+
+
+def test_workers_fork_only_from_a_single_threaded_process() -> None:
+    from claimx.cli.tag import _worker_context
+
+    if sys.platform.startswith("linux"):
+        assert _worker_context(["zh-business"], False).get_start_method() == "fork"
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        # Forking while another thread runs can deadlock the child: spawn instead.
+        assert _worker_context(["zh-business"], False).get_start_method() == "spawn"
+    finally:
+        release.set()
+        other.join()
+
+
+def test_the_progress_bar_runs_no_thread_so_workers_can_fork(tmp_path: Path) -> None:
+    from claimx.cli.tag import _Progress
+    from claimx.io import Document
+
+    before = threading.active_count()
+    with _Progress(1000, enabled=True) as progress:
+        for _ in range(3):
+            progress.advance(Document(id="x", size=10))
+        assert threading.active_count() == before
+    assert progress.docs == 3
 
 
 def test_output_file_is_written_whole_and_format_follows_its_suffix(tmp_path: Path) -> None:
@@ -533,10 +562,13 @@ def test_a_killed_worker_fails_its_chunk_and_the_run_goes_on(tmp_path: Path) -> 
                 break
             time.sleep(0.02)
         assert temp is not None, "the run never started writing"
-        # The workers are the spawned Python processes (the resource tracker is one too;
-        # killing it does no harm to the run).
+        # The workers are forked copies of the command (same command line) or, where it
+        # spawns them, spawned Python processes (the resource tracker is one too; killing
+        # it does no harm to the run).
+        own = Path(f"/proc/{proc.pid}/cmdline").read_bytes()
         workers = [p for p in _children(proc.pid)
-                   if b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
+                   if Path(f"/proc/{p}/cmdline").read_bytes() == own
+                   or b"spawn_main" in Path(f"/proc/{p}/cmdline").read_bytes()]
         assert workers
         os.kill(workers[0], signal.SIGKILL)
         _, err = proc.communicate(timeout=120)
