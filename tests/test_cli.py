@@ -291,6 +291,13 @@ def test_output_file_is_written_whole_and_format_follows_its_suffix(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.csv", "in.txt"]
 
 
+def _default_sigint() -> None:
+    # A shell starts background jobs with SIGINT ignored, and Python then keeps ignoring
+    # it (as it should); give the child the default so this test can interrupt it even
+    # when the test run itself is a background job.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_interrupt_during_a_long_run_leaves_no_output_and_no_temp_file(tmp_path: Path, jobs: str) -> None:
@@ -303,7 +310,8 @@ def test_interrupt_during_a_long_run_leaves_no_output_and_no_temp_file(tmp_path:
     target = out_dir / "claims.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "claimx", "tag", str(big), "--input-format",
                              "jsonl", "--jobs", jobs, "-o", str(target)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=_default_sigint)
     try:
         deadline = time.monotonic() + 60
         # Wait until the temporary output exists and has data: the run is under way.
