@@ -14,8 +14,6 @@ See ``docs/rule-packs.md`` for the format.
 
 from __future__ import annotations
 
-import importlib.metadata
-import importlib.resources
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -198,12 +196,16 @@ class Pack:
 
 
 def _bundled_root() -> Path:
-    return Path(str(importlib.resources.files("claimx").joinpath("rules")))
+    # Packs are read as folders, so claimx is installed as files (not zipped) and its
+    # bundled packs sit next to this module.
+    return Path(__file__).resolve().parent / "rules"
 
 
 def available_packs() -> dict[str, Path]:
     """Bundled packs and packs installed by other distributions (entry point group
     ``claimx.packs``, each naming a folder or a module whose folder holds the pack)."""
+    import importlib.metadata  # ~20 ms, and scanning the entry points costs more: on demand
+
     found: dict[str, Path] = {}
     root = _bundled_root()
     if root.is_dir():
@@ -226,6 +228,12 @@ def find_pack(name_or_path: str | os.PathLike[str]) -> Path:
     candidate = Path(name_or_path)
     if candidate.is_dir():
         return candidate
+    # A bundled pack wins over an installed one of the same name (see available_packs), so
+    # it is found without scanning the entry points of every installed distribution.
+    if candidate.name == str(name_or_path):
+        bundled = _bundled_root() / candidate.name
+        if (bundled / "pack.yaml").is_file():
+            return bundled
     packs = available_packs()
     if str(name_or_path) in packs:
         return packs[str(name_or_path)]

@@ -280,3 +280,47 @@ def test_fuzz_helpers_never_escape_the_temp_folder() -> None:
     # Guard for the strategy above: a relative import such as '..' must stay out of it.
     assert not any(".." in name or os.sep in name for name in
                    ["zh-business", "no-such-pack", "sub", "", "$x"])
+
+
+# --------------------------------------------------------------------------- finding packs
+
+
+class _FakeEntryPoint:
+    """What ``importlib.metadata.entry_points`` yields for a distribution's pack."""
+
+    def __init__(self, name: str, target: str) -> None:
+        self.name = name
+        self._target = target
+
+    def load(self) -> str:
+        return self._target
+
+
+def test_installed_packs_are_found_through_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from claimx.packs import available_packs, find_pack
+
+    installed = FIXTURES / "good_user_type"
+    shadowing = FIXTURES / "good_imports"
+    monkeypatch.setattr(importlib.metadata, "entry_points", lambda group: [
+        _FakeEntryPoint("acme-pack", str(installed)), _FakeEntryPoint("zh-business", str(shadowing))])
+    assert find_pack("acme-pack") == installed
+    # A bundled pack keeps its name: an installed pack cannot take it over.
+    assert available_packs()["zh-business"].parent.name == "rules"
+    assert find_pack("zh-business") == available_packs()["zh-business"]
+
+
+def test_a_bundled_pack_is_found_without_scanning_installed_distributions(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    from claimx.packs import find_pack
+
+    def scan(group: str) -> list[_FakeEntryPoint]:
+        raise AssertionError("scanned the entry points for a bundled pack")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", scan)
+    assert (find_pack("zh-business") / "pack.yaml").is_file()
+    with pytest.raises(AssertionError):  # any other name still looks at installed packs
+        find_pack("no-such-pack")
