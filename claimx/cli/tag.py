@@ -16,15 +16,14 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
+from claimx.cli.pool import OrderedPool, TaskFailed, WorkerDied
 from claimx.errors import ClaimxError, PackLoadError
 from claimx.io import (
     READERS,
@@ -51,7 +50,10 @@ __all__ = ["register", "run"]
 # keep memory bounded and the progress bar moving.
 _CHUNK_DOCS = 64
 _CHUNK_CHARS = 1 << 18
-_IN_FLIGHT_PER_JOB = 3
+# Chunks sent to a worker ahead of its answers (one tagged, one waiting), and chunks held
+# per worker in all (sent, or tagged and waiting for an earlier one to be written).
+_SENT_PER_JOB = 2
+_HELD_PER_JOB = 3
 # Failures are listed one per line on stderr up to this many; the summary counts them all.
 _MAX_REPORTED = 20
 
@@ -230,79 +232,45 @@ def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessin
     return multiprocessing.get_context("spawn")
 
 
+def _tag_texts(chunk: Sequence[Document]) -> list[_Tagged]:
+    """Worker side of ``--jobs`` with other output formats: claims for each document."""
+    return _tag_chunk(_texts(chunk))
+
+
 def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
                   with_evidence: bool, options: ReadOptions,
                   render: bool = False) -> Iterator[Result]:
-    """Tag with ``jobs`` processes, in input order, with at most ``jobs * 3`` chunks in
-    flight. (``Pool.imap`` would keep order too, but its feeder thread reads the whole
-    input ahead, which breaks the memory bound on a large file; and a ``Pool`` whose worker
-    is killed waits forever, where an executor reports ``BrokenProcessPool``.)
+    """Tag with ``jobs`` processes, in input order, with a bounded number of chunks held
+    (see :class:`claimx.cli.pool.OrderedPool`).
 
     With ``render`` the workers parse the chunks' :class:`JsonLines` and render each
-    record; otherwise the items are documents and the workers return claims.
-
-    If a worker dies (killed, out of memory), the chunk at the head of the queue becomes
-    error records, a new pool starts, and the chunks still pending are sent again.
+    record; otherwise the items are documents and the workers return claims. If a worker
+    dies (killed, out of memory), the chunk it was tagging becomes error records, a new
+    worker takes its place, and the run goes on.
     """
-    def start() -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(jobs, mp_context=_worker_context(packs, with_evidence),
-                                   initializer=_init_worker,
-                                   initargs=(list(packs), with_evidence, options))
-
-    executor = start()
-    pending: deque[tuple[list[_Item], Future[Any]]] = deque()
-
-    def submit(chunk: list[_Item]) -> Future[Any]:
-        # A pool that broke since the last drain refuses new work at once; queue the
-        # failure so the drain below handles it in order, like any other broken chunk.
-        try:
-            if render:
-                return executor.submit(_tag_and_render, chunk)
-            return executor.submit(_tag_chunk, _texts(chunk))  # type: ignore[arg-type]
-        except BrokenProcessPool as exc:
-            failed: Future[Any] = Future()
-            failed.set_exception(exc)
-            return failed
-
-    def drain_one() -> Iterator[Result]:
-        nonlocal executor
-        chunk, future = pending.popleft()
-        try:
-            tagged = future.result()
-        except BrokenProcessPool:
-            yield from (Result(doc=d, error=d.error or _WORKER_DIED)
-                        for d in _documents_of(chunk, options))
-            executor.shutdown(wait=False, cancel_futures=True)
-            executor = start()
-            for i, (again, _) in enumerate(pending):
-                pending[i] = (again, submit(again))
-            return
-        if render:
-            # Claim types stand in for the claims: the summary counts them, and the line
-            # the worker rendered holds the rest.
-            for doc_id, size, types, line, error in tagged:
-                yield Result(doc=Document(id=doc_id, size=size),
-                             claims=tuple({"type": t} for t in types),
-                             error=error, rendered=line)
-            return
-        yield from _results(chunk, tagged)  # type: ignore[arg-type]
-
-    try:
-        for chunk in _chunks(items):
-            pending.append((chunk, submit(chunk)))
-            if len(pending) >= jobs * _IN_FLIGHT_PER_JOB:
-                yield from drain_one()
-        while pending:
-            yield from drain_one()
-    except BaseException:
-        # Ctrl-C, SIGTERM or the consumer stopping: cancel what was not handed out yet and
-        # let the workers finish the chunks they hold (at most jobs + 1, well under a
-        # second), then exit. Terminating them instead can leave half a result message in
-        # the result pipe, and the executor's reader thread then waits forever for the
-        # rest: the interrupted run hung at exit in about 1 run of 20.
-        executor.shutdown(wait=False, cancel_futures=True)
-        raise
-    executor.shutdown(wait=True)
+    task: Any = _tag_and_render if render else _tag_texts
+    pool: OrderedPool[list[_Item]] = OrderedPool(
+        jobs, _worker_context(packs, with_evidence), _init_worker,
+        (list(packs), with_evidence, options), task, per_worker=_SENT_PER_JOB,
+        ahead=_HELD_PER_JOB)
+    # Leaving the block on Ctrl-C, SIGTERM or the consumer stopping terminates the
+    # workers at once: nothing waits on their pipes any more, so that cannot hang.
+    with pool:
+        for chunk, answer in pool.imap(_chunks(items)):
+            if isinstance(answer, (WorkerDied, TaskFailed)):
+                problem = _WORKER_DIED if isinstance(answer, WorkerDied) else (
+                    f"tagging failed ({answer}); please report this with the document")
+                yield from (Result(doc=d, error=d.error or problem)
+                            for d in _documents_of(chunk, options))
+            elif render:
+                # Claim types stand in for the claims: the summary counts them, and the
+                # line the worker rendered holds the rest.
+                for doc_id, size, types, line, error in answer:
+                    yield Result(doc=Document(id=doc_id, size=size),
+                                 claims=tuple({"type": t} for t in types),
+                                 error=error, rendered=line)
+            else:
+                yield from _results(chunk, answer)  # type: ignore[arg-type]
 
 
 # --------------------------------------------------------------------------- running
