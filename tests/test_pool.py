@@ -17,7 +17,7 @@ import pytest
 from claimx.cli.pool import OrderedPool, TaskFailed, WorkerDied
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
-                                reason="the tasks below are local functions: fork only")
+                                reason="the tasks below are this module's functions: fork only")
 
 FORK = multiprocessing.get_context("fork") if sys.platform.startswith("linux") else None
 
@@ -109,3 +109,11 @@ def test_a_worker_killed_from_outside_is_replaced_and_the_run_ends() -> None:
     died = [n for n, answer in out if isinstance(answer, WorkerDied)]
     assert len(died) <= 1  # the task it was working on, if it was working
     assert all(answer == n * n for n, answer in out if n not in died)
+
+
+def test_spawned_workers_answer_the_same_way() -> None:
+    # Spawned workers (other platforms, or a process running threads) get their end of
+    # the pipe by pickling; builtins stand in for the tasks, as they pickle by name.
+    spawn = multiprocessing.get_context("spawn")
+    with OrderedPool(2, spawn, int, (), abs) as pool:
+        assert list(pool.imap(range(-20, 0))) == [(n, -n) for n in range(-20, 0)]
