@@ -47,6 +47,10 @@ def _dies_on_five(n: int) -> int:
     return n
 
 
+def _unpicklable_on_three(n: int) -> object:
+    return (lambda: n) if n == 3 else n
+
+
 def _dies_halfway_through_answering(n: int) -> int:
     if n == 4:
         # Stand-in for a kill that lands while the worker sends: announce a 1 MB answer on
@@ -68,6 +72,14 @@ def test_a_task_that_raises_is_answered_in_place() -> None:
         out = dict(pool.imap(range(12)))
     assert isinstance(out[7], TaskFailed) and "ValueError: seven is not allowed" in str(out[7])
     assert all(out[n] == n for n in range(12) if n != 7)
+
+
+def test_an_answer_that_cannot_be_sent_back_fails_its_task_only() -> None:
+    with _pool(_unpicklable_on_three) as pool:
+        out = dict(pool.imap(range(8)))
+        assert all(w.process.is_alive() for w in pool._workers)
+    assert isinstance(out[3], TaskFailed) and "could not be sent back" in str(out[3])
+    assert all(out[n] == n for n in range(8) if n != 3)
 
 
 def test_a_dead_worker_costs_only_its_task_and_is_replaced() -> None:

@@ -91,8 +91,14 @@ def _serve(conn: Connection, inherited: Sequence[Connection],
         except Exception as exc:  # the parent reports it with the task; the worker goes on
             answer = (number, False, f"{type(exc).__name__}: {exc}")
         try:
-            conn.send(answer)
-        except OSError:  # the parent is gone
+            try:
+                conn.send(answer)
+            except OSError:  # the parent is gone
+                return
+            except Exception as exc:  # the answer does not pickle: nothing was written yet
+                conn.send((number, False, f"the answer could not be sent back "
+                                          f"({type(exc).__name__}: {exc})"))
+        except OSError:
             return
 
 
@@ -100,8 +106,9 @@ class OrderedPool(Generic[Task]):
     """``jobs`` worker processes answering ``task(payload)``, in submission order.
 
     Each worker first runs ``initializer(*initargs)``. At most ``per_worker`` tasks are
-    sent to a worker ahead of its answers, and at most ``jobs * ahead`` tasks are held at
-    once (sent, or answered and waiting for an earlier one), which bounds memory. Use it
+    sent to a worker ahead of its answers, and at most ``jobs * max(ahead, per_worker)``
+    tasks are held at once (sent, or answered and waiting for an earlier one), which
+    bounds memory. Use it
     as a context manager: leaving the block stops the workers (at once if the block ends
     with an exception, such as Ctrl-C).
     """
@@ -134,7 +141,10 @@ class OrderedPool(Generic[Task]):
         """Forget a dead worker and start another; returns the task numbers it held."""
         self._workers.remove(worker)
         worker.conn.close()
-        worker.process.join()
+        worker.process.join(timeout=5)
+        if worker.process.is_alive():  # its pipe broke but it lives on: do not wait on it
+            worker.process.kill()
+            worker.process.join()
         self._start_worker()
         return list(worker.held)
 
