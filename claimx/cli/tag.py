@@ -9,6 +9,7 @@ read or tagged is reported and becomes an error record; it never stops the run.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import multiprocessing
 import os
@@ -222,9 +223,8 @@ def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessin
     A forked worker starts with claimx imported and the packs loaded and compiled (they are
     loaded here first), which saves each worker the 0.3 s of CPU a spawned one spends on
     that: on two CPUs that time is taken from the tagging. Forking a process that holds
-    other threads (the threads of a pool being replaced after a worker died, or a caller's)
-    can deadlock the child, so those cases, and platforms where fork is not the safe
-    default, spawn.
+    other threads (a caller's, when ``main`` runs inside a threaded program) can deadlock
+    the child, so that case, and platforms where fork is not the safe default, spawn.
     """
     if sys.platform.startswith("linux") and threading.active_count() == 1:
         _setup(packs, with_evidence)
@@ -277,23 +277,14 @@ def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
 
 
 def _documents(paths: Sequence[tuple[str, str | None]], reader: Any,
-               options: ReadOptions) -> Iterator[Document]:
+               options: ReadOptions) -> Iterator[Any]:
+    """What ``reader`` reads from each input, with an error document for a path that
+    could not be used (documents, or batches of lines for ``read_jsonl_lines``)."""
     for path, problem in paths:
         if problem is not None:
             yield Document(id=path, source=path, error=problem)
         else:
             yield from reader(path, options)
-
-
-def _jsonl_items(paths: Sequence[tuple[str, str | None]],
-                 options: ReadOptions) -> Iterator[_Item]:
-    """JSON Lines inputs as batches of raw lines, for workers that parse them."""
-    for path, problem in paths:
-        if problem is not None:
-            yield Document(id=path, source=path, error=problem)
-        else:
-            yield from read_jsonl_lines(path, options, batch_lines=_CHUNK_DOCS,
-                                        batch_bytes=_CHUNK_CHARS)
 
 
 def _usage(message: str) -> int:
@@ -414,8 +405,10 @@ def run(args: argparse.Namespace) -> int:
     elif fmt == "jsonl" and args.input_format == "jsonl":
         # JSON Lines in and out: the workers parse, tag and render; this process only
         # splits the input into lines and writes what comes back.
-        results = _tag_parallel(_jsonl_items(paths, options), jobs, packs, args.evidence,
-                                options, render=True)
+        batches = functools.partial(read_jsonl_lines, batch_lines=_CHUNK_DOCS,
+                                    batch_bytes=_CHUNK_CHARS)
+        results = _tag_parallel(_documents(paths, batches, options), jobs, packs,
+                                args.evidence, options, render=True)
     else:
         results = _tag_parallel(docs, jobs, packs, args.evidence, options,
                                 render=fmt == "jsonl")
