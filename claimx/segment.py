@@ -20,7 +20,7 @@ from claimx.normalize import NormalizedText
 __all__ = ["Clause", "Sentence", "segment"]
 
 _TERMINALS = "。！？!?"
-_QUESTION_MARKS = "?？"
+_QUESTION_MARKS = frozenset("?？")
 # Closing quotes/brackets that belong to the sentence they directly follow: `他说:“好。”`.
 _CLOSERS = "”’」』)）】》\""
 _LINE_BREAKS = "\n\r\x0b\x0c\x85\u2028\u2029"
@@ -172,7 +172,7 @@ def _sentence(text: str, start: int, end: int) -> Sentence | None:
     while run_start > start and text[run_start - 1] in _TERMINALS:
         run_start -= 1
     tail = text[run_start:bare_end]
-    is_question = "?" in tail or "？" in tail
+    is_question = not _QUESTION_MARKS.isdisjoint(tail)
     return Sentence(start, end, is_question, source=text)
 
 
