@@ -77,6 +77,12 @@ def _best_of_both(repeat: int, fn: Callable[[], object]) -> tuple[float, float]:
 THROUGHPUT_SLICES = 20
 
 
+def _slices(texts: list[str]) -> list[list[str]]:
+    """``texts`` cut into ``THROUGHPUT_SLICES`` consecutive slices."""
+    size = -(-len(texts) // THROUGHPUT_SLICES)
+    return [texts[k:k + size] for k in range(0, len(texts), size)]
+
+
 def _chunked_best(contenders: dict[str, Callable[[list[str]], object]], texts: list[str],
                   repeat: int) -> tuple[dict[str, float], dict[str, float]]:
     """Wall and CPU seconds of each contender over all ``texts``: the sum, over
@@ -87,11 +93,9 @@ def _chunked_best(contenders: dict[str, Callable[[list[str]], object]], texts: l
     same slice is far less likely to contain one than the best of a few long runs, and the
     contenders take turns on each slice, so bursts hit them alike.
     """
-    size = -(-len(texts) // THROUGHPUT_SLICES)
-    slices = [texts[k:k + size] for k in range(0, len(texts), size)]
     wall = dict.fromkeys(contenders, 0.0)
     cpu = dict.fromkeys(contenders, 0.0)
-    for part in slices:
+    for part in _slices(texts):
         best_wall = dict.fromkeys(contenders, float("inf"))
         best_cpu = dict.fromkeys(contenders, float("inf"))
         for _ in range(repeat):
@@ -237,11 +241,10 @@ def stage_breakdown(texts: list[str], repeat: int) -> None:
     ex = claimx.Extractor()
     names = ("normalize", "segment", "match", "modifiers", "assemble", "sentiment")
     best = dict.fromkeys(names, 0.0)
-    size = -(-len(texts) // THROUGHPUT_SLICES)
-    for k in range(0, len(texts), size):
+    for part in _slices(texts):
         best_here = dict.fromkeys(names, float("inf"))
         for _ in range(repeat):
-            spent = _time_stages(ex, texts[k:k + size], names)
+            spent = _time_stages(ex, part, names)
             best_here = {name: min(best_here[name], spent[name]) for name in names}
         best = {name: best[name] + best_here[name] for name in names}
     total = sum(best.values())
