@@ -199,12 +199,11 @@ class OrderedPool(Generic[Task]):
 
     def _wait(self, answers: dict[int, Any], unsent: deque[int]) -> None:
         """Block until some worker answers or dies; record what happened."""
-        by_handle: dict[Any, _Worker] = {}
-        for worker in self._workers:
-            by_handle[worker.conn] = worker
-            by_handle[worker.process.sentinel] = worker
-        ready = multiprocessing.connection.wait(list(by_handle))
-        for worker in {id(by_handle[h]): by_handle[h] for h in ready}.values():
+        ready = set(multiprocessing.connection.wait(
+            [h for w in self._workers for h in (w.conn, w.process.sentinel)]))
+        for worker in list(self._workers):  # a copy: _retire replaces dead workers
+            if worker.conn not in ready and worker.process.sentinel not in ready:
+                continue
             if self._read(worker, answers):
                 continue
             # The worker is gone (its pipe ended, or mid-message). The task it was
