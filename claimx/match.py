@@ -133,6 +133,8 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
             add(rule.context, _CONTEXT, index)
         elif isinstance(rule, (PatternRule, TokenRule)):
             add(rule.anchors, _ANCHOR, index)
+            if isinstance(rule, PatternRule):
+                add(rule.exceptions, _EXCEPTION, index)
         elif isinstance(rule, ModifierRule):
             add(rule.cues, _MODIFIER, index)
             add(rule.pseudo, _PSEUDO, index)
@@ -316,8 +318,10 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
                            if not (i in exc_cover and exc_cover[i].covers(s, e))]
     if anchors or compiled.unanchored_patterns:
-        cue_spans.extend(_run_patterns(compiled, text, sentences, anchors, regex_timeout,
-                                       on_rule_timeout))
+        found = _run_patterns(compiled, text, sentences, anchors, regex_timeout, on_rule_timeout)
+        if exceptions:
+            found = [hit for hit in found if not _holds_exception(hit, exceptions)]
+        cue_spans.extend(found)
     cue_spans.sort()
     modifier_spans.sort()
     sentiment_spans.sort()
@@ -328,6 +332,15 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         terminators={rules[i].id: tuple(sorted(p)) for i, p in terminators.items()},
         token_anchors={rules[i].id: tuple(sorted(p)) for i, p in anchors.items()
                        if i in compiled.token_rule_positions} if compiled.token_rule_positions else {})
+
+
+def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, list[tuple[int, int]]]
+                     ) -> bool:
+    """Whether a pattern match ``(start, end, rule position)`` contains one of its rule's
+    exception words (a pattern match is long, so the test is the reverse of a lexicon
+    cue's: the exception lies inside the match, not the match inside the exception)."""
+    start, end, index = hit
+    return any(start <= s and e <= end for s, e in exceptions.get(index, ()))
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],

@@ -116,11 +116,13 @@ class LexiconRule(ClaimRule):
 @attrs.frozen(slots=True, kw_only=True)
 class PatternRule(ClaimRule):
     """A regular expression run per sentence (``regex`` module, with a timeout). It runs
-    only on sentences holding one of ``anchors`` when anchors are given."""
+    only on sentences holding one of ``anchors`` when anchors are given; a match that
+    contains one of ``exceptions`` (规模以上 for a growth pattern over 规模) does not count."""
 
     pattern: Any  # regex.Pattern
     pattern_text: str
     anchors: tuple[str, ...]
+    exceptions: tuple[str, ...] = ()
 
 
 @attrs.frozen(slots=True)
@@ -304,7 +306,8 @@ _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", F
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, **_CLAIM, "cues": ("strlist", True),
                 "exceptions": ("strlist", False), "context": ("strlist", False)},
-    "pattern": {**_COMMON, **_CLAIM, "pattern": ("str", True), "anchors": ("strlist", False)},
+    "pattern": {**_COMMON, **_CLAIM, "pattern": ("str", True), "anchors": ("strlist", False),
+                "exceptions": ("strlist", False)},
     "tokens": {**_COMMON, **_CLAIM, "patterns": ("any", True), "anchors": ("strlist", True)},
     "modifier": {**_COMMON, "category": ("str", True), "cues": ("strlist", True),
                  "direction": ("str", False), "max_scope": ("int", False), "scope": ("str", False),
@@ -608,7 +611,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                 problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: {exc}",
                              display, fields["pattern"])
         return PatternRule(**base, **common, pattern=compiled, pattern_text=text,
-                           anchors=cues("anchors"))
+                           anchors=cues("anchors"), exceptions=cues("exceptions"))
     if kind == "modifier":
         cue_list = cues("cues")
         if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
@@ -802,7 +805,7 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
 # pass through unchecked: a later stage or a plug-in may read them.
 _SETTINGS_SCHEMA: dict[str, str] = {
     "leading_connectives": "strlist", "subject_suffixes": "strlist", "subject_stops": "strlist",
-    "merge_gap": "int", "negation_factor": "number", "contrast_before": "number",
+    "merge_gap": "int", "one_type_per_clause": "bool", "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
     "sentiment_claim_weights": "numbermap",
 }
