@@ -1,7 +1,9 @@
 """Assembly stage: turn cue hits and modifier scopes into claims.
 
 For each sentence, every claim cue claims the clause it stands in (or more, by its rule's
-``span``); cues of one type on touching clauses merge into one claim. Then:
+``span``); with the pack setting ``one_type_per_clause``, cues of different types in one
+clause are settled first (the type with the stronger evidence keeps the clause); cues of one
+type on touching clauses merge into one claim. Then:
 
 * **span** — the run of whole clauses, minus a leading connective (但, 而, 此外 …) and the
   trailing punctuation, mapped back to the caller's original text;
@@ -19,7 +21,7 @@ from __future__ import annotations
 import bisect
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import attrs
@@ -137,10 +139,7 @@ def _before_contrast(hits: Sequence[Hit], mods: Sequence[ModifierScope]) -> bool
 
 def _confidence_of(priors: dict[str, float], before_contrast: bool,
                    calibration: Sequence[tuple[float, float]]) -> tuple[float, tuple[str, ...]]:
-    miss = 1.0
-    for prior in priors.values():
-        miss *= 1.0 - prior
-    raw = 1.0 - miss
+    raw = _noisy_or(priors.values())
     steps = [f"noisy-OR of rule priors {', '.join(f'{k}={v:.2f}' for k, v in sorted(priors.items()))} = {raw:.3f}"]
     if before_contrast:
         raw *= 0.85
@@ -341,9 +340,12 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order
     gap = int(settings.get("merge_gap", 1))
+    settle = bool(settings.get("one_type_per_clause", False))
     claims: list[Claim] = []
     for si, hits in per_sentence.items():
         sentence = sentences[si]
+        if settle and len(hits) > 1:
+            hits = _one_type_per_clause(sentence, hits, compiled.priors)
         candidates: list[_Candidate] = []
         for hit in hits:
             if hit.rule.span == "match":
@@ -370,6 +372,49 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             claims.append(_build_claim(doc, sentence, cand, sentence_scopes, compiled, settings))
     claims.sort(key=lambda c: (c.start, c.end, str(c.type)))
     return claims
+
+
+def _one_type_per_clause(sentence: Sentence, hits: list[Hit],
+                         fitted_priors: dict[str, float]) -> list[Hit]:
+    """Keep, in each clause, only the cues of the claim type with the strongest evidence.
+
+    The annotation guidelines give a clause one reading: a plan (…将加大投入) or a strength
+    (…竞争力将进一步增强), not both. Cues are grouped by the clause they start in; where
+    types disagree, a cue that lies inside a longer cue of another type gives way first (既是
+    挑战也是机遇 is a mixed blessing, not the risk its word 挑战 names); then each type's
+    evidence is the noisy-OR of the priors of its distinct rules (as in :func:`confidence`),
+    and the strongest keeps the clause (on a tie, the type of the earliest cue). Claims of
+    different types in different clauses are untouched.
+    """
+    by_clause: dict[int, list[Hit]] = {}
+    for hit in hits:
+        by_clause.setdefault(_clause_index(sentence, hit.start), []).append(hit)
+    if all(len({h.rule.type for h in group}) == 1 for group in by_clause.values()):
+        return hits
+    kept: list[Hit] = []
+    for group in by_clause.values():
+        if len({h.rule.type for h in group}) > 1:
+            group = [h for h in group if not any(
+                g.rule.type != h.rule.type and g.start <= h.start and h.end <= g.end
+                and g.end - g.start > h.end - h.start for g in group)]
+        evidence: dict[str, dict[str, float]] = {}
+        for hit in group:
+            evidence.setdefault(hit.rule.type, {})[hit.rule.id] = fitted_priors.get(
+                hit.rule.id, hit.rule.prior)
+        if len(evidence) > 1:
+            order = list(evidence)  # types in the order of their first cue
+            best = max(order, key=lambda t: (_noisy_or(evidence[t].values()), -order.index(t)))
+            group = [h for h in group if h.rule.type == best]
+        kept.extend(group)
+    kept.sort(key=lambda h: (h.start, h.end))
+    return kept
+
+
+def _noisy_or(priors: Iterable[float]) -> float:
+    miss = 1.0
+    for prior in priors:
+        miss *= 1.0 - prior
+    return 1.0 - miss
 
 
 def _evidence(doc: NormalizedText, start: int, end: int, label: str, rule: str) -> Span:
