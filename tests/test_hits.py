@@ -478,7 +478,7 @@ def test_audit_round_trip_sample_judge_tally(tmp_path: Path, pack: Path) -> None
     assert expand.split() == ["demo.expand", "5", "3", "0.60", "0.23–0.88", "0"]
     assert loss.split() == ["demo.loss", "1", "1", "1.00", "0.21–1.00", "1"]
     assert overall.split()[:4] == ["all", "6", "4", "0.67"]
-    assert note.startswith("1 hit not judged yet")
+    assert note == '1 hit not judged yet ("correct": null) is left out of the precision'
 
 
 def test_tally_reports_bad_lines_and_unreadable_files_and_exits_1(tmp_path: Path) -> None:

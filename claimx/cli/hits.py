@@ -719,5 +719,6 @@ def _tally_table(rows: Sequence[Tally]) -> str:
     waiting = sum(r.not_judged for r in rows)
     if waiting:
         out.append(f"{waiting} hit{'s' if waiting != 1 else ''} not judged yet "
-                   f"(\"correct\": null) are left out of the precision")
+                   f"(\"correct\": null) {'is' if waiting == 1 else 'are'} left out of "
+                   f"the precision")
     return "\n".join(out) + "\n"
