@@ -22,7 +22,7 @@ EXIT_FAILURES = 1
 EXIT_USAGE = 2
 
 #: Subcommand modules under ``claimx.cli``, in the order ``claimx --help`` lists them.
-COMMANDS: tuple[str, ...] = ("tag", "explain", "lint", "packs", "eval", "test")
+COMMANDS: tuple[str, ...] = ("tag", "explain", "hits", "lint", "packs", "eval", "test")
 
 
 class _Parser(argparse.ArgumentParser):
