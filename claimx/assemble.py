@@ -315,6 +315,7 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
     out["_subject_object_markers"] = frozenset(settings.get("subject_object_markers", []))
+    out["_causatives"] = tuple(settings.get("causative_verbs", []))
     by_first: dict[str, list[str]] = {}
     for word in sorted(settings.get("leading_connectives", []), key=len, reverse=True):
         if word:
@@ -345,7 +346,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for si, hits in per_sentence.items():
         sentence = sentences[si]
         if settle and len(hits) > 1:
-            hits = _one_type_per_clause(sentence, hits, compiled.priors)
+            hits = _one_type_per_clause(sentence, hits, compiled.priors,
+                                        settings.get("_causatives", ()))
         candidates: list[_Candidate] = []
         for hit in hits:
             if hit.rule.span == "match":
@@ -374,16 +376,21 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     return claims
 
 
-def _one_type_per_clause(sentence: Sentence, hits: list[Hit],
-                         fitted_priors: dict[str, float]) -> list[Hit]:
+def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dict[str, float],
+                         causatives: tuple[str, ...] = ()) -> list[Hit]:
     """Keep, in each clause, only the cues of the claim type with the strongest evidence.
 
     The annotation guidelines give a clause one reading: a plan (…将加大投入) or a strength
     (…竞争力将进一步增强), not both. Cues are grouped by the clause they start in; where
     types disagree, a cue that lies inside a longer cue of another type gives way first (既是
-    挑战也是机遇 is a mixed blessing, not the risk its word 挑战 names); then each type's
-    evidence is the noisy-OR of the priors of its distinct rules (as in :func:`confidence`),
-    and the strongest keeps the clause (on a tie, the type of the earliest cue). Claims of
+    挑战也是机遇 is a mixed blessing, not the risk its word 挑战 names); then the type of the
+    cue that starts last keeps the clause: a Chinese clause ends in its predicate, and cues
+    before it stand in its topic (外资品牌的大举进入|将加剧…竞争, 渠道下沉|仍面临挑战). On
+    read-part gold this chooses as well as comparing the rules' fitted priors (sentence F1
+    0.778 both, 0.771 without settling) and it does not move when priors are refitted.
+    Except after a causative verb (the pack's ``causative_verbs``: 倒逼, 推动, 促使 …): a
+    cue starting with one takes the rest of the clause as its complement, so later cues of
+    other types give way to it (倒逼传统零售商|加快转型 is an effect on others). Claims of
     different types in different clauses are untouched.
     """
     by_clause: dict[int, list[Hit]] = {}
@@ -397,13 +404,21 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit],
             group = [h for h in group if not any(
                 g.rule.type != h.rule.type and g.start <= h.start and h.end <= g.end
                 and g.end - g.start > h.end - h.start for g in group)]
-        evidence: dict[str, dict[str, float]] = {}
-        for hit in group:
-            evidence.setdefault(hit.rule.type, {})[hit.rule.id] = fitted_priors.get(
-                hit.rule.id, hit.rule.prior)
-        if len(evidence) > 1:
-            order = list(evidence)  # types in the order of their first cue
-            best = max(order, key=lambda t: (_noisy_or(evidence[t].values()), -order.index(t)))
+        if causatives and len({h.rule.type for h in group}) > 1:
+            text = sentence.source
+            cause = next((h for h in group if text.startswith(causatives, h.start)), None)
+            if cause is not None:
+                group = [h for h in group
+                         if h.rule.type == cause.rule.type or h.start <= cause.start]
+        if len({h.rule.type for h in group}) > 1:
+            # The last cue's type; on a tie (cues starting together), stronger evidence.
+            evidence: dict[str, dict[str, float]] = {}
+            for hit in group:
+                evidence.setdefault(hit.rule.type, {})[hit.rule.id] = fitted_priors.get(
+                    hit.rule.id, hit.rule.prior)
+            last = max(h.start for h in group)
+            best = max({h.rule.type for h in group if h.start == last},
+                       key=lambda t: (_noisy_or(evidence[t].values()), t))
             group = [h for h in group if h.rule.type == best]
         kept.extend(group)
     kept.sort(key=lambda h: (h.start, h.end))

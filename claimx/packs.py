@@ -805,7 +805,7 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
 # pass through unchecked: a later stage or a plug-in may read them.
 _SETTINGS_SCHEMA: dict[str, str] = {
     "leading_connectives": "strlist", "subject_suffixes": "strlist", "subject_stops": "strlist",
-    "merge_gap": "int", "one_type_per_clause": "bool", "negation_factor": "number", "contrast_before": "number",
+    "merge_gap": "int", "one_type_per_clause": "bool", "causative_verbs": "strlist", "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
     "sentiment_claim_weights": "numbermap",
 }

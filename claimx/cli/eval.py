@@ -31,7 +31,8 @@ def register(subparsers: Any) -> None:
         "eval", help="score the extractor against a gold file",
         description="Score claims against a gold JSON Lines file (annotation-guidelines format), "
                     "or sentence sentiment against a polarity file with --sentiment.")
-    parser.add_argument("gold", nargs="?", help="gold claims file (JSON Lines)")
+    parser.add_argument("gold", nargs="*", help="gold claims file(s) (JSON Lines); several are "
+                        "scored as one")
     parser.add_argument("--pack", action="append", dest="packs", metavar="NAME|DIR",
                         help="rule pack to use (repeatable; default: zh-business)")
     parser.add_argument("--sentiment", metavar="FILE", help="score claimx.sentiment on a polarity file")
@@ -45,8 +46,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--check-floors", metavar="YAML",
                         help="exit 1 when a score is below the floors in this file")
     parser.add_argument("--fit-calibration", metavar="OUT.yaml",
-                        help="fit per-rule priors and a monotone calibration on this gold file "
+                        help="fit per-rule priors and a monotone calibration on the gold file(s) "
                              "and write them to OUT.yaml (see docs/quality.md)")
+    parser.add_argument("--folds", type=int, metavar="K",
+                        help="with --fit-calibration: also fit K times on all folds but one and "
+                             "report the calibration error and scores on the folds left out")
     parser.set_defaults(handler=run)
 
 
@@ -115,6 +119,10 @@ def _select_part(records: list[GoldRecord], part: str | None) -> list[GoldRecord
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``claimx eval``."""
+    if args.folds is not None and (not args.fit_calibration or args.folds < 2):
+        print("claimx eval: --folds K needs --fit-calibration and K of at least 2",
+              file=sys.stderr)
+        return EXIT_USAGE
     if not args.gold and not args.sentiment:
         print("claimx eval: give a gold file, or --sentiment FILE; see 'claimx eval --help'",
               file=sys.stderr)
@@ -133,7 +141,8 @@ def run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return EXIT_FAILURES
     try:
-        gold = _select_part(load_gold(args.gold), args.part) if args.gold else None
+        gold = _select_part([r for path in args.gold for r in load_gold(path)],
+                            args.part) if args.gold else None
         claims = evaluate(extractor, gold) if gold is not None else None
         mood = evaluate_sentiment(extractor, load_gold(args.sentiment)) if args.sentiment else None
     except (OSError, ValueError) as exc:
@@ -146,6 +155,14 @@ def run(args: argparse.Namespace) -> int:
         write_calibration(fitted, args.fit_calibration)
         print(f"wrote {args.fit_calibration}: {len(fitted.priors)} rule priors, "
               f"{len(fitted.points)} calibration points", file=sys.stderr)
+        if args.folds:
+            from claimx.calibration import out_of_fold
+
+            oof = out_of_fold(extractor, gold or [], args.folds)
+            print(f"out of fold ({oof.folds} folds, {oof.claims} claims): expected calibration "
+                  f"error {oof.ece:.3f}, sentence micro-F1 {oof.sentence_micro.f1:.3f} "
+                  f"(P {oof.sentence_micro.precision:.3f}, R {oof.sentence_micro.recall:.3f})",
+                  file=sys.stderr)
     if args.json:
         print(json.dumps({"claims": claims.to_dict() if claims else None,
                           "sentiment": mood.to_dict() if mood else None,
