@@ -53,20 +53,28 @@ NOT_AFTER_WINDOW = 12
 NOT_BEFORE_WINDOW = 6
 
 
-def _vetoed(text: str, sentence: Sentence, hit: Hit) -> bool:
-    """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence; its
-    ``not_after`` words cancel it when they stand shortly before it in the same clause
-    (应对…风险, 克服…不确定因素: the cue is what the actor deals with, not what it suffers),
-    and its ``not_before`` words when they follow it closely (风险较低, 压力可控)."""
-    rule = hit.rule
-    if rule.veto and any(word in text[sentence.start:sentence.end] for word in rule.veto):
+def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules) -> bool:
+    """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence, unless
+    one of its ``veto_unless`` words occurs there too (a macro-economic word vetoes a risk
+    unless a company is named as well); its ``not_after`` words cancel it when they stand
+    shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
+    actor deals with, not what it suffers), and its ``not_before`` words when they follow
+    it closely (风险较低, 压力可控)."""
+    words = compiled.context_words.get(hit.rule.id)
+    if words is None:
+        return False
+    veto, unless, not_after, not_before = words
+    if veto is not None and veto.search(text, sentence.start, sentence.end) and (
+            unless is None or not unless.search(text, sentence.start, sentence.end)):
         return True
-    if rule.not_after or rule.not_before:
+    if not_after is not None or not_before is not None:
         clause = sentence.clauses[_clause_index(sentence, hit.start)]
-        before = text[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
-        after = text[hit.end:min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)]
-        return (any(word in before for word in rule.not_after)
-                or any(word in after for word in rule.not_before))
+        if not_after is not None and not_after.search(
+                text, max(clause.start, hit.start - NOT_AFTER_WINDOW), hit.start):
+            return True
+        if not_before is not None and not_before.search(
+                text, hit.end, min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)):
+            return True
     return False
 
 
@@ -334,9 +342,7 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
-            rule = hit.rule
-            if (rule.veto or rule.not_after or rule.not_before) and _vetoed(
-                    text, sentences[si], hit):
+            if _vetoed(text, sentences[si], hit, compiled):
                 continue
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order

@@ -7,6 +7,7 @@ No word segmentation happens here: cues are matched on characters of the normali
 from __future__ import annotations
 
 import bisect
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -86,6 +87,11 @@ class CompiledRules:
     unanchored_patterns: tuple[tuple[int, PatternRule], ...] = attrs.field(
         init=False, eq=False, repr=False)
     token_rule_positions: frozenset[int] = attrs.field(init=False, eq=False, repr=False)
+    # Each claim rule's context words (veto, veto_unless, not_after, not_before) as one
+    # compiled alternation per list, by rule id: the assembly stage tests them for every hit,
+    # and a pack's word classes make these lists hundreds of words long.
+    context_words: dict[str, tuple[Any, Any, Any, Any]] = attrs.field(
+        init=False, eq=False, repr=False)
 
     @claim_roles_of.default
     def _claim_roles(self) -> tuple[tuple[tuple[int, int], ...], ...]:
@@ -101,6 +107,16 @@ class CompiledRules:
         return tuple((i, r) for i, r in zip(self.pattern_indexes, self.pattern_rules)
                      if not r.anchors)
 
+    @context_words.default
+    def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any]]:
+        out: dict[str, tuple[Any, Any, Any, Any]] = {}
+        for rule in self.by_id or self.rules:
+            lists = (getattr(rule, "veto", ()), getattr(rule, "veto_unless", ()),
+                     getattr(rule, "not_after", ()), getattr(rule, "not_before", ()))
+            if any(lists):
+                out[rule.id] = tuple(_alternation(words) for words in lists)  # type: ignore[assignment]
+        return out
+
     @token_rule_positions.default
     def _token_positions(self) -> frozenset[int]:
         return frozenset(i for i, r in enumerate(self.by_id) if isinstance(r, TokenRule))
@@ -108,6 +124,14 @@ class CompiledRules:
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
         return self.rules[index]
+
+
+def _alternation(words: Sequence[str]) -> re.Pattern[str] | None:
+    """One compiled search for any of ``words`` (None for no words). The standard library's
+    engine: it skips ahead on the first characters of a plain word alternation."""
+    if not words:
+        return None
+    return re.compile("|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True)))
 
 
 def compile_rules(packs: Sequence[Pack]) -> CompiledRules:

@@ -91,14 +91,15 @@ class _RuleBase:
 class ClaimRule(_RuleBase):
     """What every rule that produces claims has: the claim type, its polarity (None: the
     type's default), a prior, how far its claim's span reaches, and the words that cancel a
-    hit (``veto`` anywhere in the sentence, ``not_after`` just before it, ``not_before``
-    just after it)."""
+    hit (``veto`` anywhere in the sentence — unless one of ``veto_unless`` is there too —,
+    ``not_after`` just before it, ``not_before`` just after it)."""
 
     type: str
     polarity: Polarity | None
     prior: float
     span: str
     veto: tuple[str, ...] = ()
+    veto_unless: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
 
@@ -301,7 +302,8 @@ _COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", Fa
            "examples": ("examples", False), "enabled": ("bool", False), "tags": ("strlist", False)}
 # Keys of every rule that produces claims (the fields of ClaimRule).
 _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", False),
-          "span": ("str", False), "veto": ("strlist", False), "not_after": ("strlist", False),
+          "span": ("str", False), "veto": ("strlist", False), "veto_unless": ("strlist", False),
+          "not_after": ("strlist", False),
           "not_before": ("strlist", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, **_CLAIM, "cues": ("strlist", True),
@@ -590,7 +592,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     prior=prior,
                     span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
                                  problems),
-                    veto=cues("veto"), not_after=cues("not_after"),
+                    veto=cues("veto"), veto_unless=cues("veto_unless"),
+                    not_after=cues("not_after"),
                     not_before=cues("not_before"))
 
     if kind == "lexicon":

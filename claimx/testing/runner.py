@@ -264,6 +264,11 @@ class Runner:
         for claim in hits:
             if not _expect_problems(expect, claim):
                 return Outcome(case, counts=((rule.id, "tp"),), rules_seen=seen)
+        if not hits:
+            # A modifier that only touched a sentiment word: the expected claim is missing.
+            return Outcome(case, (Failure(case.location, f"{rule.id} to reach a claim",
+                                          _claims_text(claims), mark_spans(text, (), got_spans)),),
+                           counts=((rule.id, "fn"),), rules_seen=seen)
         best = hits[0]
         wanted = "|".join(f"{k}={v}" for k, v in expect.items() if k != "span")
         got = "; ".join(_expect_problems(expect, best))
