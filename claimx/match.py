@@ -9,20 +9,32 @@ from __future__ import annotations
 import bisect
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import ahocorasick_rs
 import attrs
 
 from claimx.errors import RuleTimeoutError
-from claimx.packs import LexiconRule, ModifierRule, Pack, PatternRule, Rule, SentimentRule, TokenRule
+from claimx.packs import (
+    LexiconRule,
+    ModifierRule,
+    Pack,
+    PatternRule,
+    Rule,
+    SentimentRule,
+    SequenceRule,
+    TokenRule,
+)
 from claimx.segment import Sentence
 
 __all__ = ["CompiledRules", "Hit", "MatchResult", "compile_rules", "match"]
 
 # Roles a lexicon entry can play in the automaton.
-_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT, _SENTIMENT_EXC = range(9)
+(_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT, _SENTIMENT_EXC,
+ _STEP) = range(10)
+#: What may not stand between two steps of a sequence rule: the end of a clause.
+_CLAUSE_BREAKS = frozenset(",，;；:：。！？!?\n—")
 
 
 @attrs.frozen(slots=True)
@@ -87,6 +99,10 @@ class CompiledRules:
     unanchored_patterns: tuple[tuple[int, PatternRule], ...] = attrs.field(
         init=False, eq=False, repr=False)
     token_rule_positions: frozenset[int] = attrs.field(init=False, eq=False, repr=False)
+    # The steps a ``_STEP`` automaton entry stands for: a word list shared by several steps
+    # (one var used by several rules) is one entry, so each of its words is one role.
+    # Each entry lists its steps as (rule position in by_id, sequence, step).
+    sequence_steps: tuple[tuple[tuple[int, int, int], ...], ...] = ()
     # Each claim rule's context words (veto, veto_unless, not_after, not_before) as one
     # compiled alternation per list, by rule id: the assembly stage tests them for every hit,
     # and a pack's word classes make these lists hundreds of words long.
@@ -150,8 +166,14 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         for word in words:
             entries[word].append((role, position_of[index]))
 
+    step_users: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
     for index, rule in enumerate(rules):
-        if isinstance(rule, LexiconRule):
+        if isinstance(rule, SequenceRule):
+            add(rule.exceptions, _EXCEPTION, index)
+            for si, steps in enumerate(rule.sequences):
+                for ti, step in enumerate(steps):
+                    step_users.setdefault(step, []).append((position_of[index], si, ti))
+        elif isinstance(rule, LexiconRule):
             add(rule.cues, _CUE, index)
             add(rule.exceptions, _EXCEPTION, index)
             add(rule.context, _CONTEXT, index)
@@ -166,6 +188,10 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         elif isinstance(rule, SentimentRule):
             add(rule.cues, _SENTIMENT, index)
             add(rule.exceptions, _SENTIMENT_EXC, index)
+    sequence_steps = tuple(tuple(users) for users in step_users.values())
+    for key, step in enumerate(step_users):
+        for word in step:
+            entries[word].append((_STEP, key))
     # The Rust aho-corasick automaton (ahocorasick_rs): its scan time does not grow with the
     # number of cue words, where pyahocorasick's trie slowed 16x with 20,000 extra Chinese
     # cues (it searches the children of a node one by one, and CJK nodes have many).
@@ -192,7 +218,7 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         packs=tuple(packs), automaton=automaton, roles_of=roles_of, rules=tuple(rules),
         pattern_rules=tuple(rules[i] for i in pattern_indexes),
         pattern_indexes=tuple(position_of[i] for i in pattern_indexes),
-        by_id=tuple(rules[i] for i in order),
+        by_id=tuple(rules[i] for i in order), sequence_steps=tuple(sequence_steps),
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors)
 
 
@@ -285,15 +311,19 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     context: dict[int, list[int]] = defaultdict(list)
     anchors: dict[int, list[int]] = defaultdict(list)
     terminators: dict[int, list[int]] = defaultdict(list)
+    steps: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if compiled.automaton is not None and text:
-        # The hot loop of the stage: one iteration per automaton hit (about 70 per 1,000
+        # The hot loop of the stage: one iteration per automaton hit (about 170 per 1,000
         # characters of news). Bound methods and an if-chain ordered by how often each role
-        # occurs in news text (anchors, sentiment, modifiers, cues …) keep it cheap.
+        # occurs in news text (sequence steps, anchors, sentiment, modifiers, cues …) keep
+        # it cheap.
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
         for word, start, end in compiled.automaton.find_all(text):
             for role, index in roles_of[word]:
-                if role == _ANCHOR:
+                if role == _STEP:
+                    steps[index].append((start, end))
+                elif role == _ANCHOR:
                     anchors[index].append(start)
                 elif role == _SENTIMENT:
                     add_sent((start, end, index))
@@ -341,6 +371,11 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         exc_cover = _covers(sentiment_exc)
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
                            if not (i in exc_cover and exc_cover[i].covers(s, e))]
+    if steps:
+        chains = _run_sequences(compiled, text, steps)
+        if exceptions:
+            chains = [hit for hit in chains if not _holds_exception(hit, exceptions)]
+        cue_spans.extend(chains)
     if anchors or compiled.unanchored_patterns:
         found = _run_patterns(compiled, text, sentences, anchors, regex_timeout, on_rule_timeout)
         if exceptions:
@@ -358,13 +393,78 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
                        if i in compiled.token_rule_positions} if compiled.token_rule_positions else {})
 
 
+def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int]]]
+                   ) -> list[tuple[int, int, int]]:
+    """Hits of the sequence rules from the positions of their steps' words in the document.
+
+    For each sequence whose every step occurred, left to right: a word of the first step
+    (the longest where several start together), then the nearest word of the next step
+    that starts at most ``max_gap`` characters after it with no clause break between, and
+    so on; a complete chain is a hit ``(start, end, rule position)``, and the next chain
+    starts after it. Returns the hits of all sequence rules.
+    """
+    by_sequence: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # step -> key
+    for key in steps:
+        for rule_position, sequence, step in compiled.sequence_steps[key]:
+            by_sequence[(rule_position, sequence)][step] = key
+    ordered_of: dict[int, list[tuple[int, int]]] = {}  # by key: sorted once, however shared
+    hits: list[tuple[int, int, int]] = []
+    rules = compiled.by_id
+    for (rule_position, sequence), found in by_sequence.items():
+        rule = rules[rule_position]
+        wanted = len(rule.sequences[sequence])  # type: ignore[union-attr]
+        if len(found) < wanted:
+            continue  # a step with no word in the document: no chain can complete
+        gaps = [rule.gap_before(step) for step in range(1, wanted)]  # type: ignore[union-attr]
+        ordered = []
+        for step in range(wanted):
+            key = found[step]
+            if key not in ordered_of:
+                ordered_of[key] = _longest_first(steps[key])
+            ordered.append(ordered_of[key])
+        reached = -1
+        for start, end in ordered[0]:
+            if start < reached:
+                continue
+            chain_end = end
+            for later, gap in zip(ordered[1:], gaps):
+                chain_end = _next_step(text, later, chain_end, gap)
+                if chain_end < 0:
+                    break
+            if chain_end >= 0:
+                hits.append((start, chain_end, rule_position))
+                reached = chain_end
+    return hits
+
+
+def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans by start, only the longest of those that start together (市场份额, not 市场)."""
+    best: dict[int, int] = {}
+    for start, end in spans:
+        if end > best.get(start, -1):
+            best[start] = end
+    return sorted(best.items())
+
+
+def _next_step(text: str, spans: list[tuple[int, int]], after: int, gap: int) -> int:
+    """End of the first of ``spans`` (sorted by start) that starts within ``gap`` characters
+    after ``after`` with no clause break in between; -1 if there is none."""
+    k = bisect.bisect_left(spans, (after, -1))
+    if k < len(spans):
+        start, end = spans[k]
+        if start - after <= gap and not any(ch in _CLAUSE_BREAKS for ch in text[after:start]):
+            return end
+    return -1
+
+
 def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, list[tuple[int, int]]]
                      ) -> bool:
-    """Whether a pattern match ``(start, end, rule position)`` contains one of its rule's
-    exception words (a pattern match is long, so the test is the reverse of a lexicon
-    cue's: the exception lies inside the match, not the match inside the exception)."""
+    """Whether a pattern match ``(start, end, rule position)`` overlaps one of its rule's
+    exception words: inside it (规模以上 in a match over 规模) or across one of its ends
+    (资本市场 before a match that starts at 市场). A pattern match is long, so the test is
+    wider than a lexicon cue's (the cue inside the exception)."""
     start, end, index = hit
-    return any(start <= s and e <= end for s, e in exceptions.get(index, ()))
+    return any(s < end and start < e for s, e in exceptions.get(index, ()))
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],
@@ -378,7 +478,8 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     sentence against every rule.
     """
     hits: list[tuple[int, int, int]] = []
-    runs: list[tuple[int, PatternRule, Sequence[Sentence]]] = []
+    # (rule position, rule, [(sentence, anchor starts in it)]) for each rule to run.
+    runs: list[tuple[int, PatternRule, list[tuple[Sentence, list[int]]]]] = []
     starts: list[int] | None = None
     for index in sorted(anchors):  # by rule id: the same order in every run
         rule = compiled.anchored_patterns.get(index)
@@ -386,19 +487,21 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
             continue  # the anchor of a token rule
         if starts is None:
             starts = [s.start for s in sentences]
-        chosen: set[int] = set()
+        chosen: dict[int, list[int]] = {}
         for p in anchors[index]:
             si = bisect.bisect_right(starts, p) - 1
             if si >= 0 and p < sentences[si].end:
-                chosen.add(si)
-        runs.append((index, rule, [sentences[si] for si in sorted(chosen)]))
-    runs.extend((index, rule, sentences) for index, rule in compiled.unanchored_patterns)
+                chosen.setdefault(si, []).append(p)
+        runs.append((index, rule, [(sentences[si], chosen[si]) for si in sorted(chosen)]))
+    runs.extend((index, rule, [(s, []) for s in sentences])
+                for index, rule in compiled.unanchored_patterns)
     for index, rule, targets in runs:
         pattern = rule.pattern
         has_claim = "claim" in pattern.groupindex
-        for sentence in targets:
+        for sentence, positions in targets:
             try:
-                for found in pattern.finditer(text, sentence.start, sentence.end, timeout=timeout):
+                for found in _matches(pattern, rule.match_at, text, sentence, positions, timeout,
+                                      rule.lead):
                     span = found.span("claim") if has_claim else found.span()
                     if span[1] > span[0]:
                         hits.append((span[0], span[1], index))
@@ -406,3 +509,35 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
                 if on_timeout == "raise":
                     raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start) from None
     return hits
+
+
+def _matches(pattern: Any, match_at: str, text: str, sentence: Sentence, positions: list[int],
+             timeout: float, lead: int | None = None) -> Iterator[Any]:
+    """The matches of one pattern rule in one sentence, left to right and not overlapping,
+    as its ``match_at`` says: searched anywhere, or tried only at its anchors' starts, or
+    only at the starts of clauses (of the clauses holding one of its anchors, when it has
+    anchors: a match at a clause start that held none could not contain one; with ``lead``,
+    of those holding one within ``lead`` characters of their start)."""
+    if match_at == "anywhere" or (match_at == "anchors" and not positions):
+        yield from pattern.finditer(text, sentence.start, sentence.end, timeout=timeout)
+        return
+    if match_at == "anchors":
+        tries: Iterable[int] = sorted(set(positions))
+    elif positions:
+        ordered = sorted(positions)
+        tries = []
+        for clause in sentence.clauses:
+            k = bisect.bisect_left(ordered, clause.start)
+            reach = clause.end if lead is None else min(clause.end, clause.start + lead + 1)
+            if k < len(ordered) and ordered[k] < reach:
+                tries.append(clause.start)
+    else:
+        tries = [clause.start for clause in sentence.clauses]
+    reached = -1
+    for at in tries:
+        if at < reached:
+            continue  # inside the previous match, as finditer would skip it
+        found = pattern.match(text, at, sentence.end, timeout=timeout)
+        if found is not None:
+            reached = found.end()
+            yield found
