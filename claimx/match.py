@@ -26,7 +26,7 @@ from claimx.packs import (
     SequenceRule,
     TokenRule,
 )
-from claimx.segment import Sentence
+from claimx.segment import Sentence, clause_start_near
 
 __all__ = ["CompiledRules", "Hit", "MatchResult", "compile_rules", "match"]
 
@@ -103,6 +103,10 @@ class CompiledRules:
     # (one var used by several rules) is one entry, so each of its words is one role.
     # Each entry lists its steps as (rule position in by_id, sequence, step).
     sequence_steps: tuple[tuple[tuple[int, int, int], ...], ...] = ()
+    # The sequences by the key of their first step, each as (rule position, the keys of its
+    # steps in order): a document looks only at sequences whose first step occurred.
+    sequence_keys: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = attrs.field(
+        factory=dict)
     # Each claim rule's context words (veto, veto_unless, not_after, not_before) as one
     # compiled alternation per list, by rule id: the assembly stage tests them for every hit,
     # and a pack's word classes make these lists hundreds of words long.
@@ -189,9 +193,17 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
             add(rule.cues, _SENTIMENT, index)
             add(rule.exceptions, _SENTIMENT_EXC, index)
     sequence_steps = tuple(tuple(users) for users in step_users.values())
+    key_of = {step: key for key, step in enumerate(step_users)}
     for key, step in enumerate(step_users):
         for word in step:
             entries[word].append((_STEP, key))
+    by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
+    for index, rule in enumerate(rules):
+        if isinstance(rule, SequenceRule):
+            for steps in rule.sequences:
+                keys = tuple(key_of[step] for step in steps)
+                by_first[keys[0]].append((position_of[index], keys))
+    sequence_keys = {first: tuple(found) for first, found in by_first.items()}
     # The Rust aho-corasick automaton (ahocorasick_rs): its scan time does not grow with the
     # number of cue words, where pyahocorasick's trie slowed 16x with 20,000 extra Chinese
     # cues (it searches the children of a node one by one, and CJK nodes have many).
@@ -218,7 +230,8 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         packs=tuple(packs), automaton=automaton, roles_of=roles_of, rules=tuple(rules),
         pattern_rules=tuple(rules[i] for i in pattern_indexes),
         pattern_indexes=tuple(position_of[i] for i in pattern_indexes),
-        by_id=tuple(rules[i] for i in order), sequence_steps=tuple(sequence_steps),
+        by_id=tuple(rules[i] for i in order), sequence_steps=sequence_steps,
+        sequence_keys=sequence_keys,
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors)
 
 
@@ -403,22 +416,17 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
     so on; a complete chain is a hit ``(start, end, rule position)``, and the next chain
     starts after it. Returns the hits of all sequence rules.
     """
-    by_sequence: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # step -> key
-    for key in steps:
-        for rule_position, sequence, step in compiled.sequence_steps[key]:
-            by_sequence[(rule_position, sequence)][step] = key
     ordered_of: dict[int, list[tuple[int, int]]] = {}  # by key: sorted once, however shared
     hits: list[tuple[int, int, int]] = []
     rules = compiled.by_id
-    for (rule_position, sequence), found in by_sequence.items():
-        rule = rules[rule_position]
-        wanted = len(rule.sequences[sequence])  # type: ignore[union-attr]
-        if len(found) < wanted:
+    starting = compiled.sequence_keys
+    for rule_position, keys in [s for first in steps if first in starting for s in starting[first]]:
+        if not all(key in steps for key in keys):
             continue  # a step with no word in the document: no chain can complete
-        gaps = [rule.gap_before(step) for step in range(1, wanted)]  # type: ignore[union-attr]
+        rule = rules[rule_position]
+        gaps = [rule.gap_before(step) for step in range(1, len(keys))]  # type: ignore[union-attr]
         ordered = []
-        for step in range(wanted):
-            key = found[step]
+        for key in keys:
             if key not in ordered_of:
                 ordered_of[key] = _longest_first(steps[key])
             ordered.append(ordered_of[key])
@@ -523,13 +531,18 @@ def _matches(pattern: Any, match_at: str, text: str, sentence: Sentence, positio
         return
     if match_at == "anchors":
         tries: Iterable[int] = sorted(set(positions))
+    elif positions and lead is not None:
+        # The clause starts at most `lead` characters before an anchor, found near each
+        # anchor without splitting the sentence into clauses.
+        starts = {clause_start_near(sentence, p, lead) for p in positions}
+        starts.discard(None)
+        tries = sorted(starts)  # type: ignore[arg-type]
     elif positions:
         ordered = sorted(positions)
         tries = []
         for clause in sentence.clauses:
             k = bisect.bisect_left(ordered, clause.start)
-            reach = clause.end if lead is None else min(clause.end, clause.start + lead + 1)
-            if k < len(ordered) and ordered[k] < reach:
+            if k < len(ordered) and ordered[k] < clause.end:
                 tries.append(clause.start)
     else:
         tries = [clause.start for clause in sentence.clauses]

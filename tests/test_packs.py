@@ -199,6 +199,7 @@ def _rule_file_text(draw: st.DrawFn) -> str:
 
 
 _VALID = {"lexicon": "type: risk\n  cues: [风险]", "pattern": "type: risk\n  pattern: 风险",
+          "sequence": "type: risk\n  sequences: [[[面临], [风险]]]\n  max_gap: [4]",
           "modifier": "category: hedge\n  cues: [可能]",
           "sentiment": "polarity: negative\n  cues: [下跌]",
           "tokens": "type: risk\n  anchors: [风险]\n  patterns: [[{ORTH: 风险}]]"}
