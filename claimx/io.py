@@ -3,8 +3,9 @@
 The core library never does I/O; this module is what ``claimx tag`` stands on:
 
 - :func:`decode_bytes` turns a file's bytes into text: BOM sniffing, then a strict UTF-8
-  try (the common case, and the one detectors get wrong on short texts), then
-  charset-normalizer for GB18030/GBK, Big5, UTF-16 without BOM and the rest;
+  try (the common case, and the one detectors get wrong on short texts), then a strict
+  GB18030/Big5 reading that must look like Chinese, then charset-normalizer only where it
+  is confident; UTF-8 with stray bytes is an error, never a guessed codepage;
 - :func:`expand_paths` turns command-line paths (files, folders, ``-``) into input paths;
 - :data:`READERS` maps an input format name to a reader that streams :class:`Document`\\ s
   (a document that could not be read comes out with ``error`` set, never silently
@@ -84,8 +85,13 @@ def _looks_binary(data: bytes) -> bool:
 def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     """Decode ``data`` to text; returns ``(text, encoding used)``.
 
-    ``encoding="auto"`` sniffs a BOM, then tries strict UTF-8, then asks charset-normalizer.
-    Any other value is a codec name used strictly. Raises :class:`DecodeError`.
+    ``encoding="auto"`` sniffs a BOM, then tries strict UTF-8. Bytes that are not UTF-8
+    are read as GB18030 or Big5-HKSCS when that reading is strict and made of common
+    Chinese characters (and reads better than UTF-8 with stray bytes), else with
+    charset-normalizer's guess only when it recognised a language or the reading is CJK.
+    Anything else (UTF-8 text with a stray byte, say) raises :class:`DecodeError`: a guessed
+    codepage would turn the whole text into mojibake. Any other ``encoding`` is a codec
+    name used strictly.
 
     >>> decode_bytes("公司计划扩产".encode("gb18030"))[1]   # doctest: +SKIP
     'gb18030'
@@ -115,27 +121,114 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
                               f"at byte {exc.start}") from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _looks_binary(data) and not _utf16_without_bom(data):
-        raise DecodeError("looks binary (it holds NUL bytes), not text; "
-                          "pass text files, or --encoding NAME if it really is text")
-    from charset_normalizer import from_bytes  # imported late: only needed off the UTF-8 path
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if _looks_binary(data):
+        if not _utf16_without_bom(data):
+            raise DecodeError("looks binary (it holds NUL bytes), not text; "
+                              "pass text files, or --encoding NAME if it really is text")
+        return _detect(data)
+    sample = data[:_SNIFF_BYTES]
+    valid, invalid = _utf8_bytes(sample)
+    mostly_utf8 = valid >= invalid
+    # A strict GB18030 or Big5 reading made of common Chinese characters is a confident
+    # answer, unless the bytes are mostly UTF-8 whose valid part reads as well: UTF-8
+    # Chinese read as GB18030 often gives common characters too.
+    chinese = _chinese_reading(data)
+    if chinese is not None and (not mostly_utf8
+                                or _cjk_score(chinese[0]) > _utf8_plausibility(sample)):
+        return chinese
+    if not mostly_utf8:
+        from charset_normalizer import from_bytes  # imported late: only off the UTF-8 path
+
+        best = from_bytes(data).best()
+        if best is not None and best.encoding is not None:
+            name = _SUPERSETS.get(best.encoding.lower().replace("-", "").replace("_", ""),
+                                  best.encoding)
+            text = str(best)
+            # A detector names *some* codec for any bytes; only a reading in which it
+            # recognised a language, or that reads as CJK, is taken.
+            if (best.coherence > 0 and best.chaos <= _MAX_CHAOS) or _plausible_cjk(text):
+                return text, name
+    stray = f"{invalid} byte{'s' if invalid != 1 else ''} that are not UTF-8" if mostly_utf8 \
+        else "no encoding that reads it as plausible text"
+    raise DecodeError(f"not valid UTF-8 at byte {first_bad} ({stray}); fix the file or "
+                      f"pass --encoding NAME (utf-8, gb18030, big5, utf-16)")
+
+
+def _detect(data: bytes) -> tuple[str, str]:
+    """What charset-normalizer makes of ``data`` (UTF-16 without a BOM, here)."""
+    from charset_normalizer import from_bytes  # imported late: only off the UTF-8 path
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        # Detectors give up on short text; a strict GB/Big5 reading made of common Chinese
-        # characters is still a confident answer.
-        try:
-            text, name = _pick_reading(data, _CHINESE[0])
-        except DecodeError:
-            text, name = "", ""
-        if text and _score(text) >= 0.9:
-            return text, name
         raise DecodeError("encoding not recognised; pass --encoding NAME "
                           "(utf-8, gb18030, big5, utf-16)")
     name = _SUPERSETS.get(best.encoding.lower().replace("-", "").replace("_", ""), best.encoding)
     return _pick_reading(data, name)
+
+
+# A detector reading is taken only below this share of "mess" (charset-normalizer's chaos).
+_MAX_CHAOS = 0.1
+# A legacy Chinese reading needs at least this many characters that are not ASCII, and
+# this share of them common (see _common): fewer is too little to tell from stray bytes.
+_MIN_CJK = 2
+_MIN_CJK_SHARE = 0.9
+
+
+def _utf8_bytes(data: bytes) -> tuple[int, int]:
+    """(non-ASCII bytes in valid UTF-8 sequences, bytes UTF-8 rejects) of ``data``; a
+    character cut by the end of a sample does not count against it."""
+    valid = invalid = 0
+    text = data.decode("utf-8", errors="surrogateescape")
+    for ch in text:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            invalid += 1
+        elif o >= 0x80:
+            valid += len(ch.encode("utf-8"))
+    return valid, invalid
+
+
+def _cjk_score(text: str) -> float:
+    """The share of a text's non-ASCII characters that ordinary Chinese (or Japanese,
+    Korean) prose is made of; 0 when there are none. U+FFFD counts against it."""
+    sample = [ch for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80]
+    return sum(map(_common_cjk, sample)) / len(sample) if sample else 0.0
+
+
+def _utf8_plausibility(data: bytes) -> float:
+    """The share of the non-ASCII characters UTF-8 decodes from ``data`` (skipping the
+    bytes it rejects) that ordinary text is made of: common CJK, Latin letters with
+    accents, general punctuation and currency signs."""
+    sample = [ch for ch in data.decode("utf-8", errors="ignore")[:_SCORE_SAMPLE]
+              if ord(ch) >= 0x80]
+    ordinary = sum(1 for ch in sample if _common_cjk(ch) or 0xA0 <= ord(ch) <= 0x24F
+                   or 0x2000 <= ord(ch) <= 0x20CF)
+    return ordinary / len(sample) if sample else 0.0
+
+
+def _plausible_cjk(text: str) -> bool:
+    sample = [ch for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80]
+    return len(sample) >= _MIN_CJK and _cjk_score(text) >= _MIN_CJK_SHARE
+
+
+def _common_cjk(ch: str) -> bool:
+    return _common(ch) or 0xAC00 <= ord(ch) <= 0xD7A3  # Hangul syllables
+
+
+def _chinese_reading(data: bytes, min_chars: int = _MIN_CJK) -> tuple[str, str] | None:
+    """The strict GB18030 or Big5-HKSCS reading of ``data`` that looks most like Chinese
+    prose, if one reads as plausible Chinese (``min_chars`` non-ASCII characters or more,
+    almost all of them common); None otherwise."""
+    try:
+        text, name = _pick_reading(data, _CHINESE[0])
+    except DecodeError:
+        return None
+    non_ascii = sum(1 for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80)
+    if non_ascii >= min_chars and _cjk_score(text) >= _MIN_CJK_SHARE:
+        return text, name
+    return None
 
 
 def _utf16_without_bom(data: bytes) -> bool:
@@ -261,8 +354,10 @@ def _jsonl_encoding(head: bytes, forced: str) -> str:
     """The encoding of a JSON Lines stream from its first bytes.
 
     JSON Lines is UTF-8 by definition, so UTF-8 is assumed unless a BOM or a forced
-    encoding says otherwise, or the sample is not UTF-8 while a detector recognises it.
-    A bad line further down is then that line's error, not the whole file's.
+    encoding says otherwise. The one exception is a file written whole in GB18030 or Big5:
+    its sample must not be mostly UTF-8, and must read strictly as at least
+    ``_MIN_JSONL_CJK`` common Chinese characters (a few stray bytes never do). Each line is
+    then decoded on its own, so a bad line is that line's error, not the whole file's.
     """
     if forced != "auto":
         return forced
@@ -275,11 +370,17 @@ def _jsonl_encoding(head: bytes, forced: str) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3:  # a character cut by the sample's end
             return "utf-8"
-    try:
-        _, used = decode_bytes(head[: head.rfind(b"\n") + 1] or head)
-        return used
-    except DecodeError:
-        return "utf-8"
+    sample = head[: head.rfind(b"\n") + 1] or head
+    valid, invalid = _utf8_bytes(sample)
+    if valid < invalid:
+        chinese = _chinese_reading(sample, min_chars=_MIN_JSONL_CJK)
+        if chinese is not None:
+            return chinese[1]
+    return "utf-8"
+
+
+# See _jsonl_encoding: one stray byte can make at most three such characters.
+_MIN_JSONL_CJK = 8
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -317,9 +418,9 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
             yield Document(id=path, source=path, error=f"unknown encoding '{encoding}'")
             return
         lines: Iterator[bytes] | Iterator[str]
-        if encoding.replace("-", "").lower().startswith(("utf16", "utf32")):
+        if encoding.replace("-", "").replace("_", "").lower().startswith(("utf16", "utf32")):
             # UTF-16/32 lines cannot be split on b"\n"; decode the stream incrementally.
-            lines = codecs.getreader(encoding)(stream, errors="replace")
+            lines = _decoded_lines(stream, encoding)
         else:
             lines = iter(stream)
         batch: list[Any] = []
@@ -337,6 +438,24 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _decoded_lines(stream: IO[bytes], encoding: str) -> Iterator[str]:
+    """The lines of a UTF-16/32 stream, each with its line end. Undecodable code units
+    become U+FFFD, and a code unit cut short by the end of the file does too, so no byte
+    is dropped without a trace."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    pending = ""
+    while True:
+        chunk = stream.read(_SNIFF_BYTES)
+        text = decoder.decode(chunk, final=not chunk)
+        parts = (pending + text).split("\n")
+        pending = parts.pop()
+        yield from (part + "\n" for part in parts)
+        if not chunk:
+            break
+    if pending:
+        yield pending
 
 
 def parse_jsonl_lines(batch: JsonLines, options: ReadOptions) -> Iterator[Document]:

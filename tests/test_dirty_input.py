@@ -1,0 +1,112 @@
+"""Dirty input never costs a record: stray bytes, lone surrogates, JSON that Python cannot
+read, and folders holding things that are not files (issue 16, items 1-4).
+
+Every case here once lost data: a whole file misread, a run ended by a traceback with no
+output, or an input dropped without a word. The texts are written for these tests.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from claimx.cli import main
+from claimx.io import DecodeError, ReadOptions, decode_bytes, expand_paths, read_jsonl
+
+# Characters of ordinary Chinese business prose, and of the English and Latin-1 noise
+# scraped text carries; none of them is a surrogate.
+CHINESE = "公司计划明年扩大产能但原材料价格上涨可能导致利润下降面临风险，。、市场"
+NOISE = "abcxyzABC 0123456789.,;:!?-()éüñß"
+INTENT = "远航物流计划今年开设三个海外仓。"
+RISK = "受需求疲软影响，该厂商面临库存积压的风险。"
+
+
+def run_tag(*args: str, quiet: bool = True) -> tuple[int, str]:
+    """``claimx tag ARGS`` in this process: (exit code, stderr). Output goes to ``-o``."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        code = main(["tag", *(["--quiet"] if quiet else []), *args])
+    return code, err.getvalue()
+
+
+def read_records(path: Path) -> list[dict]:
+    # Split on "\n" only: a record's text may hold U+0085 or U+2028, which splitlines
+    # would cut at.
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n")
+            if line]
+
+
+# --------------------------------------------------------------------------- 1. stray bytes
+
+texts = st.text(alphabet=CHINESE + NOISE, max_size=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(lines=st.lists(texts, min_size=1, max_size=12), data=st.data())
+def test_one_stray_byte_fails_its_line_and_no_other(
+        tmp_path_factory: pytest.TempPathFactory, lines: list[str], data: st.DataObject) -> None:
+    # The reader once guessed a single-byte codepage for the whole file from one bad byte
+    # when its first 64 KiB held little Chinese, and misread every line.
+    encoded = [json.dumps({"id": i, "text": t}, ensure_ascii=False).encode("utf-8")
+               for i, t in enumerate(lines)]
+    bad = data.draw(st.integers(0, len(lines) - 1), label="damaged line")
+    at = data.draw(st.integers(0, len(encoded[bad])), label="position")
+    stray = data.draw(st.integers(0x80, 0xFF), label="stray byte")
+    encoded[bad] = encoded[bad][:at] + bytes([stray]) + encoded[bad][at:]
+    path = tmp_path_factory.mktemp("stray") / "in.jsonl"
+    path.write_bytes(b"\n".join(encoded) + b"\n")
+    docs = list(read_jsonl(str(path), ReadOptions()))
+    assert len(docs) == len(lines)
+    for i, (doc, text) in enumerate(zip(docs, lines)):
+        if i == bad:
+            assert doc.error and "utf-8" in doc.error, doc
+        else:
+            assert (doc.error, doc.text, doc.encoding) == ("", text, "utf-8")
+
+
+def test_a_whole_gb18030_jsonl_file_is_still_read_as_gb18030(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.jsonl"
+    path.write_bytes("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
+                             for i, t in enumerate([INTENT, RISK] * 3)).encode("gb18030"))
+    docs = list(read_jsonl(str(path), ReadOptions()))
+    assert [d.text for d in docs] == [INTENT, RISK] * 3
+    assert {d.encoding for d in docs} == {"gb18030"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet=CHINESE + NOISE, max_size=60)
+       .filter(lambda t: sum(ch in CHINESE for ch in t) >= 3), data=st.data())
+def test_plain_text_with_a_stray_byte_is_reported_never_misread(text: str,
+                                                                data: st.DataObject) -> None:
+    # `printf 'caf\xe9 \xff 风险' | claimx tag -` was read as cp869 and reported as success.
+    raw = text.encode("utf-8")
+    at = data.draw(st.integers(0, len(raw)), label="position")
+    damaged = raw[:at] + bytes([data.draw(st.integers(0x80, 0xFF), label="byte")]) + raw[at:]
+    with pytest.raises(DecodeError, match="--encoding"):
+        decode_bytes(damaged)
+
+
+def test_the_reported_stray_byte_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                         ) -> None:
+    stdin = io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff " + "风险".encode("utf-8")))
+    monkeypatch.setattr(sys, "stdin", stdin)
+    out = tmp_path / "out.jsonl"
+    code, _ = run_tag("-", "-o", str(out))
+    assert code == 1
+    (record,) = read_records(out)
+    assert "not valid UTF-8" in record["error"] and "--encoding" in record["error"]
+
+
+def test_legacy_encodings_the_detector_is_sure_of_still_decode() -> None:
+    assert decode_bytes("风险".encode("gbk")) == ("风险", "gb18030")
+    french = "Le café est très bon, merci beaucoup à vous. Élève à l'école."
+    assert decode_bytes(french.encode("cp1252"))[0] == french
