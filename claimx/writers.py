@@ -3,6 +3,11 @@
 Every writer streams: it gets one :class:`Result` at a time, in input order, and writes it
 before the next arrives; ``close()`` writes what only the end knows (the HTML summary).
 :data:`WRITERS` maps a ``--format`` name to a writer class, so a new format is one entry.
+
+Text can hold lone surrogates (half of an emoji escaped as ``\\ud83d`` in scraped JSON),
+which no UTF-8 file can hold. JSON Lines writes them as the same ``\\udXXXX`` escape, so
+the record reads back exactly; CSV, text and HTML write U+FFFD (�) in their place, one
+code point for one, so claim offsets still index the text.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import csv
 import html
 import itertools
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -29,7 +35,38 @@ __all__ = [
     "TextWriter",
     "Writer",
     "render_jsonl",
+    "replace_surrogates",
 ]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (same length, so offsets into
+    it still hold), ready for any UTF-8 output."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def _escape_surrogates(line: str) -> str:
+    """A JSON text with each lone surrogate written as its ``\\uXXXX`` escape: still the
+    same JSON value, and encodable as UTF-8 (``json.dumps(ensure_ascii=False)`` leaves
+    them raw, and they only ever occur inside its strings)."""
+    if line.isascii():
+        return line
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
+class _SurrogateSafe:
+    """A text stream that writes lone surrogates as U+FFFD (see the module docstring)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(replace_surrogates(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 @attrs.frozen(slots=True)
@@ -88,8 +125,9 @@ class JsonlWriter(Writer):
 
 
 def render_jsonl(result: Result) -> str:
-    """The JSON Lines line (with its newline) of one result."""
-    return json.dumps(result.record(), ensure_ascii=False) + "\n"
+    """The JSON Lines line (with its newline) of one result; lone surrogates are written
+    as ``\\udXXXX`` escapes."""
+    return _escape_surrogates(json.dumps(result.record(), ensure_ascii=False)) + "\n"
 
 
 CSV_COLUMNS: tuple[str, ...] = ("id", "type", "start", "end", "text", "polarity", "modality",
@@ -103,8 +141,8 @@ class CsvWriter(Writer):
     """
 
     def __init__(self, stream: IO[str]) -> None:
-        super().__init__(stream)
-        self._csv = csv.writer(stream, lineterminator="\n")
+        super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
+        self._csv = csv.writer(self.stream, lineterminator="\n")
         self._csv.writerow(CSV_COLUMNS)
 
     def write(self, result: Result) -> None:
@@ -123,6 +161,9 @@ _POLARITY_MARK = {"positive": "+", "negative": "-", "neutral": "=", "mixed": "±
 
 class TextWriter(Writer):
     """A readable view for terminals: a header per document, one line per claim."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
 
     def write(self, result: Result) -> None:
         """Write one document's block."""
@@ -353,7 +394,8 @@ class HtmlWriter(Writer):
     """
 
     def __init__(self, stream: IO[str], title: str = "claimx report") -> None:
-        super().__init__(stream)
+        super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
+        stream = self.stream
         self._rows: list[str] = []
         self._totals: Counter[tuple[str, str]] = Counter()
         self._types: list[str] = list(CLAIM_TYPES)

@@ -110,3 +110,34 @@ def test_legacy_encodings_the_detector_is_sure_of_still_decode() -> None:
     assert decode_bytes("风险".encode("gbk")) == ("风险", "gb18030")
     french = "Le café est très bon, merci beaucoup à vous. Élève à l'école."
     assert decode_bytes(french.encode("cp1252"))[0] == french
+
+
+# --------------------------------------------------------------------------- 2. surrogates
+
+SURROGATE_LINES = ('{"id": "a\\udc00", "text": "\\ud83d' + RISK + '"}\n'
+                   + json.dumps({"id": "b", "text": INTENT}, ensure_ascii=False) + "\n")
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "text", "html"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_lone_surrogate_is_written_safely_and_the_run_goes_on(tmp_path: Path, fmt: str,
+                                                                jobs: str) -> None:
+    # Half an emoji used to raise UnicodeEncodeError while writing: no -o file at all.
+    source = tmp_path / "in.jsonl"
+    source.write_text(SURROGATE_LINES, encoding="utf-8")
+    out = tmp_path / f"out.{fmt}"
+    code, err = run_tag(str(source), "--input-format", "jsonl", "-o", str(out),
+                        "--format", fmt, "--jobs", jobs)
+    assert code == 0, err
+    written = out.read_text(encoding="utf-8")  # valid UTF-8 throughout
+    if fmt == "jsonl":
+        first, second = read_records(out)
+        assert first["text"] == "\ud83d" + RISK  # escaped, so it reads back exactly
+        assert first["id"] == "a\udc00"
+        assert [c["type"] for c in first["claims"]] == ["risk"]
+        start, end = first["claims"][0]["start"], first["claims"][0]["end"]
+        assert first["text"][start:end] == first["claims"][0]["text"]
+        assert second["claims"]
+    else:
+        assert "a\ufffd" in written  # the id, replaced
+        assert "风险" in written and "海外仓" in written
