@@ -505,7 +505,7 @@ def _salvage_id(raw: bytes, id_field: str) -> str | None:
     error record still names it."""
     try:
         record = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(record, dict) and record.get(id_field) is not None:
         return str(record[id_field])
@@ -519,6 +519,15 @@ def _record(line: str, where: str, number: int, options: ReadOptions, encoding: 
     except json.JSONDecodeError as exc:
         return Document(id=where, source=where, size=size,
                         error=f"line {number} is not JSON ({exc.msg} at column {exc.colno})")
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return Document(id=where, source=where, size=size,
+                        error=f"line {number} cannot be read as JSON ({exc})")
+    except RecursionError:
+        return Document(id=where, source=where, size=size, error=(
+            f"line {number} is nested too deeply to read as JSON"))
+    if _too_deep(record, line):
+        return Document(id=where, source=where, size=size, error=(
+            f"line {number} is nested more than {_MAX_DEPTH} levels deep"))
     if not isinstance(record, dict):
         return Document(id=where, source=where, size=size,
                         error=f"line {number} is a JSON {type(record).__name__}, not an object")
@@ -533,6 +542,27 @@ def _record(line: str, where: str, number: int, options: ReadOptions, encoding: 
             f"pick the text field with --text-field NAME"))
     return Document(id=doc_id, text=text, fields=fields, source=where, encoding=encoding,
                     size=size)
+
+
+# Records nested deeper than this are refused: json.loads may still read them a little
+# deeper, but writing them back (json.dumps, at a deeper stack) could then fail.
+_MAX_DEPTH = 200
+
+
+def _too_deep(value: Any, line: str) -> bool:
+    """Is ``value`` (parsed from ``line``) nested more than ``_MAX_DEPTH`` levels deep?
+    Walked without recursion, and only when the line has enough brackets to be."""
+    if line.count("[") + line.count("{") <= _MAX_DEPTH:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, (dict, list)):
+            if depth > _MAX_DEPTH:
+                return True
+            level.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return False
 
 
 #: Input readers by ``--input-format`` name: ``reader(path, options)`` streams documents.

@@ -141,3 +141,34 @@ def test_a_lone_surrogate_is_written_safely_and_the_run_goes_on(tmp_path: Path, 
     else:
         assert "a\ufffd" in written  # the id, replaced
         assert "风险" in written and "海外仓" in written
+
+
+# --------------------------------------------------------------------------- 3. bad JSON
+
+
+def _deep(levels: int) -> str:
+    return '{"id": "deep", "text": "x", "n": ' + "[" * levels + "]" * levels + "}"
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_json_that_python_cannot_read_is_that_lines_error(tmp_path: Path, jobs: str) -> None:
+    lines = [
+        json.dumps({"id": "first", "text": INTENT}, ensure_ascii=False),
+        '{"id": "huge", "text": "x", "n": ' + "7" * 5000 + "}",  # ValueError, not JSONDecodeError
+        "[" * 100_000,  # RecursionError
+        _deep(950),  # reads, but could not be written back
+        '{"id": "big-but-fine", "text": "x", "n": ' + "7" * 4000 + "}",
+        json.dumps({"id": "last", "text": RISK}, ensure_ascii=False),
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code, err = run_tag(str(source), "--input-format", "jsonl", "-o", str(out), "--jobs", jobs)
+    assert code == 1 and "Traceback" not in err
+    got = read_records(out)
+    assert len(got) == len(lines)
+    assert [("error" in r) for r in got] == [False, True, True, True, False, False]
+    assert got[0]["claims"] and got[-1]["claims"]
+    assert "line 2" in got[1]["error"] and "line 3" in got[2]["error"]
+    assert "nested" in got[2]["error"] and "nested" in got[3]["error"]
+    assert got[4]["n"] == int("7" * 4000)
