@@ -20,10 +20,11 @@ import codecs
 import functools
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Any
 
@@ -574,10 +575,15 @@ READERS: dict[str, Callable[[str, ReadOptions], Iterator[Document]]] = {
 
 def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str, str | None]]:
     """Command-line paths to input paths: ``(path, None)`` for each file found, in order,
-    or ``(path, problem)`` for a path that does not exist or cannot be listed.
+    or ``(path, problem)`` for a path that cannot be used, so that nothing is skipped
+    silently.
 
-    Folders are walked recursively in sorted order, keeping files whose name matches
-    ``pattern`` (hidden files and folders are skipped); ``-`` stands for stdin.
+    Folders are walked recursively in sorted order, keeping regular files whose name
+    matches ``pattern`` (hidden files and folders are left out on purpose). Symlinks to
+    files and to folders are followed, except a symlink back to a folder above it (a
+    loop). A matching entry that is not a regular file (a FIFO, a socket, a device, a
+    broken symlink), a loop and a folder that cannot be listed are problems; a FIFO is
+    never opened, so it cannot block the walk. ``-`` stands for stdin.
     """
     for item in paths:
         if item == STDIN:
@@ -586,19 +592,81 @@ def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str
         path = Path(item)
         if path.is_dir():
             found = False
-            for child in sorted(path.rglob(pattern)):
-                rel = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel):
-                    found = True
-                    yield str(child), None
+            for child, problem in _walk(path, pattern, set()):
+                found = found or problem is None
+                yield child, problem
             if not found:
                 yield item, f"no files matching '{pattern}' in folder {item} (change --glob)"
         elif path.is_file():
             yield item, None
         elif path.exists():
             yield item, f"not a regular file: {item}"
+        elif path.is_symlink():
+            yield item, f"broken symlink: {item} (its target does not exist)"
         else:
             yield item, f"no such file or folder: {item} (check the path)"
+
+
+def _walk(folder: Path, pattern: str, ancestors: set[tuple[int, int]],
+          rel: PurePosixPath = PurePosixPath()) -> Iterator[tuple[str, str | None]]:
+    """The inputs under ``folder`` in sorted order (see :func:`expand_paths`);
+    ``ancestors`` holds the (device, inode) of the folders above it in this walk."""
+    try:
+        info = folder.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            yield str(folder), "symlink loop skipped: this folder holds itself"
+            return
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield str(folder), f"cannot list folder {folder}: {exc.strerror or exc}"
+        return
+    ancestors.add(key)
+    try:
+        yield from _entries(entries, pattern, ancestors, rel)
+    finally:
+        ancestors.discard(key)
+
+
+def _entries(entries: list[os.DirEntry[str]], pattern: str, ancestors: set[tuple[int, int]],
+             rel: PurePosixPath) -> Iterator[tuple[str, str | None]]:
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        child = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()  # follows symlinks: a symlinked folder is walked too
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:
+            is_dir = is_file = False
+            problem = f"cannot read {child}: {exc.strerror or exc}"
+        else:
+            problem = None
+        if is_dir:
+            yield from _walk(child, pattern, ancestors, rel / entry.name)
+        elif not (rel / entry.name).match(pattern):
+            continue
+        elif is_file:
+            yield str(child), None
+        elif problem is not None:
+            yield str(child), problem
+        elif entry.is_symlink() and not child.exists():
+            yield str(child), f"broken symlink skipped: {child} (its target does not exist)"
+        else:
+            yield str(child), f"not a regular file, skipped: {child} ({_file_kind(child)})"
+
+
+def _file_kind(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "unknown"
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 # --------------------------------------------------------------------------- atomic output

@@ -172,3 +172,140 @@ def test_json_that_python_cannot_read_is_that_lines_error(tmp_path: Path, jobs: 
     assert "line 2" in got[1]["error"] and "line 3" in got[2]["error"]
     assert "nested" in got[2]["error"] and "nested" in got[3]["error"]
     assert got[4]["n"] == int("7" * 4000)
+
+
+# --------------------------------------------------------------------------- the property
+
+LINE_KINDS = st.one_of(
+    st.builds(lambda i, t: json.dumps({"id": f"k{i}", "text": t}, ensure_ascii=False).encode(),
+              st.integers(0, 999), st.text(max_size=12)),  # any code point, surrogates too
+    st.builds(lambda t: ('{"text": "' + t + '"}').encode(),
+              st.sampled_from(["\\ud83d", "\\udfff风险", "a\\ud800\\ud800b"])),
+    st.binary(min_size=1, max_size=20).filter(lambda b: b"\n" not in b and b.strip()),
+    st.sampled_from([b"{bad", b"[]", b"3", b'{"text": 3}', b'{"body": "x"}', b"\xff\xfe{",
+                     ('{"n": ' + "9" * 4400 + "}").encode(), b"[" * 5000,
+                     _deep(300).encode()]),
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(LINE_KINDS, min_size=1, max_size=15), jobs=st.sampled_from(["1", "2"]))
+def test_any_jsonl_file_gives_one_record_per_line_in_order(
+        tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], jobs: str) -> None:
+    folder = tmp_path_factory.mktemp("prop")
+    source = folder / "in.jsonl"
+    # Lines that are only whitespace are not records. A file opening with a UTF-16/32
+    # byte-order mark is declared UTF-16/32 (docs/cli.md), so its lines are not these.
+    lines = [line if line.strip() else b"{" for line in lines]
+    if lines[0].startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        lines[0] = b"#" + lines[0]
+    source.write_bytes(b"\n".join(lines) + b"\n")
+    out = folder / "out.jsonl"
+    code, err = run_tag(str(source), "--input-format", "jsonl", "-o", str(out),
+                        "--jobs", jobs, quiet=False)
+    assert "Traceback" not in err
+    got = read_records(out)
+    assert len(got) == len(lines)
+    failed = ["error" in r for r in got]
+    assert code == (1 if any(failed) else 0)
+    assert f"{sum(failed)} failed" in err.splitlines()[-1]
+    for number, (line, record) in enumerate(zip(lines, got), start=1):
+        # Each record is its own line's: the line's fields when it parsed to an object,
+        # else an id naming the line.
+        try:
+            parsed = json.loads(line.decode("utf-8"))
+        except (ValueError, RecursionError):
+            parsed = None
+        if line.count(b"[") > 200:  # refused: nested deeper than claimx writes back
+            parsed = None
+        if isinstance(parsed, dict) and parsed:
+            assert {k: v for k, v in record.items()
+                    if k not in ("claims", "sentiment", "error")} == parsed
+        elif "error" in record:
+            assert record == {"id": f"{source}:{number}", "error": record["error"]}
+        if "error" not in record:
+            assert isinstance(parsed, dict) and isinstance(parsed.get("text"), str)
+
+
+# --------------------------------------------------------------------------- 4. folder walk
+
+ENTRY_KINDS = ("file", "hidden", "other-suffix", "broken-link", "fifo", "linked-folder",
+               "folder", "file-link")
+
+
+def _make(folder: Path, name: str, kind: str, target_folder: Path) -> tuple[set[str], set[str]]:
+    """Create one entry; return (paths that must be tagged, paths that must be reported)."""
+    path = folder / f"{name}.txt"
+    if kind == "file":
+        path.write_text(INTENT, encoding="utf-8")
+        return {str(path)}, set()
+    if kind == "hidden":
+        (folder / f".{name}.txt").write_text(INTENT, encoding="utf-8")
+        return set(), set()
+    if kind == "other-suffix":
+        (folder / f"{name}.md").write_text(INTENT, encoding="utf-8")
+        return set(), set()
+    if kind == "broken-link":
+        path.symlink_to(folder / "nowhere")
+        return set(), {str(path)}
+    if kind == "fifo":
+        os.mkfifo(path)
+        return set(), {str(path)}
+    if kind == "file-link":
+        path.symlink_to(target_folder / "target.txt")
+        return {str(path)}, set()
+    sub = folder / name
+    if kind == "linked-folder":
+        sub.symlink_to(target_folder, target_is_directory=True)
+        return {str(sub / "target.txt")}, set()
+    sub.mkdir()
+    (sub / "inner.txt").write_text(RISK, encoding="utf-8")
+    return {str(sub / "inner.txt")}, set()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
+@settings(max_examples=150, deadline=None)
+@given(kinds=st.lists(st.sampled_from(ENTRY_KINDS), min_size=1, max_size=10))
+def test_the_folder_walk_tags_or_reports_every_entry(tmp_path_factory: pytest.TempPathFactory,
+                                                     kinds: list[str]) -> None:
+    base = tmp_path_factory.mktemp("walk")
+    outside = base / "outside"
+    outside.mkdir()
+    (outside / "target.txt").write_text(RISK, encoding="utf-8")
+    folder = base / "in"
+    folder.mkdir()
+    tagged: set[str] = set()
+    reported: set[str] = set()
+    for i, kind in enumerate(kinds):
+        good, bad = _make(folder, f"e{i}", kind, outside)
+        tagged |= good
+        reported |= bad
+    found = list(expand_paths([str(folder)], "*.txt"))  # never opens, so a FIFO cannot block
+    files = [p for p, problem in found if problem is None]
+    problems = {p: problem for p, problem in found if problem is not None}
+    assert set(files) == tagged and len(files) == len(tagged)
+    if tagged:
+        assert set(problems) == reported
+    assert files == sorted(files, key=lambda p: Path(p).parts)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs and symlinks")
+def test_tag_reports_skipped_entries_by_name_and_exits_1(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "a.txt").write_text(INTENT, encoding="utf-8")
+    (folder / "sub" / "b.txt").write_text(RISK, encoding="utf-8")
+    (folder / "broken.txt").symlink_to(tmp_path / "gone.txt")
+    os.mkfifo(folder / "pipe.txt")
+    (folder / "linked").symlink_to(folder / "sub", target_is_directory=True)
+    (folder / "sub" / "loop").symlink_to(folder, target_is_directory=True)
+    out = tmp_path / "out.jsonl"
+    code, err = run_tag(str(folder), "-o", str(out), quiet=False)
+    assert code == 1
+    got = {Path(r["id"]).relative_to(folder).as_posix(): r for r in read_records(out)}
+    assert {k for k, r in got.items() if "error" not in r} == {"a.txt", "sub/b.txt",
+                                                                "linked/b.txt"}
+    # The loop is met twice: under sub/ and under linked/ (the same folder).
+    for name in ("broken.txt", "pipe.txt", "sub/loop", "linked/loop"):
+        assert "error" in got[name] and f"{folder / name}:" in err
+    assert "4 failed" in err

@@ -393,8 +393,8 @@ def run(args: argparse.Namespace) -> int:
 
     pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
     paths = list(expand_paths(args.paths, pattern))
-    sizes = [Path(p).stat().st_size if p != STDIN and not problem else 0 for p, problem in paths]
-    total = None if any(p == STDIN for p, _ in paths) else sum(sizes)
+    total = None if any(p == STDIN for p, _ in paths) else sum(
+        _size(p) for p, problem in paths if problem is None)
     options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
                           id_field=args.id_field)
     docs = _documents(paths, READERS[args.input_format], options)
@@ -448,6 +448,15 @@ def run(args: argparse.Namespace) -> int:
                   f"error records)", file=sys.stderr)
         print(_summary(documents, by_type, failures), file=sys.stderr)
     return EXIT_FAILURES if failures else EXIT_OK
+
+
+def _size(path: str) -> int:
+    """A file's size for the progress bar; 0 if it went away since the folder walk (its
+    read then reports it)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
