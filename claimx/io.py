@@ -677,6 +677,16 @@ class AtomicOutput:
     target's folder (so the final rename stays on one file system) that is renamed over the
     target on a clean exit and removed on any exception, Ctrl-C included.
 
+    - An existing target keeps its permission bits; a new one gets what a plain
+      ``open()`` would give (``0o666`` less the umask), not ``mkstemp``'s ``0o600``.
+    - A target that is a symlink is written through: its final target is replaced, the
+      link stays (as ``open(target, "w")`` would do).
+    - The temporary file is named ``.NAME.PID.XXXXXXXX.tmp``; one left behind by a process
+      that no longer runs (killed with SIGKILL, say) is removed by the next
+      ``AtomicOutput`` of the same target.
+    - Opening raises :class:`OSError` when the folder cannot take a new file (read-only,
+      no permission), before anything is written.
+
     >>> with AtomicOutput("out.jsonl") as fh:   # doctest: +SKIP
     ...     fh.write("{}\\n")
     """
@@ -688,10 +698,15 @@ class AtomicOutput:
         self.newline = newline
         self.temp_path: Path | None = None
         self._fh: IO[str] | None = None
+        self._final: Path = self.target
 
     def __enter__(self) -> IO[str]:
-        folder = self.target.parent if str(self.target.parent) else Path(".")
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=folder)
+        # Write through a symlink (chains included) to the file it names.
+        self._final = Path(os.path.realpath(self.target))
+        folder = self._final.parent
+        _remove_stale_temps(folder, self._final.name)
+        fd, name = tempfile.mkstemp(prefix=f".{self._final.name}.{os.getpid()}.",
+                                    suffix=".tmp", dir=folder)
         self.temp_path = Path(name)
         self._fh = os.fdopen(fd, "w", encoding=self.encoding, newline=self.newline)
         return self._fh
@@ -704,11 +719,8 @@ class AtomicOutput:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
                 self._fh.close()
-                # Keep the permissions a plain open() would give, not mkstemp's 0600.
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(self.temp_path, 0o666 & ~umask)
-                os.replace(self.temp_path, self.target)
+                os.chmod(self.temp_path, _mode_for(self._final))
+                os.replace(self.temp_path, self._final)
             except BaseException:
                 self.discard()
                 raise
@@ -720,10 +732,53 @@ class AtomicOutput:
         if self._fh is not None:
             try:
                 self._fh.close()
-            except OSError:
+            except OSError:  # a full disk fails the close's flush too: the file goes anyway
                 pass
         if self.temp_path is not None:
             try:
                 self.temp_path.unlink()
             except FileNotFoundError:
                 pass
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits of the rewritten ``target``: its own if it exists, else those
+    a plain ``open()`` gives a new file."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Remove ``.NAME.PID.*.tmp`` files of ``folder`` whose process no longer runs: the
+    leftovers of a run killed before it could clean up. Another live run's file stays."""
+    prefix = f".{name}."
+    try:
+        candidates = [entry for entry in os.scandir(folder)
+                      if entry.name.startswith(prefix) and entry.name.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in candidates:
+        pid_text = entry.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _process_runs(int(pid_text)):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _process_runs(pid: int) -> bool:
+    if pid == os.getpid() or os.name != "posix":  # os.kill(pid, 0) ends a Windows process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, but belongs to someone else
+        return True
+    return True

@@ -12,7 +12,10 @@ import contextlib
 import io
 import json
 import os
+import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -309,3 +312,137 @@ def test_tag_reports_skipped_entries_by_name_and_exits_1(tmp_path: Path) -> None
     for name in ("broken.txt", "pipe.txt", "sub/loop", "linked/loop"):
         assert "error" in got[name] and f"{folder / name}:" in err
     assert "4 failed" in err
+
+
+# --------------------------------------------------------------------------- 5. output failures
+
+
+def _many_records(path: Path, count: int = 400) -> Path:
+    path.write_text("".join(json.dumps({"id": i, "text": INTENT + RISK}, ensure_ascii=False)
+                            + "\n" for i in range(count)), encoding="utf-8")
+    return path
+
+
+def _cli(*args: str, **kwargs: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run([sys.executable, "-m", "claimx", *args], capture_output=True,
+                          timeout=300, **kwargs)  # type: ignore[call-overload]
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a read-only /proc")
+def test_an_output_folder_that_takes_no_file_is_a_usage_error(tmp_path: Path) -> None:
+    # /proc takes no new file even for root (who may write any read-only folder).
+    done = _cli("tag", str(_many_records(tmp_path / "in.jsonl", 3)), "--input-format", "jsonl",
+                "-o", "/proc/claimx-out.jsonl")
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "cannot write /proc/claimx-out.jsonl" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root writes read-only folders")
+def test_a_read_only_output_folder_is_a_usage_error(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        done = _cli("tag", str(_many_records(tmp_path / "in.jsonl", 3)), "--input-format",
+                    "jsonl", "-o", str(folder / "out.jsonl"))
+    finally:
+        folder.chmod(0o755)
+    assert done.returncode == 2 and "Traceback" not in done.stderr.decode()
+    assert "cannot write" in done.stderr.decode()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_full_disk_on_stdout_is_a_clear_error(tmp_path: Path, jobs: str) -> None:
+    source = _many_records(tmp_path / "in.jsonl")
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "claimx", "tag", str(source),
+                               "--input-format", "jsonl", "--jobs", jobs], stdout=full,
+                              stderr=subprocess.PIPE, timeout=300)
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert "writing to stdout failed: No space left on device" in err
+    assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def _file_size_limit(limit: int) -> Callable[[], None]:
+    def apply() -> None:
+        import resource
+
+        # Writes past `limit` bytes fail with EFBIG, as a full disk fails them with ENOSPC;
+        # Python already ignores SIGXFSZ, so the write returns an error.
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return apply
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs RLIMIT_FSIZE")
+@pytest.mark.parametrize("fmt", ["jsonl", "html"])
+def test_a_write_failing_midway_keeps_the_previous_output(tmp_path: Path, fmt: str) -> None:
+    source = _many_records(tmp_path / "in.jsonl")
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / f"claims.{fmt}"
+    target.write_text("previous run\n", encoding="utf-8")
+    done = _cli("tag", str(source), "--input-format", "jsonl", "-o", str(target),
+                preexec_fn=_file_size_limit(32 * 1024))
+    err = done.stderr.decode()
+    assert done.returncode == 2, err
+    assert f"writing {target} failed" in err and "left as it was" in err
+    assert "Traceback" not in err
+    assert target.read_text(encoding="utf-8") == "previous run\n"
+    assert [p.name for p in out_dir.iterdir()] == [target.name]  # no temporary file left
+
+
+def test_a_rewritten_output_keeps_its_mode(tmp_path: Path) -> None:
+    source = _many_records(tmp_path / "in.jsonl", 3)
+    target = tmp_path / "out.jsonl"
+    target.write_text("old\n", encoding="utf-8")
+    target.chmod(0o640)
+    code, _ = run_tag(str(source), "--input-format", "jsonl", "-o", str(target))
+    assert code == 0 and len(read_records(target)) == 3
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_an_output_symlink_is_written_through_to_its_target(tmp_path: Path) -> None:
+    source = _many_records(tmp_path / "in.jsonl", 3)
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "claims.jsonl"
+    real.write_text("old\n", encoding="utf-8")
+    link = tmp_path / "claims.jsonl"
+    link.symlink_to(real)
+    code, _ = run_tag(str(source), "--input-format", "jsonl", "-o", str(link))
+    assert code == 0
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert len(read_records(real)) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["claims.jsonl", "in.jsonl", "real"]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="needs SIGKILL")
+def test_a_temporary_file_left_by_sigkill_is_removed_by_the_next_run(tmp_path: Path) -> None:
+    source = _many_records(tmp_path / "in.jsonl", 20_000)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    target = out_dir / "claims.jsonl"
+    proc = subprocess.Popen([sys.executable, "-m", "claimx", "tag", str(source),
+                             "--input-format", "jsonl", "-o", str(target)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not list(out_dir.glob(".claims.jsonl.*.tmp")):
+            assert proc.poll() is None and time.monotonic() < deadline, "never started writing"
+            time.sleep(0.05)
+        proc.kill()  # SIGKILL: no handler runs, the temporary file stays
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(list(out_dir.glob(".claims.jsonl.*.tmp"))) == 1
+    # A temporary file of a process that still runs (this one) is another run's: kept.
+    live = out_dir / f".claims.jsonl.{os.getpid()}.abcdefgh.tmp"
+    live.write_text("busy", encoding="utf-8")
+    code, _ = run_tag(str(_many_records(tmp_path / "small.jsonl", 3)), "--input-format",
+                      "jsonl", "-o", str(target))
+    assert code == 0
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted([target.name, live.name])

@@ -9,6 +9,7 @@ read or tagged is reported and becomes an error record; it never stops the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import io
 import multiprocessing
@@ -352,10 +353,32 @@ class _Progress:
             print(message, file=sys.stderr)
 
 
-def _stdout() -> IO[str]:
-    # UTF-8 whatever the locale, and newline="" so the CSV writer controls line ends.
-    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
-                            line_buffering=False, write_through=False)
+@contextlib.contextmanager
+def _stdout() -> Iterator[IO[str]]:
+    """sys.stdout as UTF-8 whatever the locale, and with newline="" so the CSV writer
+    controls line ends; flushed on a clean exit and let go of (not closed) either way."""
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
+                              line_buffering=False, write_through=False)
+    try:
+        yield stream
+        stream.flush()
+    finally:
+        try:
+            stream.detach()  # flushes what an interrupted run wrote so far
+        except (OSError, ValueError):
+            _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """After a failed write to stdout nothing more can reach it: point file descriptor 1
+    at /dev/null, so what is still buffered is dropped at exit instead of failing again
+    with a second traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def run(args: argparse.Namespace) -> int:
@@ -419,17 +442,23 @@ def run(args: argparse.Namespace) -> int:
     by_type: Counter[str] = Counter()
     failures = 0
     show = not args.quiet
+    committing = False  # an OSError from here on is the output's (fsync, rename, flush)
     try:
         with ExitStack() as stack:
             if args.output:
-                stream = stack.enter_context(AtomicOutput(args.output))
+                try:
+                    stream = stack.enter_context(AtomicOutput(args.output))
+                except OSError as exc:
+                    return _usage(f"cannot write {args.output}: {exc.strerror or exc} "
+                                  f"(choose a file in a folder you can write to)")
             else:
-                stream = _stdout()
-                stack.callback(_detach, stream)
-            writer = WRITERS[fmt](stream)
+                stream = stack.enter_context(_stdout())
+            with _output_errors():
+                writer = WRITERS[fmt](stream)
             progress = stack.enter_context(_Progress(total, show and sys.stderr.isatty()))
             for result in results:
-                writer.write(result)
+                with _output_errors():
+                    writer.write(result)
                 progress.advance(result.doc)
                 if result.failed:
                     failures += 1
@@ -437,17 +466,57 @@ def run(args: argparse.Namespace) -> int:
                         progress.print(f"claimx tag: failed {result.doc.id}: {result.error}")
                 else:
                     by_type.update(str(c["type"]) for c in result.claims)
-            writer.close()
-            stream.flush()
+            with _output_errors():
+                writer.close()
+                stream.flush()
             documents = progress.docs
+            committing = True
+    except _OutputFailed as failed:
+        return _output_failed(args.output, failed.cause)
+    except OSError as exc:
+        if not committing:
+            raise
+        return _output_failed(args.output, exc)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if hasattr(results, "close"):
+            results.close()  # stops --jobs workers now, whatever ended the run
     if show:
         if failures > _MAX_REPORTED:
             print(f"claimx tag: … {failures - _MAX_REPORTED} more failures (see the output's "
                   f"error records)", file=sys.stderr)
         print(_summary(documents, by_type, failures), file=sys.stderr)
     return EXIT_FAILURES if failures else EXIT_OK
+
+
+class _OutputFailed(Exception):
+    """Writing the output failed (full disk, closed pipe …); ``cause`` says how."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """Turn an OSError raised while writing into :class:`_OutputFailed`, so it cannot be
+    taken for a failure to read or tag. A closed pipe (``| head``) stays what it is."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputFailed(exc) from exc
+
+
+def _output_failed(output: str | None, exc: OSError) -> int:
+    reason = exc.strerror or str(exc)
+    if output:
+        print(f"claimx tag: error: writing {output} failed: {reason}; {output} was left as "
+              f"it was and no temporary file remains", file=sys.stderr)
+    else:
+        print(f"claimx tag: error: writing to stdout failed: {reason}", file=sys.stderr)
+    return EXIT_USAGE
 
 
 def _size(path: str) -> int:
@@ -461,15 +530,6 @@ def _size(path: str) -> int:
 
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _detach(stream: IO[str]) -> None:
-    # Flush, then let go of sys.stdout.buffer without closing it.
-    try:
-        stream.flush()
-    finally:
-        if isinstance(stream, io.TextIOWrapper):
-            stream.detach()
 
 
 def _summary(documents: int, by_type: Counter[str], failures: int) -> str:
