@@ -17,6 +17,7 @@ import html
 import itertools
 import json
 import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -385,18 +386,32 @@ _JS = r"""
 """
 
 
+# Summary rows held in memory before they spill to a temporary file, and the size of the
+# pieces they are copied back in: both bound the report's memory, whatever the input.
+_ROWS_IN_MEMORY = 4 << 20
+_COPY_CHARS = 1 << 20
+
+
 class HtmlWriter(Writer):
     """A self-contained HTML report: no network, no external files.
 
     Documents are written as they arrive; the summary (legend, table, chart) needs the
-    whole run, so it is written last and shown first by CSS ordering. All document text
-    is escaped, and the claim data embedded for the click panel is escaped for ``<script>``.
+    whole run, so it is written last and shown first by CSS ordering; its table's rows
+    wait in a spooled temporary file (memory up to 4 MiB, then an anonymous file in the
+    system's temporary folder, gone when the writer closes), so memory stays flat however
+    many documents there are. All document text is escaped, and the claim data embedded
+    for the click panel is escaped for ``<script>``.
     """
 
     def __init__(self, stream: IO[str], title: str = "claimx report") -> None:
         super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
         stream = self.stream
-        self._rows: list[str] = []
+        # One summary-table row per document, written at the end: kept in a spooled file
+        # so a long run's rows go to a temporary file, not memory (surrogatepass: the
+        # rows come back exactly, and the output stream replaces what UTF-8 cannot hold).
+        self._rows = tempfile.SpooledTemporaryFile(max_size=_ROWS_IN_MEMORY, mode="w+",
+                                                   encoding="utf-8", newline="",
+                                                   errors="surrogatepass")
         self._totals: Counter[tuple[str, str]] = Counter()
         self._types: list[str] = list(CLAIM_TYPES)
         self._count = 0
@@ -418,7 +433,7 @@ class HtmlWriter(Writer):
             self._failed += 1
             self.stream.write(f'<section class="doc failed" id="doc-{index}"><h2>{doc_id}</h2>'
                               f'<p class="error">{html.escape(result.error)}</p></section>\n')
-            self._rows.append(f'<tr class="failed"><td><a href="#doc-{index}">{doc_id}</a></td>'
+            self._rows.write(f'<tr class="failed"><td><a href="#doc-{index}">{doc_id}</a></td>'
                               f'<td colspan="{len(self._types) + 2}" class="error">'
                               f"{html.escape(result.error)}</td></tr>")
             return
@@ -439,7 +454,7 @@ class HtmlWriter(Writer):
         by_type = Counter(str(c["type"]) for c in claims)
         cells = "".join(f"<td>{by_type.get(t, 0)}</td>" for t in self._types)
         label = html.escape(str(sentiment.get("label", "")))
-        self._rows.append(f'<tr><td><a href="#doc-{index}">{doc_id}</a></td>{cells}'
+        self._rows.write(f'<tr><td><a href="#doc-{index}">{doc_id}</a></td>{cells}'
                           f"<td>{len(claims)}</td><td>{label}</td></tr>")
 
     def close(self) -> None:
@@ -466,8 +481,13 @@ class HtmlWriter(Writer):
             f"<p>Bars: claims by type, coloured by polarity {polarity}</p>"
             f"{chart_svg(self._totals, types)}"
             f'<table id="summary-table"><thead><tr><th>document</th>{head}<th>claims</th>'
-            f"<th>sentiment</th></tr></thead><tbody>{''.join(self._rows)}</tbody></table>"
-            f"</section></main><script>{_JS}</script></body></html>\n")
+            f"<th>sentiment</th></tr></thead><tbody>")
+        self._rows.seek(0)
+        while chunk := self._rows.read(_COPY_CHARS):
+            self.stream.write(chunk)
+        self._rows.close()
+        self.stream.write(f"</tbody></table></section></main><script>{_JS}</script>"
+                          f"</body></html>\n")
 
 
 #: Output writers by ``--format`` name.

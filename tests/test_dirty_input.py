@@ -446,3 +446,44 @@ def test_a_temporary_file_left_by_sigkill_is_removed_by_the_next_run(tmp_path: P
                       "jsonl", "-o", str(target))
     assert code == 0
     assert sorted(p.name for p in out_dir.iterdir()) == sorted([target.name, live.name])
+
+
+# --------------------------------------------------------------------------- 6. HTML memory
+
+
+class _Sink:
+    """A text stream that only counts what it is given."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+
+    def write(self, text: str) -> int:
+        self.chars += len(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_the_html_report_memory_does_not_grow_with_the_documents() -> None:
+    import tracemalloc
+
+    from claimx.io import Document
+    from claimx.writers import HtmlWriter, Result
+
+    claim = {"type": "risk", "start": 0, "end": 4, "text": "面临风险", "polarity": "negative",
+             "modality": "asserted", "subject": None, "confidence": 0.8, "rules": ["r"]}
+    sink = _Sink()
+    tracemalloc.start()
+    try:
+        writer = HtmlWriter(sink)  # type: ignore[arg-type]
+        for i in range(8_000):  # summary rows alone: about 16 MB of text
+            writer.write(Result(doc=Document(id=f"news/2024/{i:08d}-" + "x" * 2000,
+                                             text="面临风险。"),
+                                claims=(claim,), sentiment={"label": "negative", "score": -0.5}))
+        writer.close()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert sink.chars > 32_000_000  # each id is written twice: its section and its row
+    assert peak < 10_000_000, f"peak {peak / 1e6:.1f} MB"
