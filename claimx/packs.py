@@ -14,6 +14,7 @@ See ``docs/rule-packs.md`` for the format.
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Iterable, Sequence
@@ -331,6 +332,12 @@ def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems:
     elif kind in ("number", "prob"):
         ok = isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         expected = "a number" if kind == "number" else "a number between 0 and 1"
+        if ok and not math.isfinite(float(_scalar(node))):
+            # .nan compares false with everything and .inf swamps every sum: both give
+            # contradictory scores downstream.
+            problems.add("CX113", f"'{field}' must be a finite number, got {node.value}",
+                         display, node)
+            return False
         if ok and kind == "prob" and not 0.0 <= float(_scalar(node)) <= 1.0:
             problems.add("CX113", f"'{field}' must be between 0 and 1, got {node.value}", display, node)
             return False
@@ -814,6 +821,8 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
 # pass through unchecked: a later stage or a plug-in may read them.
 _SETTINGS_SCHEMA: dict[str, str] = {
     "leading_connectives": "strlist", "subject_suffixes": "strlist", "subject_stops": "strlist",
+    "subject_object_markers": "strlist", "subject_not_start": "strlist",
+    "subject_weak_suffixes": "strlist",
     "merge_gap": "int", "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
     "sentiment_claim_weights": "numbermap",
@@ -831,12 +840,20 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
         if kind == "numbermap":
             ok = isinstance(value, yaml.MappingNode) and all(
                 isinstance(v, yaml.ScalarNode) and v.tag in (
-                    "tag:yaml.org,2002:int", "tag:yaml.org,2002:float") for _, v in value.value)
+                    "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+                and math.isfinite(float(_scalar(v))) for _, v in value.value)
             if not ok:
-                problems.add("CX112", f"setting '{key}' must map claim types to numbers",
-                             display, value)
+                problems.add("CX112", f"setting '{key}' must map claim types to numbers "
+                             f"(finite ones: no .nan or .inf)", display, value)
         else:
             ok = _check_value(kind, value, f"settings.{key}", display, problems)
+        if ok and kind == "strlist" and not all(
+                item.tag == "tag:yaml.org,2002:str" for item in value.value):
+            # Assembly sorts these by length: a number or null among them would fail at
+            # tagging time, far from the pack.
+            problems.add("CX112", f"setting '{key}' must be a list of strings (quote numbers)",
+                         display, value)
+            ok = False
         if ok and key == "sentiment_softness" and not float(_scalar(value)) > 0:
             problems.add("CX113", "setting 'sentiment_softness' must be above 0", display, value)
             ok = False
