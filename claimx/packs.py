@@ -26,6 +26,7 @@ import regex
 import yaml
 
 from claimx import __version__, _pack_io
+from claimx._regex_guard import pattern_problem
 from claimx.errors import CODES, PackLoadError, PackProblem
 from claimx.types import Polarity
 
@@ -588,11 +589,17 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         expanded = _expand_pattern(text, builder.vars, fields.get("pattern"), display, problems)
         compiled = None
         if expanded is not None and "pattern" in fields:
-            try:
-                compiled = regex.compile(expanded, regex.VERSION1)
-            except regex.error as exc:
-                problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: {exc}",
+            refused = pattern_problem(expanded)
+            if refused is not None:  # it would exhaust memory or the stack compiling
+                problems.add("CX123", f"pattern of rule '{rule_id}' is refused: {refused}",
                              display, fields["pattern"])
+            else:
+                try:
+                    compiled = regex.compile(expanded, regex.VERSION1)
+                except (regex.error, RecursionError, MemoryError, OverflowError,
+                        ValueError) as exc:
+                    problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: "
+                                 f"{exc or type(exc).__name__}", display, fields["pattern"])
         return PatternRule(**base, **common, pattern=compiled, pattern_text=text,
                            anchors=cues("anchors"))
     if kind == "modifier":
