@@ -78,15 +78,22 @@ class PackLoadError(ClaimxError):
 
 
 class RuleTimeoutError(ClaimxError):
-    """A pattern rule's regular expression ran past its timeout on some text."""
+    """A rule's regular expression (a pattern rule's, or a token rule's REGEX) ran past its
+    timeout, or past the document's regex budget, on some text."""
 
-    def __init__(self, rule_id: str, where: str, timeout: float, offset: int) -> None:
+    def __init__(self, rule_id: str, where: str, timeout: float, offset: int, *,
+                 budget: float | None = None) -> None:
         self.rule_id = rule_id
         self.where = where
         self.timeout = timeout
         self.offset = offset
+        #: Set when the document's whole regex budget (seconds) ran out, not one call.
+        self.budget = budget
+        what = (f"used up the document's regex budget of {budget:g}s" if budget is not None
+                else f"gave up after {timeout:g}s")
         super().__init__(
-            f"pattern rule '{rule_id}' ({where}) gave up after {timeout:g}s on the sentence "
-            f"at offset {offset}; the pattern backtracks catastrophically (nested quantifiers "
-            f"such as (a+)+); rewrite it, or pass on_rule_timeout='skip' to skip such sentences"
+            f"rule '{rule_id}' ({where}) {what} on the sentence at offset {offset}; the "
+            f"pattern backtracks catastrophically (nested quantifiers such as (a+)+); rewrite "
+            f"it, or skip such text: on_rule_timeout='skip' in Python, "
+            f"--on-rule-timeout skip for claimx tag"
         )

@@ -1,5 +1,6 @@
 """Matching stage: every lexicon cue of every loaded pack in one Aho-Corasick automaton,
-scanned once per document; pattern rules run per sentence with a timeout.
+scanned once per document; pattern rules run per sentence with a timeout, and all the
+regular expressions of one document share a time budget (:class:`RegexBudget`).
 
 No word segmentation happens here: cues are matched on characters of the normalised text.
 """
@@ -7,6 +8,7 @@ No word segmentation happens here: cues are matched on characters of the normali
 from __future__ import annotations
 
 import bisect
+import time
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -18,7 +20,7 @@ from claimx.errors import RuleTimeoutError
 from claimx.packs import LexiconRule, ModifierRule, Pack, PatternRule, Rule, SentimentRule, TokenRule
 from claimx.segment import Sentence
 
-__all__ = ["CompiledRules", "Hit", "MatchResult", "compile_rules", "match"]
+__all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match"]
 
 # Roles a lexicon entry can play in the automaton.
 _CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT, _SENTIMENT_EXC = range(9)
@@ -240,15 +242,45 @@ def _clause_key(sentences: Sequence[Sentence], starts: list[int], position: int)
     return (si, -1)
 
 
+class RegexBudget:
+    """The time the regular expressions of one document may take, in all.
+
+    A per-call timeout alone bounds one sentence, not a document: 200 short sentences
+    against a catastrophic pattern took 50 s with ``on_rule_timeout="skip"``. The budget is
+    ``seconds`` for every ``per_chars`` characters of the document (at least ``seconds``),
+    shared by pattern rules and the REGEX of token rules. Each call gets the smaller of
+    ``timeout`` and what is left; once nothing is left, ``on_timeout="raise"`` raises and
+    ``"skip"`` skips every regular expression still to run on the document.
+    """
+
+    __slots__ = ("deadline", "on_timeout", "seconds", "timeout")
+
+    def __init__(self, text_length: int, *, timeout: float = 0.25, on_timeout: str = "raise",
+                 seconds: float = 1.0, per_chars: int = 100_000) -> None:
+        self.timeout = timeout
+        self.on_timeout = on_timeout
+        self.seconds = seconds * max(1.0, text_length / per_chars)
+        self.deadline = time.monotonic() + self.seconds
+
+    def next_timeout(self) -> float:
+        """The timeout for the next regex call; 0 when the budget is spent."""
+        return max(0.0, min(self.timeout, self.deadline - time.monotonic()))
+
+    def spent(self) -> bool:
+        """Is the document's budget used up?"""
+        return time.monotonic() >= self.deadline
+
+
 def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
           regex_timeout: float = 0.25, on_rule_timeout: str = "raise",
-          sentiment: bool = True) -> MatchResult:
+          sentiment: bool = True, budget: RegexBudget | None = None) -> MatchResult:
     """Find every cue, modifier and sentiment word in ``text`` (normalised) in one automaton
     pass, then run the pattern rules on the sentences that hold one of their anchors.
 
     With ``sentiment=False`` sentiment words are skipped (``MatchResult.sentiment`` is
     empty): claims do not depend on them, and a news article holds about as many sentiment
-    words as claim cues and modifiers together.
+    words as claim cues and modifiers together. ``budget`` bounds the pattern rules' time
+    on the whole text (by default one made from ``regex_timeout`` and ``on_rule_timeout``).
     """
     cue_spans: list[tuple[int, int, int]] = []
     modifier_spans: list[tuple[int, int, int]] = []
@@ -316,8 +348,9 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
                            if not (i in exc_cover and exc_cover[i].covers(s, e))]
     if anchors or compiled.unanchored_patterns:
-        cue_spans.extend(_run_patterns(compiled, text, sentences, anchors, regex_timeout,
-                                       on_rule_timeout))
+        if budget is None:
+            budget = RegexBudget(len(text), timeout=regex_timeout, on_timeout=on_rule_timeout)
+        cue_spans.extend(_run_patterns(compiled, text, sentences, anchors, budget))
     cue_spans.sort()
     modifier_spans.sort()
     sentiment_spans.sort()
@@ -331,7 +364,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],
-                  anchors: dict[int, list[int]], timeout: float, on_timeout: str
+                  anchors: dict[int, list[int]], budget: RegexBudget
                   ) -> list[tuple[int, int, int]]:
     """Run each pattern rule on the sentences holding one of its anchors (all sentences for
     a rule without anchors). Returns ``(start, end, rule position in by_id)`` tuples.
@@ -360,12 +393,19 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
         pattern = rule.pattern
         has_claim = "claim" in pattern.groupindex
         for sentence in targets:
+            timeout = budget.next_timeout()
             try:
+                if timeout <= 0:
+                    raise TimeoutError
                 for found in pattern.finditer(text, sentence.start, sentence.end, timeout=timeout):
                     span = found.span("claim") if has_claim else found.span()
                     if span[1] > span[0]:
                         hits.append((span[0], span[1], index))
             except TimeoutError:
-                if on_timeout == "raise":
-                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start) from None
+                if budget.on_timeout == "raise":
+                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
+                                           budget=budget.seconds if budget.spent() else None
+                                           ) from None
+                if budget.spent():  # skip: nothing is left for this document's patterns
+                    return hits
     return hits

@@ -97,6 +97,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="JSON Lines field holding the id (default: id)")
     p.add_argument("--encoding", default="auto", metavar="auto|NAME",
                    help="input encoding: auto-detect (default) or a codec such as gb18030")
+    p.add_argument("--on-rule-timeout", choices=("raise", "skip"), default="raise",
+                   help="when a rule's regular expression runs past its time on a document: "
+                        "fail that document (raise, the default) or skip the sentence, and "
+                        "the document's remaining regexes once its budget is spent (skip)")
     p.add_argument("--evidence", action="store_true",
                    help="include each claim's evidence (cues, modifiers, confidence steps)")
     p.add_argument("--quiet", "-q", action="store_true",
@@ -117,7 +121,8 @@ _Item = Document | JsonLines
 _Rendered = tuple[str, int, list[str], str, str]
 
 
-def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions) -> None:
+def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions,
+                 on_rule_timeout: str = "raise") -> None:
     """Build the Extractor once per worker process (a forked worker has it already).
     Ctrl-C is the parent's to handle: it stops the pool, so workers ignore SIGINT instead
     of each printing a traceback. SIGTERM gets its default back: a forked worker inherits
@@ -125,8 +130,9 @@ def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions
     global _read_options
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if _extractor is None or _extractor.pack_names != tuple(packs):
-        _setup(packs, with_evidence)
+    if (_extractor is None or _extractor.pack_names != tuple(packs)
+            or _extractor.on_rule_timeout != on_rule_timeout):
+        _setup(packs, with_evidence, on_rule_timeout)
     _read_options = options
 
 
@@ -150,11 +156,11 @@ def _documents_of(chunk: Iterable[_Item], options: ReadOptions) -> Iterator[Docu
             yield item
 
 
-def _setup(packs: Sequence[str], with_evidence: bool) -> None:
+def _setup(packs: Sequence[str], with_evidence: bool, on_rule_timeout: str = "raise") -> None:
     global _extractor, _with_evidence
     from claimx.pipeline import Extractor
 
-    _extractor = Extractor(packs=list(packs))
+    _extractor = Extractor(packs=list(packs), on_rule_timeout=on_rule_timeout)
     _with_evidence = with_evidence
 
 
@@ -217,7 +223,8 @@ _WORKER_DIED = ("a worker process died while tagging this document's chunk (out 
                 "try fewer --jobs); the chunk was not tagged")
 
 
-def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessing.context.BaseContext:
+def _worker_context(packs: Sequence[str], with_evidence: bool,
+                    on_rule_timeout: str = "raise") -> multiprocessing.context.BaseContext:
     """How to start workers: fork on Linux when this process runs a single thread, spawn
     otherwise.
 
@@ -228,7 +235,7 @@ def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessin
     the child, so that case, and platforms where fork is not the safe default, spawn.
     """
     if sys.platform.startswith("linux") and threading.active_count() == 1:
-        _setup(packs, with_evidence)
+        _setup(packs, with_evidence, on_rule_timeout)
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
@@ -240,7 +247,7 @@ def _tag_texts(chunk: Sequence[Document]) -> list[_Tagged]:
 
 def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
                   with_evidence: bool, options: ReadOptions,
-                  render: bool = False) -> Iterator[Result]:
+                  render: bool = False, on_rule_timeout: str = "raise") -> Iterator[Result]:
     """Tag with ``jobs`` processes, in input order, with a bounded number of chunks held
     (see :class:`claimx.cli.pool.OrderedPool`).
 
@@ -251,8 +258,8 @@ def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
     """
     task: Any = _tag_and_render if render else _tag_texts
     pool: OrderedPool[list[_Item]] = OrderedPool(
-        jobs, _worker_context(packs, with_evidence), _init_worker,
-        (list(packs), with_evidence, options), task, per_worker=_SENT_PER_JOB,
+        jobs, _worker_context(packs, with_evidence, on_rule_timeout), _init_worker,
+        (list(packs), with_evidence, options, on_rule_timeout), task, per_worker=_SENT_PER_JOB,
         ahead=_HELD_PER_JOB)
     # Leaving the block on Ctrl-C, SIGTERM or the consumer stopping terminates the
     # workers at once: nothing waits on their pipes any more, so that cannot hang.
@@ -423,7 +430,7 @@ def run(args: argparse.Namespace) -> int:
     docs = _documents(paths, READERS[args.input_format], options)
     results: Iterator[Result]
     if jobs == 1:
-        _setup(packs, args.evidence)
+        _setup(packs, args.evidence, args.on_rule_timeout)
         results = _tag_serial(docs)
     elif fmt == "jsonl" and args.input_format == "jsonl":
         # JSON Lines in and out: the workers parse, tag and render; this process only
@@ -431,10 +438,11 @@ def run(args: argparse.Namespace) -> int:
         batches = functools.partial(read_jsonl_lines, batch_lines=_CHUNK_DOCS,
                                     batch_bytes=_CHUNK_CHARS)
         results = _tag_parallel(_documents(paths, batches, options), jobs, packs,
-                                args.evidence, options, render=True)
+                                args.evidence, options, render=True,
+                                on_rule_timeout=args.on_rule_timeout)
     else:
         results = _tag_parallel(docs, jobs, packs, args.evidence, options,
-                                render=fmt == "jsonl")
+                                render=fmt == "jsonl", on_rule_timeout=args.on_rule_timeout)
 
     # SIGTERM (a killed job, a closed CI step) unwinds like Ctrl-C, so -o cleans up.
     previous = signal.getsignal(signal.SIGTERM)
