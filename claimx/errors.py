@@ -23,8 +23,8 @@ CODES: dict[str, tuple[str, str]] = {
     "CX102": ("pack.yaml missing", "a pack is a folder holding pack.yaml and rule files"),
     "CX103": ("pack not found", "give a bundled pack name (see `claimx packs`) or a folder path"),
     "CX104": ("pack needs a newer claimx", "upgrade claimx or lower `requires_claimx`"),
-    "CX105": ("outside the pack", "a pack reads only files inside its own folder; imports name "
-                                  "a bundled pack or a pack folder next to this one"),
+    "CX105": ("outside the pack", ("a pack reads only files inside its own folder; imports "
+                                   "name a bundled pack or a pack folder next to this one")),
     "CX106": ("not a regular file", "rule files must be regular files, not FIFOs, devices or folders"),
     "CX107": ("too large", "split the file or the pack (limits: docs/rule-packs.md, 'What a pack may read')"),
     "CX110": ("unknown key", "remove the key or fix its spelling"),

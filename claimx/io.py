@@ -608,9 +608,11 @@ def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str
 
 
 def _walk(folder: Path, pattern: str, ancestors: set[tuple[int, int]],
-          rel: PurePosixPath = PurePosixPath()) -> Iterator[tuple[str, str | None]]:
+          rel: PurePosixPath | None = None) -> Iterator[tuple[str, str | None]]:
     """The inputs under ``folder`` in sorted order (see :func:`expand_paths`);
-    ``ancestors`` holds the (device, inode) of the folders above it in this walk."""
+    ``ancestors`` holds the (device, inode) of the folders above it in this walk, ``rel``
+    is ``folder`` relative to the folder given (what ``pattern`` is matched against)."""
+    rel = rel if rel is not None else PurePosixPath()
     try:
         info = folder.stat()
         key = (info.st_dev, info.st_ino)

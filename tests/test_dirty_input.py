@@ -100,7 +100,7 @@ def test_plain_text_with_a_stray_byte_is_reported_never_misread(text: str,
 
 def test_the_reported_stray_byte_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                          ) -> None:
-    stdin = io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff " + "风险".encode("utf-8")))
+    stdin = io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff " + "风险".encode()))
     monkeypatch.setattr(sys, "stdin", stdin)
     out = tmp_path / "out.jsonl"
     code, _ = run_tag("-", "-o", str(out))

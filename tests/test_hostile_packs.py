@@ -389,7 +389,7 @@ def test_a_hostile_pack_gives_located_errors_within_bounds_and_reads_nothing_out
 
 
 def _where(problem: list) -> str:
-    code, path, line, column, _ = problem
+    _, path, line, column, _ = problem
     return f"{path}:{line}:{column}" if line else path
 
 
