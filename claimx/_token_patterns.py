@@ -33,4 +33,25 @@ def validate_token_patterns(patterns: Sequence[Sequence[dict[str, Any]]]) -> lis
                     for predicate in value:
                         if predicate not in _PREDICATES:
                             problems.append(f"{where}: unknown predicate '{predicate}' on {key}")
+                    if isinstance(value.get("REGEX"), str):
+                        problem = _regex_problem(value["REGEX"])
+                        if problem:
+                            problems.append(f"{where}: REGEX on {key} {problem}")
     return problems
+
+
+def _regex_problem(expression: str) -> str | None:
+    """Why a token REGEX cannot be used (it runs with the ``regex`` module and a timeout,
+    see claimx/tokens.py), or None. A non-string REGEX is left to spaCy's validator."""
+    import regex
+
+    from claimx._regex_guard import pattern_problem
+
+    refused = pattern_problem(expression)
+    if refused is not None:
+        return f"is refused: {refused}"
+    try:
+        regex.compile(expression)
+    except (regex.error, RecursionError, MemoryError, OverflowError, ValueError) as exc:
+        return f"does not compile: {exc or type(exc).__name__}"
+    return None

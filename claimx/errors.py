@@ -23,6 +23,10 @@ CODES: dict[str, tuple[str, str]] = {
     "CX102": ("pack.yaml missing", "a pack is a folder holding pack.yaml and rule files"),
     "CX103": ("pack not found", "give a bundled pack name (see `claimx packs`) or a folder path"),
     "CX104": ("pack needs a newer claimx", "upgrade claimx or lower `requires_claimx`"),
+    "CX105": ("outside the pack", ("a pack reads only files inside its own folder; imports "
+                                   "name a bundled pack or a pack folder next to this one")),
+    "CX106": ("not a regular file", "rule files must be regular files, not FIFOs, devices or folders"),
+    "CX107": ("too large", "split the file or the pack (limits: docs/rule-packs.md, 'What a pack may read')"),
     "CX110": ("unknown key", "remove the key or fix its spelling"),
     "CX111": ("missing required key", "add the key"),
     "CX112": ("wrong type", "give a value of the expected type"),
@@ -35,6 +39,7 @@ CODES: dict[str, tuple[str, str]] = {
     "CX125": ("unknown import", "imports name bundled packs or folders relative to pack.yaml"),
     "CX126": ("duplicate var", "var names must be unique within a pack"),
     "CX127": ("bad calibration", "calibration points must be [raw, calibrated] pairs in [0, 1], raw increasing"),
+    "CX128": ("duplicate key", "a key may appear once per mapping; merge the two entries"),
     "CX130": ("example does not hold", "fix the rule or the example"),
 }
 
@@ -73,15 +78,22 @@ class PackLoadError(ClaimxError):
 
 
 class RuleTimeoutError(ClaimxError):
-    """A pattern rule's regular expression ran past its timeout on some text."""
+    """A rule's regular expression (a pattern rule's, or a token rule's REGEX) ran past its
+    timeout, or past the document's regex budget, on some text."""
 
-    def __init__(self, rule_id: str, where: str, timeout: float, offset: int) -> None:
+    def __init__(self, rule_id: str, where: str, timeout: float, offset: int, *,
+                 budget: float | None = None) -> None:
         self.rule_id = rule_id
         self.where = where
         self.timeout = timeout
         self.offset = offset
+        #: Set when the document's whole regex budget (seconds) ran out, not one call.
+        self.budget = budget
+        what = (f"used up the document's regex budget of {budget:g}s" if budget is not None
+                else f"gave up after {timeout:g}s")
         super().__init__(
-            f"pattern rule '{rule_id}' ({where}) gave up after {timeout:g}s on the sentence "
-            f"at offset {offset}; the pattern backtracks catastrophically (nested quantifiers "
-            f"such as (a+)+); rewrite it, or pass on_rule_timeout='skip' to skip such sentences"
+            f"rule '{rule_id}' ({where}) {what} on the sentence at offset {offset}; the "
+            f"pattern backtracks catastrophically (nested quantifiers such as (a+)+); rewrite "
+            f"it, or skip such text: on_rule_timeout='skip' in Python, "
+            f"--on-rule-timeout skip for claimx tag"
         )

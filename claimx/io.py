@@ -3,8 +3,9 @@
 The core library never does I/O; this module is what ``claimx tag`` stands on:
 
 - :func:`decode_bytes` turns a file's bytes into text: BOM sniffing, then a strict UTF-8
-  try (the common case, and the one detectors get wrong on short texts), then
-  charset-normalizer for GB18030/GBK, Big5, UTF-16 without BOM and the rest;
+  try (the common case, and the one detectors get wrong on short texts), then a strict
+  GB18030/Big5 reading that must look like Chinese, then charset-normalizer only where it
+  is confident; UTF-8 with stray bytes is an error, never a guessed codepage;
 - :func:`expand_paths` turns command-line paths (files, folders, ``-``) into input paths;
 - :data:`READERS` maps an input format name to a reader that streams :class:`Document`\\ s
   (a document that could not be read comes out with ``error`` set, never silently
@@ -19,10 +20,11 @@ import codecs
 import functools
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import IO, Any
 
@@ -84,8 +86,13 @@ def _looks_binary(data: bytes) -> bool:
 def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
     """Decode ``data`` to text; returns ``(text, encoding used)``.
 
-    ``encoding="auto"`` sniffs a BOM, then tries strict UTF-8, then asks charset-normalizer.
-    Any other value is a codec name used strictly. Raises :class:`DecodeError`.
+    ``encoding="auto"`` sniffs a BOM, then tries strict UTF-8. Bytes that are not UTF-8
+    are read as GB18030 or Big5-HKSCS when that reading is strict and made of common
+    Chinese characters (and reads better than UTF-8 with stray bytes), else with
+    charset-normalizer's guess only when it recognised a language or the reading is CJK.
+    Anything else (UTF-8 text with a stray byte, say) raises :class:`DecodeError`: a guessed
+    codepage would turn the whole text into mojibake. Any other ``encoding`` is a codec
+    name used strictly.
 
     >>> decode_bytes("公司计划扩产".encode("gb18030"))[1]   # doctest: +SKIP
     'gb18030'
@@ -115,27 +122,114 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
                               f"at byte {exc.start}") from None
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    if _looks_binary(data) and not _utf16_without_bom(data):
-        raise DecodeError("looks binary (it holds NUL bytes), not text; "
-                          "pass text files, or --encoding NAME if it really is text")
-    from charset_normalizer import from_bytes  # imported late: only needed off the UTF-8 path
+    except UnicodeDecodeError as exc:
+        first_bad = exc.start
+    if _looks_binary(data):
+        if not _utf16_without_bom(data):
+            raise DecodeError("looks binary (it holds NUL bytes), not text; "
+                              "pass text files, or --encoding NAME if it really is text")
+        return _detect(data)
+    sample = data[:_SNIFF_BYTES]
+    valid, invalid = _utf8_bytes(sample)
+    mostly_utf8 = valid >= invalid
+    # A strict GB18030 or Big5 reading made of common Chinese characters is a confident
+    # answer, unless the bytes are mostly UTF-8 whose valid part reads as well: UTF-8
+    # Chinese read as GB18030 often gives common characters too.
+    chinese = _chinese_reading(data)
+    if chinese is not None and (not mostly_utf8
+                                or _cjk_score(chinese[0]) > _utf8_plausibility(sample)):
+        return chinese
+    if not mostly_utf8:
+        from charset_normalizer import from_bytes  # imported late: only off the UTF-8 path
+
+        best = from_bytes(data).best()
+        if best is not None and best.encoding is not None:
+            name = _SUPERSETS.get(best.encoding.lower().replace("-", "").replace("_", ""),
+                                  best.encoding)
+            text = str(best)
+            # A detector names *some* codec for any bytes; only a reading in which it
+            # recognised a language, or that reads as CJK, is taken.
+            if (best.coherence > 0 and best.chaos <= _MAX_CHAOS) or _plausible_cjk(text):
+                return text, name
+    stray = f"{invalid} byte{'s' if invalid != 1 else ''} that are not UTF-8" if mostly_utf8 \
+        else "no encoding that reads it as plausible text"
+    raise DecodeError(f"not valid UTF-8 at byte {first_bad} ({stray}); fix the file or "
+                      f"pass --encoding NAME (utf-8, gb18030, big5, utf-16)")
+
+
+def _detect(data: bytes) -> tuple[str, str]:
+    """What charset-normalizer makes of ``data`` (UTF-16 without a BOM, here)."""
+    from charset_normalizer import from_bytes  # imported late: only off the UTF-8 path
 
     best = from_bytes(data).best()
     if best is None or best.encoding is None:
-        # Detectors give up on short text; a strict GB/Big5 reading made of common Chinese
-        # characters is still a confident answer.
-        try:
-            text, name = _pick_reading(data, _CHINESE[0])
-        except DecodeError:
-            text, name = "", ""
-        if text and _score(text) >= 0.9:
-            return text, name
         raise DecodeError("encoding not recognised; pass --encoding NAME "
                           "(utf-8, gb18030, big5, utf-16)")
     name = _SUPERSETS.get(best.encoding.lower().replace("-", "").replace("_", ""), best.encoding)
     return _pick_reading(data, name)
+
+
+# A detector reading is taken only below this share of "mess" (charset-normalizer's chaos).
+_MAX_CHAOS = 0.1
+# A legacy Chinese reading needs at least this many characters that are not ASCII, and
+# this share of them common (see _common): fewer is too little to tell from stray bytes.
+_MIN_CJK = 2
+_MIN_CJK_SHARE = 0.9
+
+
+def _utf8_bytes(data: bytes) -> tuple[int, int]:
+    """(non-ASCII bytes in valid UTF-8 sequences, bytes UTF-8 rejects) of ``data``; a
+    character cut by the end of a sample does not count against it."""
+    valid = invalid = 0
+    text = data.decode("utf-8", errors="surrogateescape")
+    for ch in text:
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            invalid += 1
+        elif o >= 0x80:
+            valid += len(ch.encode("utf-8"))
+    return valid, invalid
+
+
+def _cjk_score(text: str) -> float:
+    """The share of a text's non-ASCII characters that ordinary Chinese (or Japanese,
+    Korean) prose is made of; 0 when there are none. U+FFFD counts against it."""
+    sample = [ch for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80]
+    return sum(map(_common_cjk, sample)) / len(sample) if sample else 0.0
+
+
+def _utf8_plausibility(data: bytes) -> float:
+    """The share of the non-ASCII characters UTF-8 decodes from ``data`` (skipping the
+    bytes it rejects) that ordinary text is made of: common CJK, Latin letters with
+    accents, general punctuation and currency signs."""
+    sample = [ch for ch in data.decode("utf-8", errors="ignore")[:_SCORE_SAMPLE]
+              if ord(ch) >= 0x80]
+    ordinary = sum(1 for ch in sample if _common_cjk(ch) or 0xA0 <= ord(ch) <= 0x24F
+                   or 0x2000 <= ord(ch) <= 0x20CF)
+    return ordinary / len(sample) if sample else 0.0
+
+
+def _plausible_cjk(text: str) -> bool:
+    sample = [ch for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80]
+    return len(sample) >= _MIN_CJK and _cjk_score(text) >= _MIN_CJK_SHARE
+
+
+def _common_cjk(ch: str) -> bool:
+    return _common(ch) or 0xAC00 <= ord(ch) <= 0xD7A3  # Hangul syllables
+
+
+def _chinese_reading(data: bytes, min_chars: int = _MIN_CJK) -> tuple[str, str] | None:
+    """The strict GB18030 or Big5-HKSCS reading of ``data`` that looks most like Chinese
+    prose, if one reads as plausible Chinese (``min_chars`` non-ASCII characters or more,
+    almost all of them common); None otherwise."""
+    try:
+        text, name = _pick_reading(data, _CHINESE[0])
+    except DecodeError:
+        return None
+    non_ascii = sum(1 for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80)
+    if non_ascii >= min_chars and _cjk_score(text) >= _MIN_CJK_SHARE:
+        return text, name
+    return None
 
 
 def _utf16_without_bom(data: bytes) -> bool:
@@ -261,8 +355,10 @@ def _jsonl_encoding(head: bytes, forced: str) -> str:
     """The encoding of a JSON Lines stream from its first bytes.
 
     JSON Lines is UTF-8 by definition, so UTF-8 is assumed unless a BOM or a forced
-    encoding says otherwise, or the sample is not UTF-8 while a detector recognises it.
-    A bad line further down is then that line's error, not the whole file's.
+    encoding says otherwise. The one exception is a file written whole in GB18030 or Big5:
+    its sample must not be mostly UTF-8, and must read strictly as at least
+    ``_MIN_JSONL_CJK`` common Chinese characters (a few stray bytes never do). Each line is
+    then decoded on its own, so a bad line is that line's error, not the whole file's.
     """
     if forced != "auto":
         return forced
@@ -275,11 +371,17 @@ def _jsonl_encoding(head: bytes, forced: str) -> str:
     except UnicodeDecodeError as exc:
         if exc.start >= len(head) - 3:  # a character cut by the sample's end
             return "utf-8"
-    try:
-        _, used = decode_bytes(head[: head.rfind(b"\n") + 1] or head)
-        return used
-    except DecodeError:
-        return "utf-8"
+    sample = head[: head.rfind(b"\n") + 1] or head
+    valid, invalid = _utf8_bytes(sample)
+    if valid < invalid:
+        chinese = _chinese_reading(sample, min_chars=_MIN_JSONL_CJK)
+        if chinese is not None:
+            return chinese[1]
+    return "utf-8"
+
+
+# See _jsonl_encoding: one stray byte can make at most three such characters.
+_MIN_JSONL_CJK = 8
 
 
 @attrs.frozen(slots=True, eq=False)
@@ -317,9 +419,9 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
             yield Document(id=path, source=path, error=f"unknown encoding '{encoding}'")
             return
         lines: Iterator[bytes] | Iterator[str]
-        if encoding.replace("-", "").lower().startswith(("utf16", "utf32")):
+        if encoding.replace("-", "").replace("_", "").lower().startswith(("utf16", "utf32")):
             # UTF-16/32 lines cannot be split on b"\n"; decode the stream incrementally.
-            lines = codecs.getreader(encoding)(stream, errors="replace")
+            lines = _decoded_lines(stream, encoding)
         else:
             lines = iter(stream)
         batch: list[Any] = []
@@ -337,6 +439,24 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _decoded_lines(stream: IO[bytes], encoding: str) -> Iterator[str]:
+    """The lines of a UTF-16/32 stream, each with its line end. Undecodable code units
+    become U+FFFD, and a code unit cut short by the end of the file does too, so no byte
+    is dropped without a trace."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    pending = ""
+    while True:
+        chunk = stream.read(_SNIFF_BYTES)
+        text = decoder.decode(chunk, final=not chunk)
+        parts = (pending + text).split("\n")
+        pending = parts.pop()
+        yield from (part + "\n" for part in parts)
+        if not chunk:
+            break
+    if pending:
+        yield pending
 
 
 def parse_jsonl_lines(batch: JsonLines, options: ReadOptions) -> Iterator[Document]:
@@ -386,7 +506,7 @@ def _salvage_id(raw: bytes, id_field: str) -> str | None:
     error record still names it."""
     try:
         record = json.loads(raw.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if isinstance(record, dict) and record.get(id_field) is not None:
         return str(record[id_field])
@@ -400,6 +520,15 @@ def _record(line: str, where: str, number: int, options: ReadOptions, encoding: 
     except json.JSONDecodeError as exc:
         return Document(id=where, source=where, size=size,
                         error=f"line {number} is not JSON ({exc.msg} at column {exc.colno})")
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        return Document(id=where, source=where, size=size,
+                        error=f"line {number} cannot be read as JSON ({exc})")
+    except RecursionError:
+        return Document(id=where, source=where, size=size, error=(
+            f"line {number} is nested too deeply to read as JSON"))
+    if _too_deep(record, line):
+        return Document(id=where, source=where, size=size, error=(
+            f"line {number} is nested more than {_MAX_DEPTH} levels deep"))
     if not isinstance(record, dict):
         return Document(id=where, source=where, size=size,
                         error=f"line {number} is a JSON {type(record).__name__}, not an object")
@@ -416,6 +545,27 @@ def _record(line: str, where: str, number: int, options: ReadOptions, encoding: 
                     size=size)
 
 
+# Records nested deeper than this are refused: json.loads may still read them a little
+# deeper, but writing them back (json.dumps, at a deeper stack) could then fail.
+_MAX_DEPTH = 200
+
+
+def _too_deep(value: Any, line: str) -> bool:
+    """Is ``value`` (parsed from ``line``) nested more than ``_MAX_DEPTH`` levels deep?
+    Walked without recursion, and only when the line has enough brackets to be."""
+    if line.count("[") + line.count("{") <= _MAX_DEPTH:
+        return False
+    level: list[tuple[Any, int]] = [(value, 1)]
+    while level:
+        item, depth = level.pop()
+        if isinstance(item, (dict, list)):
+            if depth > _MAX_DEPTH:
+                return True
+            level.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return False
+
+
 #: Input readers by ``--input-format`` name: ``reader(path, options)`` streams documents.
 READERS: dict[str, Callable[[str, ReadOptions], Iterator[Document]]] = {
     "text": read_text,
@@ -425,10 +575,15 @@ READERS: dict[str, Callable[[str, ReadOptions], Iterator[Document]]] = {
 
 def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str, str | None]]:
     """Command-line paths to input paths: ``(path, None)`` for each file found, in order,
-    or ``(path, problem)`` for a path that does not exist or cannot be listed.
+    or ``(path, problem)`` for a path that cannot be used, so that nothing is skipped
+    silently.
 
-    Folders are walked recursively in sorted order, keeping files whose name matches
-    ``pattern`` (hidden files and folders are skipped); ``-`` stands for stdin.
+    Folders are walked recursively in sorted order, keeping regular files whose name
+    matches ``pattern`` (hidden files and folders are left out on purpose). Symlinks to
+    files and to folders are followed, except a symlink back to a folder above it (a
+    loop). A matching entry that is not a regular file (a FIFO, a socket, a device, a
+    broken symlink), a loop and a folder that cannot be listed are problems; a FIFO is
+    never opened, so it cannot block the walk. ``-`` stands for stdin.
     """
     for item in paths:
         if item == STDIN:
@@ -437,19 +592,83 @@ def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str
         path = Path(item)
         if path.is_dir():
             found = False
-            for child in sorted(path.rglob(pattern)):
-                rel = child.relative_to(path).parts
-                if child.is_file() and not any(part.startswith(".") for part in rel):
-                    found = True
-                    yield str(child), None
+            for child, problem in _walk(path, pattern, set()):
+                found = found or problem is None
+                yield child, problem
             if not found:
                 yield item, f"no files matching '{pattern}' in folder {item} (change --glob)"
         elif path.is_file():
             yield item, None
         elif path.exists():
             yield item, f"not a regular file: {item}"
+        elif path.is_symlink():
+            yield item, f"broken symlink: {item} (its target does not exist)"
         else:
             yield item, f"no such file or folder: {item} (check the path)"
+
+
+def _walk(folder: Path, pattern: str, ancestors: set[tuple[int, int]],
+          rel: PurePosixPath | None = None) -> Iterator[tuple[str, str | None]]:
+    """The inputs under ``folder`` in sorted order (see :func:`expand_paths`);
+    ``ancestors`` holds the (device, inode) of the folders above it in this walk, ``rel``
+    is ``folder`` relative to the folder given (what ``pattern`` is matched against)."""
+    rel = rel if rel is not None else PurePosixPath()
+    try:
+        info = folder.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            yield str(folder), "symlink loop skipped: this folder holds itself"
+            return
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda e: e.name)
+    except OSError as exc:
+        yield str(folder), f"cannot list folder {folder}: {exc.strerror or exc}"
+        return
+    ancestors.add(key)
+    try:
+        yield from _entries(entries, pattern, ancestors, rel)
+    finally:
+        ancestors.discard(key)
+
+
+def _entries(entries: list[os.DirEntry[str]], pattern: str, ancestors: set[tuple[int, int]],
+             rel: PurePosixPath) -> Iterator[tuple[str, str | None]]:
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        child = Path(entry.path)
+        try:
+            is_dir = entry.is_dir()  # follows symlinks: a symlinked folder is walked too
+            is_file = not is_dir and entry.is_file()
+        except OSError as exc:
+            is_dir = is_file = False
+            problem = f"cannot read {child}: {exc.strerror or exc}"
+        else:
+            problem = None
+        if is_dir:
+            yield from _walk(child, pattern, ancestors, rel / entry.name)
+        elif not (rel / entry.name).match(pattern):
+            continue
+        elif is_file:
+            yield str(child), None
+        elif problem is not None:
+            yield str(child), problem
+        elif entry.is_symlink() and not child.exists():
+            yield str(child), f"broken symlink skipped: {child} (its target does not exist)"
+        else:
+            yield str(child), f"not a regular file, skipped: {child} ({_file_kind(child)})"
+
+
+def _file_kind(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "unknown"
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):
+        if test(mode):
+            return name
+    return "not a file"
 
 
 # --------------------------------------------------------------------------- atomic output
@@ -459,6 +678,16 @@ class AtomicOutput:
     """A text file written all-or-nothing: a context manager over a temporary file in the
     target's folder (so the final rename stays on one file system) that is renamed over the
     target on a clean exit and removed on any exception, Ctrl-C included.
+
+    - An existing target keeps its permission bits; a new one gets what a plain
+      ``open()`` would give (``0o666`` less the umask), not ``mkstemp``'s ``0o600``.
+    - A target that is a symlink is written through: its final target is replaced, the
+      link stays (as ``open(target, "w")`` would do).
+    - The temporary file is named ``.NAME.PID.XXXXXXXX.tmp``; one left behind by a process
+      that no longer runs (killed with SIGKILL, say) is removed by the next
+      ``AtomicOutput`` of the same target.
+    - Opening raises :class:`OSError` when the folder cannot take a new file (read-only,
+      no permission), before anything is written.
 
     >>> with AtomicOutput("out.jsonl") as fh:   # doctest: +SKIP
     ...     fh.write("{}\\n")
@@ -471,10 +700,15 @@ class AtomicOutput:
         self.newline = newline
         self.temp_path: Path | None = None
         self._fh: IO[str] | None = None
+        self._final: Path = self.target
 
     def __enter__(self) -> IO[str]:
-        folder = self.target.parent if str(self.target.parent) else Path(".")
-        fd, name = tempfile.mkstemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=folder)
+        # Write through a symlink (chains included) to the file it names.
+        self._final = Path(os.path.realpath(self.target))
+        folder = self._final.parent
+        _remove_stale_temps(folder, self._final.name)
+        fd, name = tempfile.mkstemp(prefix=f".{self._final.name}.{os.getpid()}.",
+                                    suffix=".tmp", dir=folder)
         self.temp_path = Path(name)
         self._fh = os.fdopen(fd, "w", encoding=self.encoding, newline=self.newline)
         return self._fh
@@ -487,11 +721,8 @@ class AtomicOutput:
                 self._fh.flush()
                 os.fsync(self._fh.fileno())
                 self._fh.close()
-                # Keep the permissions a plain open() would give, not mkstemp's 0600.
-                umask = os.umask(0)
-                os.umask(umask)
-                os.chmod(self.temp_path, 0o666 & ~umask)
-                os.replace(self.temp_path, self.target)
+                os.chmod(self.temp_path, _mode_for(self._final))
+                os.replace(self.temp_path, self._final)
             except BaseException:
                 self.discard()
                 raise
@@ -503,10 +734,53 @@ class AtomicOutput:
         if self._fh is not None:
             try:
                 self._fh.close()
-            except OSError:
+            except OSError:  # a full disk fails the close's flush too: the file goes anyway
                 pass
         if self.temp_path is not None:
             try:
                 self.temp_path.unlink()
             except FileNotFoundError:
                 pass
+
+
+def _mode_for(target: Path) -> int:
+    """The permission bits of the rewritten ``target``: its own if it exists, else those
+    a plain ``open()`` gives a new file."""
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove_stale_temps(folder: Path, name: str) -> None:
+    """Remove ``.NAME.PID.*.tmp`` files of ``folder`` whose process no longer runs: the
+    leftovers of a run killed before it could clean up. Another live run's file stays."""
+    prefix = f".{name}."
+    try:
+        candidates = [entry for entry in os.scandir(folder)
+                      if entry.name.startswith(prefix) and entry.name.endswith(".tmp")]
+    except OSError:
+        return
+    for entry in candidates:
+        pid_text = entry.name[len(prefix):].split(".", 1)[0]
+        if not pid_text.isdigit() or _process_runs(int(pid_text)):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+        except OSError:
+            pass
+
+
+def _process_runs(pid: int) -> bool:
+    if pid == os.getpid() or os.name != "posix":  # os.kill(pid, 0) ends a Windows process
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, but belongs to someone else
+        return True
+    return True

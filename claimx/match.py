@@ -1,5 +1,6 @@
 """Matching stage: every lexicon cue of every loaded pack in one Aho-Corasick automaton,
-scanned once per document; pattern rules run per sentence with a timeout.
+scanned once per document; pattern rules run per sentence with a timeout, and all the
+regular expressions of one document share a time budget (:class:`RegexBudget`).
 
 No word segmentation happens here: cues are matched on characters of the normalised text.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -28,7 +30,7 @@ from claimx.packs import (
 )
 from claimx.segment import Sentence, clause_start_near
 
-__all__ = ["CompiledRules", "Hit", "MatchResult", "compile_rules", "match"]
+__all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match"]
 
 # Roles a lexicon entry can play in the automaton.
 (_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT, _SENTIMENT_EXC,
@@ -305,15 +307,45 @@ def _clause_key(sentences: Sequence[Sentence], starts: list[int], position: int)
     return (si, -1)
 
 
+class RegexBudget:
+    """The time the regular expressions of one document may take, in all.
+
+    A per-call timeout alone bounds one sentence, not a document: 200 short sentences
+    against a catastrophic pattern took 50 s with ``on_rule_timeout="skip"``. The budget is
+    ``seconds`` for every ``per_chars`` characters of the document (at least ``seconds``),
+    shared by pattern rules and the REGEX of token rules. Each call gets the smaller of
+    ``timeout`` and what is left; once nothing is left, ``on_timeout="raise"`` raises and
+    ``"skip"`` skips every regular expression still to run on the document.
+    """
+
+    __slots__ = ("deadline", "on_timeout", "seconds", "timeout")
+
+    def __init__(self, text_length: int, *, timeout: float = 0.25, on_timeout: str = "raise",
+                 seconds: float = 1.0, per_chars: int = 100_000) -> None:
+        self.timeout = timeout
+        self.on_timeout = on_timeout
+        self.seconds = seconds * max(1.0, text_length / per_chars)
+        self.deadline = time.monotonic() + self.seconds
+
+    def next_timeout(self) -> float:
+        """The timeout for the next regex call; 0 when the budget is spent."""
+        return max(0.0, min(self.timeout, self.deadline - time.monotonic()))
+
+    def spent(self) -> bool:
+        """Is the document's budget used up?"""
+        return time.monotonic() >= self.deadline
+
+
 def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
           regex_timeout: float = 0.25, on_rule_timeout: str = "raise",
-          sentiment: bool = True) -> MatchResult:
+          sentiment: bool = True, budget: RegexBudget | None = None) -> MatchResult:
     """Find every cue, modifier and sentiment word in ``text`` (normalised) in one automaton
     pass, then run the pattern rules on the sentences that hold one of their anchors.
 
     With ``sentiment=False`` sentiment words are skipped (``MatchResult.sentiment`` is
     empty): claims do not depend on them, and a news article holds about as many sentiment
-    words as claim cues and modifiers together.
+    words as claim cues and modifiers together. ``budget`` bounds the pattern rules' time
+    on the whole text (by default one made from ``regex_timeout`` and ``on_rule_timeout``).
     """
     cue_spans: list[tuple[int, int, int]] = []
     modifier_spans: list[tuple[int, int, int]] = []
@@ -390,7 +422,9 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
             chains = [hit for hit in chains if not _holds_exception(hit, exceptions)]
         cue_spans.extend(chains)
     if anchors or compiled.unanchored_patterns:
-        found = _run_patterns(compiled, text, sentences, anchors, regex_timeout, on_rule_timeout)
+        if budget is None:
+            budget = RegexBudget(len(text), timeout=regex_timeout, on_timeout=on_rule_timeout)
+        found = _run_patterns(compiled, text, sentences, anchors, budget)
         if exceptions:
             found = [hit for hit in found if not _holds_exception(hit, exceptions)]
         cue_spans.extend(found)
@@ -476,7 +510,7 @@ def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, list[tuple
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],
-                  anchors: dict[int, list[int]], timeout: float, on_timeout: str
+                  anchors: dict[int, list[int]], budget: RegexBudget
                   ) -> list[tuple[int, int, int]]:
     """Run each pattern rule on the sentences holding one of its anchors (all sentences for
     a rule without anchors). Returns ``(start, end, rule position in by_id)`` tuples.
@@ -507,15 +541,22 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
         pattern = rule.pattern
         has_claim = "claim" in pattern.groupindex
         for sentence, positions in targets:
+            timeout = budget.next_timeout()
             try:
+                if timeout <= 0:
+                    raise TimeoutError
                 for found in _matches(pattern, rule.match_at, text, sentence, positions, timeout,
                                       rule.lead):
                     span = found.span("claim") if has_claim else found.span()
                     if span[1] > span[0]:
                         hits.append((span[0], span[1], index))
             except TimeoutError:
-                if on_timeout == "raise":
-                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start) from None
+                if budget.on_timeout == "raise":
+                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
+                                           budget=budget.seconds if budget.spent() else None
+                                           ) from None
+                if budget.spent():  # skip: nothing is left for this document's patterns
+                    return hits
     return hits
 
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from claimx.io import Document, ReadOptions
-from claimx.writers import Result, Writer
+from claimx.writers import Result, Writer, replace_surrogates
 
 __all__ = [
     "CLAIM_FIELDS",
@@ -145,12 +145,13 @@ class ParquetWriter(Writer):
         self._rows: list[dict[str, Any]] = []
 
     def write(self, result: Result) -> None:
-        """Buffer one document's row; a full buffer is written as a row group."""
+        """Buffer one document's row; a full buffer is written as a row group. Lone
+        surrogates (which Parquet's UTF-8 strings cannot hold) become U+FFFD."""
         self._rows.append({
-            "id": result.doc.id,
-            "text": None if result.doc.error else result.doc.text,
-            "claims": [{k: c[k] for k in CLAIM_FIELDS} for c in result.claims],
-            "claims_error": result.error or None,
+            "id": replace_surrogates(result.doc.id),
+            "text": None if result.doc.error else replace_surrogates(result.doc.text),
+            "claims": [{k: _safe(c[k]) for k in CLAIM_FIELDS} for c in result.claims],
+            "claims_error": replace_surrogates(result.error) or None,
             "sentiment": None if result.failed or result.sentiment is None else {
                 "label": result.sentiment["label"], "score": float(result.sentiment["score"])},
         })
@@ -168,3 +169,6 @@ class ParquetWriter(Writer):
         self._flush()
         self._writer.close()
 
+
+def _safe(value: Any) -> Any:
+    return replace_surrogates(value) if isinstance(value, str) else value

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import attrs
 
 from claimx.assemble import assemble, prepare_settings
-from claimx.match import CompiledRules, MatchResult, compile_rules, match
+from claimx.match import CompiledRules, MatchResult, RegexBudget, compile_rules, match
 from claimx.modifiers import ModifierScope, scopes
 from claimx.normalize import NormalizedText, normalize
 from claimx.packs import Pack, TokenRule, load_packs
@@ -63,6 +63,12 @@ class Extractor:
     are loaded, validated and compiled once. ``extract`` and ``pipe`` are deterministic and
     safe to call from several threads.
 
+    Regular expressions are bounded twice: each call by ``regex_timeout`` seconds, and all
+    of one document's (pattern rules and token rules' REGEX) by ``regex_budget`` seconds
+    per 100,000 characters (at least ``regex_budget``). Past either, ``on_rule_timeout``
+    decides: ``"raise"`` raises :class:`~claimx.errors.RuleTimeoutError`, ``"skip"`` skips
+    the sentence (the rest of the document's regexes once the budget is spent).
+
     >>> ex = Extractor(packs=["zh-business"])              # doctest: +SKIP
     >>> [c.type for c in ex.extract("该公司计划进军海外市场。")]  # doctest: +SKIP
     ['strategic_intent']
@@ -71,7 +77,7 @@ class Extractor:
     def __init__(self, packs: Sequence[str | os.PathLike[str]] = DEFAULT_PACKS, *,
                  regex_timeout: float = 0.25, on_rule_timeout: str = "raise",
                  segmenter: str = "char", pkuseg_model: str | os.PathLike[str] | None = None,
-                 use_calibration: bool = True) -> None:
+                 use_calibration: bool = True, regex_budget: float = 1.0) -> None:
         if isinstance(packs, (str, os.PathLike)):
             packs = [packs]
         if on_rule_timeout not in ("raise", "skip"):
@@ -80,6 +86,7 @@ class Extractor:
         self.packs: tuple[Pack, ...] = load_packs(list(packs))
         self.regex_timeout = regex_timeout
         self.on_rule_timeout = on_rule_timeout
+        self.regex_budget = regex_budget
         self.compiled, self._settings = _compiled_for(self.packs)
         if not use_calibration:  # raw confidences, e.g. to fit a new calibration
             self.compiled = attrs.evolve(self.compiled, calibration=(), priors={})
@@ -104,10 +111,12 @@ class Extractor:
             raise TypeError(f"claimx reads str, got {type(text).__name__}; decode bytes first")
         doc = normalize(text)
         sentences = segment(doc)
-        found = match(self.compiled, doc.text, sentences, regex_timeout=self.regex_timeout,
-                      on_rule_timeout=self.on_rule_timeout, sentiment=with_sentiment)
+        budget = RegexBudget(len(doc.text), timeout=self.regex_timeout,
+                             on_timeout=self.on_rule_timeout, seconds=self.regex_budget)
+        found = match(self.compiled, doc.text, sentences, sentiment=with_sentiment,
+                      budget=budget)
         if self._token_matcher is not None:
-            found = self._token_matcher.add_hits(found, doc, sentences)
+            found = self._token_matcher.add_hits(found, doc, sentences, budget=budget)
         # Without sentiment, only the modifiers near a claim cue matter.
         reach = scopes(found, sentences, claim_sentences_only=not with_sentiment)
         claims = tuple(assemble(doc, sentences, found, reach, self.compiled, self._settings))

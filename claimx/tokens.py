@@ -24,11 +24,17 @@ adding token rules leaves the cost of every other sentence unchanged.
 Words are put into a spaCy ``Doc`` built on the vocabulary of ``spacy.blank("zh")``: lexical
 attributes (ORTH, LOWER, LENGTH, IS_PUNCT, LIKE_NUM, REGEX, IN …) work; POS, TAG, LEMMA, DEP
 and ENT_TYPE are never set (there is no tagger) and patterns using them cannot match.
+
+A ``REGEX`` predicate is not left to spaCy, whose ``re`` has no timeout (a catastrophic
+pattern took 9 s on one 30-character word, doubling per character): it runs with the
+``regex`` module under the same per-call timeout and per-document budget as pattern rules
+(:class:`claimx.match.RegexBudget`), through a token extension attribute standing in for it.
 """
 
 from __future__ import annotations
 
 import bisect
+import hashlib
 import logging
 import os
 import threading
@@ -37,8 +43,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from claimx.errors import PackLoadError, PackProblem
-from claimx.match import CompiledRules, Hit, MatchResult
+import regex
+
+from claimx.errors import PackLoadError, PackProblem, RuleTimeoutError
+from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget
 from claimx.normalize import NormalizedText
 from claimx.packs import TokenRule
 from claimx.segment import Sentence
@@ -213,14 +221,16 @@ class TokenMatcher:
         return f"TokenMatcher({len(self.rules)} rules, segmenter={self.segmenter!r}, {state})"
 
     def add_hits(self, found: MatchResult, doc: NormalizedText,
-                 sentences: Sequence[Sentence]) -> MatchResult:
+                 sentences: Sequence[Sentence], *,
+                 budget: RegexBudget | None = None) -> MatchResult:
         """``found`` with the token rules' hits added to ``claim_cues`` (normalised offsets).
 
-        Only sentences holding an anchor of some token rule are segmented.
+        Only sentences holding an anchor of some token rule are segmented. ``budget``
+        bounds the time of the rules' REGEX predicates on this document.
         """
         if not self.active or not found.token_anchors:
             return found
-        hits = self.hits(doc.text, sentences, found.token_anchors)
+        hits = self.hits(doc.text, sentences, found.token_anchors, budget=budget)
         if not hits:
             return found
         cues = sorted((*found.claim_cues, *hits), key=lambda h: (h.start, h.end, h.rule.id))
@@ -229,9 +239,13 @@ class TokenMatcher:
                            token_anchors=found.token_anchors)
 
     def hits(self, text: str, sentences: Sequence[Sentence],
-             anchors: dict[str, tuple[int, ...]]) -> list[Hit]:
+             anchors: dict[str, tuple[int, ...]], *,
+             budget: RegexBudget | None = None) -> list[Hit]:
         """Token-rule hits in ``text`` (normalised); ``anchors`` maps rule id → anchor starts."""
         from spacy.tokens import Doc
+
+        if budget is None:
+            budget = RegexBudget(len(text))
 
         anchor_lists = {rid: list(pos) for rid, pos in anchors.items() if rid in self._by_id}
         if not anchor_lists:
@@ -255,7 +269,12 @@ class TokenMatcher:
                 if len(self._vocab.strings) > MAX_VOCAB_STRINGS:
                     self._renew()
                 words_doc = Doc(self._vocab, words=words, spaces=spaces)
-                matches = self._matcher(words_doc)
+                _regex_context.budget = budget
+                _regex_context.offset = sentence.start
+                try:
+                    matches = self._matcher(words_doc)
+                finally:
+                    _regex_context.budget = None
                 names = [(self._vocab.strings[key], start, end) for key, start, end in matches]
             for rid, first, last in names:
                 if rid not in live or last <= first:
@@ -269,6 +288,70 @@ class TokenMatcher:
 def _any_in(positions: list[int], start: int, end: int) -> bool:
     k = bisect.bisect_left(positions, start)
     return k < len(positions) and positions[k] < end
+
+
+# The budget of the document being matched, for the REGEX getters (spaCy calls them from
+# inside the Matcher, which takes no extra arguments); set around each Matcher call.
+_regex_context = threading.local()
+
+# Token attributes a REGEX predicate may test, and the Token property holding each as text.
+_TEXT_ATTRS = {"ORTH": "text", "TEXT": "text", "LOWER": "lower_", "NORM": "norm_",
+               "SHAPE": "shape_", "LEMMA": "lemma_", "POS": "pos_", "TAG": "tag_",
+               "DEP": "dep_", "ENT_TYPE": "ent_type_", "MORPH": "morph"}
+
+
+def _timed_regex(rule: TokenRule, patterns: Sequence[Sequence[dict[str, Any]]]
+                 ) -> list[list[dict[str, Any]]]:
+    """``patterns`` with each string ``REGEX`` predicate replaced by a token extension
+    attribute whose getter runs the expression with the ``regex`` module, under the
+    document's :class:`RegexBudget`. Other predicates (and a REGEX that is not a string,
+    which spaCy's validator then reports) stay as they are."""
+    from spacy.tokens import Token
+
+    out: list[list[dict[str, Any]]] = []
+    for pi, pattern in enumerate(patterns):
+        tokens: list[dict[str, Any]] = []
+        for ti, token in enumerate(pattern):
+            token = dict(token)
+            for key, value in list(token.items()):
+                if not (isinstance(value, dict) and isinstance(value.get("REGEX"), str)
+                        and key.upper() in _TEXT_ATTRS):
+                    continue
+                rest = {k: v for k, v in value.items() if k != "REGEX"}
+                if rest:
+                    token[key] = rest
+                else:
+                    del token[key]
+                digest = hashlib.sha1(f"{rule.id}\0{pi}\0{ti}\0{key}\0{value['REGEX']}"
+                                      .encode("utf-8", "surrogatepass")).hexdigest()[:16]
+                name = f"claimx_regex_{digest}"
+                getter = _regex_getter(rule, regex.compile(value["REGEX"]),
+                                       _TEXT_ATTRS[key.upper()])
+                Token.set_extension(name, getter=getter, force=True)
+                extra = token.get("_") if isinstance(token.get("_"), dict) else {}
+                token["_"] = {**extra, name: True}
+            tokens.append(token)
+        out.append(tokens)
+    return out
+
+
+def _regex_getter(rule: TokenRule, expression: Any, attr: str) -> Callable[[Any], bool]:
+    def search(token: Any) -> bool:
+        budget: RegexBudget | None = getattr(_regex_context, "budget", None)
+        timeout = budget.next_timeout() if budget is not None else 0.25
+        try:
+            if timeout <= 0:
+                raise TimeoutError
+            return expression.search(str(getattr(token, attr)), timeout=timeout) is not None
+        except TimeoutError:
+            on_timeout = budget.on_timeout if budget is not None else "raise"
+            if on_timeout == "raise":
+                spent = budget is not None and budget.spent()
+                raise RuleTimeoutError(rule.id, str(rule.source), timeout,
+                                       getattr(_regex_context, "offset", 0) + token.idx,
+                                       budget=budget.seconds if spent else None) from None
+            return False
+    return search
 
 
 def _compile_patterns(vocab: Any, rules: Sequence[TokenRule], warn: bool = True) -> Any:
@@ -285,8 +368,8 @@ def _compile_patterns(vocab: Any, rules: Sequence[TokenRule], warn: bool = True)
     for rule in rules:
         where = rule.source
         try:
-            matcher.add(rule.id, [list(p) for p in rule.patterns], greedy="LONGEST")
-        except (ValueError, KeyError, TypeError) as exc:  # spaCy raises MatchPatternError (a ValueError)
+            matcher.add(rule.id, _timed_regex(rule, rule.patterns), greedy="LONGEST")
+        except (ValueError, KeyError, TypeError, regex.error) as exc:  # spaCy raises MatchPatternError (a ValueError)
             problems.append(PackProblem(
                 "CX113", f"token patterns of rule '{rule.id}' rejected by spaCy: "
                 f"{' '.join(str(exc).split())}", str(where.path) if where else rule.pack,

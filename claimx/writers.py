@@ -3,6 +3,11 @@
 Every writer streams: it gets one :class:`Result` at a time, in input order, and writes it
 before the next arrives; ``close()`` writes what only the end knows (the HTML summary).
 :data:`WRITERS` maps a ``--format`` name to a writer class, so a new format is one entry.
+
+Text can hold lone surrogates (half of an emoji escaped as ``\\ud83d`` in scraped JSON),
+which no UTF-8 file can hold. JSON Lines writes them as the same ``\\udXXXX`` escape, so
+the record reads back exactly; CSV, text and HTML write U+FFFD (�) in their place, one
+code point for one, so claim offsets still index the text.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import csv
 import html
 import itertools
 import json
+import re
+import tempfile
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import IO, Any
@@ -29,7 +36,38 @@ __all__ = [
     "TextWriter",
     "Writer",
     "render_jsonl",
+    "replace_surrogates",
 ]
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (same length, so offsets into
+    it still hold), ready for any UTF-8 output."""
+    return text if text.isascii() else _SURROGATE.sub("\ufffd", text)
+
+
+def _escape_surrogates(line: str) -> str:
+    """A JSON text with each lone surrogate written as its ``\\uXXXX`` escape: still the
+    same JSON value, and encodable as UTF-8 (``json.dumps(ensure_ascii=False)`` leaves
+    them raw, and they only ever occur inside its strings)."""
+    if line.isascii():
+        return line
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", line)
+
+
+class _SurrogateSafe:
+    """A text stream that writes lone surrogates as U+FFFD (see the module docstring)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        return self._stream.write(replace_surrogates(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 @attrs.frozen(slots=True)
@@ -88,8 +126,9 @@ class JsonlWriter(Writer):
 
 
 def render_jsonl(result: Result) -> str:
-    """The JSON Lines line (with its newline) of one result."""
-    return json.dumps(result.record(), ensure_ascii=False) + "\n"
+    """The JSON Lines line (with its newline) of one result; lone surrogates are written
+    as ``\\udXXXX`` escapes."""
+    return _escape_surrogates(json.dumps(result.record(), ensure_ascii=False)) + "\n"
 
 
 CSV_COLUMNS: tuple[str, ...] = ("id", "type", "start", "end", "text", "polarity", "modality",
@@ -103,8 +142,8 @@ class CsvWriter(Writer):
     """
 
     def __init__(self, stream: IO[str]) -> None:
-        super().__init__(stream)
-        self._csv = csv.writer(stream, lineterminator="\n")
+        super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
+        self._csv = csv.writer(self.stream, lineterminator="\n")
         self._csv.writerow(CSV_COLUMNS)
 
     def write(self, result: Result) -> None:
@@ -123,6 +162,9 @@ _POLARITY_MARK = {"positive": "+", "negative": "-", "neutral": "=", "mixed": "±
 
 class TextWriter(Writer):
     """A readable view for terminals: a header per document, one line per claim."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
 
     def write(self, result: Result) -> None:
         """Write one document's block."""
@@ -344,17 +386,32 @@ _JS = r"""
 """
 
 
+# Summary rows held in memory before they spill to a temporary file, and the size of the
+# pieces they are copied back in: both bound the report's memory, whatever the input.
+_ROWS_IN_MEMORY = 4 << 20
+_COPY_CHARS = 1 << 20
+
+
 class HtmlWriter(Writer):
     """A self-contained HTML report: no network, no external files.
 
     Documents are written as they arrive; the summary (legend, table, chart) needs the
-    whole run, so it is written last and shown first by CSS ordering. All document text
-    is escaped, and the claim data embedded for the click panel is escaped for ``<script>``.
+    whole run, so it is written last and shown first by CSS ordering; its table's rows
+    wait in a spooled temporary file (memory up to 4 MiB, then an anonymous file in the
+    system's temporary folder, gone when the writer closes), so memory stays flat however
+    many documents there are. All document text is escaped, and the claim data embedded
+    for the click panel is escaped for ``<script>``.
     """
 
     def __init__(self, stream: IO[str], title: str = "claimx report") -> None:
-        super().__init__(stream)
-        self._rows: list[str] = []
+        super().__init__(_SurrogateSafe(stream))  # type: ignore[arg-type]
+        stream = self.stream
+        # One summary-table row per document, written at the end: kept in a spooled file
+        # so a long run's rows go to a temporary file, not memory (surrogatepass: the
+        # rows come back exactly, and the output stream replaces what UTF-8 cannot hold).
+        self._rows = tempfile.SpooledTemporaryFile(max_size=_ROWS_IN_MEMORY, mode="w+",
+                                                   encoding="utf-8", newline="",
+                                                   errors="surrogatepass")
         self._totals: Counter[tuple[str, str]] = Counter()
         self._types: list[str] = list(CLAIM_TYPES)
         self._count = 0
@@ -376,7 +433,7 @@ class HtmlWriter(Writer):
             self._failed += 1
             self.stream.write(f'<section class="doc failed" id="doc-{index}"><h2>{doc_id}</h2>'
                               f'<p class="error">{html.escape(result.error)}</p></section>\n')
-            self._rows.append(f'<tr class="failed"><td><a href="#doc-{index}">{doc_id}</a></td>'
+            self._rows.write(f'<tr class="failed"><td><a href="#doc-{index}">{doc_id}</a></td>'
                               f'<td colspan="{len(self._types) + 2}" class="error">'
                               f"{html.escape(result.error)}</td></tr>")
             return
@@ -397,7 +454,7 @@ class HtmlWriter(Writer):
         by_type = Counter(str(c["type"]) for c in claims)
         cells = "".join(f"<td>{by_type.get(t, 0)}</td>" for t in self._types)
         label = html.escape(str(sentiment.get("label", "")))
-        self._rows.append(f'<tr><td><a href="#doc-{index}">{doc_id}</a></td>{cells}'
+        self._rows.write(f'<tr><td><a href="#doc-{index}">{doc_id}</a></td>{cells}'
                           f"<td>{len(claims)}</td><td>{label}</td></tr>")
 
     def close(self) -> None:
@@ -424,8 +481,13 @@ class HtmlWriter(Writer):
             f"<p>Bars: claims by type, coloured by polarity {polarity}</p>"
             f"{chart_svg(self._totals, types)}"
             f'<table id="summary-table"><thead><tr><th>document</th>{head}<th>claims</th>'
-            f"<th>sentiment</th></tr></thead><tbody>{''.join(self._rows)}</tbody></table>"
-            f"</section></main><script>{_JS}</script></body></html>\n")
+            f"<th>sentiment</th></tr></thead><tbody>")
+        self._rows.seek(0)
+        while chunk := self._rows.read(_COPY_CHARS):
+            self.stream.write(chunk)
+        self._rows.close()
+        self.stream.write(f"</tbody></table></section></main><script>{_JS}</script>"
+                          f"</body></html>\n")
 
 
 #: Output writers by ``--format`` name.

@@ -9,6 +9,7 @@ read or tagged is reported and becomes an error record; it never stops the run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import io
 import multiprocessing
@@ -96,6 +97,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="JSON Lines field holding the id (default: id)")
     p.add_argument("--encoding", default="auto", metavar="auto|NAME",
                    help="input encoding: auto-detect (default) or a codec such as gb18030")
+    p.add_argument("--on-rule-timeout", choices=("raise", "skip"), default="raise",
+                   help="when a rule's regular expression runs past its time on a document: "
+                        "fail that document (raise, the default) or skip the sentence, and "
+                        "the document's remaining regexes once its budget is spent (skip)")
     p.add_argument("--evidence", action="store_true",
                    help="include each claim's evidence (cues, modifiers, confidence steps)")
     p.add_argument("--quiet", "-q", action="store_true",
@@ -116,7 +121,8 @@ _Item = Document | JsonLines
 _Rendered = tuple[str, int, list[str], str, str]
 
 
-def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions) -> None:
+def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions,
+                 on_rule_timeout: str = "raise") -> None:
     """Build the Extractor once per worker process (a forked worker has it already).
     Ctrl-C is the parent's to handle: it stops the pool, so workers ignore SIGINT instead
     of each printing a traceback. SIGTERM gets its default back: a forked worker inherits
@@ -124,8 +130,9 @@ def _init_worker(packs: Sequence[str], with_evidence: bool, options: ReadOptions
     global _read_options
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    if _extractor is None or _extractor.pack_names != tuple(packs):
-        _setup(packs, with_evidence)
+    if (_extractor is None or _extractor.pack_names != tuple(packs)
+            or _extractor.on_rule_timeout != on_rule_timeout):
+        _setup(packs, with_evidence, on_rule_timeout)
     _read_options = options
 
 
@@ -149,11 +156,11 @@ def _documents_of(chunk: Iterable[_Item], options: ReadOptions) -> Iterator[Docu
             yield item
 
 
-def _setup(packs: Sequence[str], with_evidence: bool) -> None:
+def _setup(packs: Sequence[str], with_evidence: bool, on_rule_timeout: str = "raise") -> None:
     global _extractor, _with_evidence
     from claimx.pipeline import Extractor
 
-    _extractor = Extractor(packs=list(packs))
+    _extractor = Extractor(packs=list(packs), on_rule_timeout=on_rule_timeout)
     _with_evidence = with_evidence
 
 
@@ -216,7 +223,8 @@ _WORKER_DIED = ("a worker process died while tagging this document's chunk (out 
                 "try fewer --jobs); the chunk was not tagged")
 
 
-def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessing.context.BaseContext:
+def _worker_context(packs: Sequence[str], with_evidence: bool,
+                    on_rule_timeout: str = "raise") -> multiprocessing.context.BaseContext:
     """How to start workers: fork on Linux when this process runs a single thread, spawn
     otherwise.
 
@@ -227,7 +235,7 @@ def _worker_context(packs: Sequence[str], with_evidence: bool) -> multiprocessin
     the child, so that case, and platforms where fork is not the safe default, spawn.
     """
     if sys.platform.startswith("linux") and threading.active_count() == 1:
-        _setup(packs, with_evidence)
+        _setup(packs, with_evidence, on_rule_timeout)
         return multiprocessing.get_context("fork")
     return multiprocessing.get_context("spawn")
 
@@ -239,7 +247,7 @@ def _tag_texts(chunk: Sequence[Document]) -> list[_Tagged]:
 
 def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
                   with_evidence: bool, options: ReadOptions,
-                  render: bool = False) -> Iterator[Result]:
+                  render: bool = False, on_rule_timeout: str = "raise") -> Iterator[Result]:
     """Tag with ``jobs`` processes, in input order, with a bounded number of chunks held
     (see :class:`claimx.cli.pool.OrderedPool`).
 
@@ -250,8 +258,8 @@ def _tag_parallel(items: Iterable[_Item], jobs: int, packs: Sequence[str],
     """
     task: Any = _tag_and_render if render else _tag_texts
     pool: OrderedPool[list[_Item]] = OrderedPool(
-        jobs, _worker_context(packs, with_evidence), _init_worker,
-        (list(packs), with_evidence, options), task, per_worker=_SENT_PER_JOB,
+        jobs, _worker_context(packs, with_evidence, on_rule_timeout), _init_worker,
+        (list(packs), with_evidence, options, on_rule_timeout), task, per_worker=_SENT_PER_JOB,
         ahead=_HELD_PER_JOB)
     # Leaving the block on Ctrl-C, SIGTERM or the consumer stopping terminates the
     # workers at once: nothing waits on their pipes any more, so that cannot hang.
@@ -352,10 +360,32 @@ class _Progress:
             print(message, file=sys.stderr)
 
 
-def _stdout() -> IO[str]:
-    # UTF-8 whatever the locale, and newline="" so the CSV writer controls line ends.
-    return io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
-                            line_buffering=False, write_through=False)
+@contextlib.contextmanager
+def _stdout() -> Iterator[IO[str]]:
+    """sys.stdout as UTF-8 whatever the locale, and with newline="" so the CSV writer
+    controls line ends; flushed on a clean exit and let go of (not closed) either way."""
+    stream = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="",
+                              line_buffering=False, write_through=False)
+    try:
+        yield stream
+        stream.flush()
+    finally:
+        try:
+            stream.detach()  # flushes what an interrupted run wrote so far
+        except (OSError, ValueError):
+            _drop_stdout()
+
+
+def _drop_stdout() -> None:
+    """After a failed write to stdout nothing more can reach it: point file descriptor 1
+    at /dev/null, so what is still buffered is dropped at exit instead of failing again
+    with a second traceback."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, io.UnsupportedOperation):
+        pass
 
 
 def run(args: argparse.Namespace) -> int:
@@ -393,14 +423,14 @@ def run(args: argparse.Namespace) -> int:
 
     pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
     paths = list(expand_paths(args.paths, pattern))
-    sizes = [Path(p).stat().st_size if p != STDIN and not problem else 0 for p, problem in paths]
-    total = None if any(p == STDIN for p, _ in paths) else sum(sizes)
+    total = None if any(p == STDIN for p, _ in paths) else sum(
+        _size(p) for p, problem in paths if problem is None)
     options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
                           id_field=args.id_field)
     docs = _documents(paths, READERS[args.input_format], options)
     results: Iterator[Result]
     if jobs == 1:
-        _setup(packs, args.evidence)
+        _setup(packs, args.evidence, args.on_rule_timeout)
         results = _tag_serial(docs)
     elif fmt == "jsonl" and args.input_format == "jsonl":
         # JSON Lines in and out: the workers parse, tag and render; this process only
@@ -408,10 +438,11 @@ def run(args: argparse.Namespace) -> int:
         batches = functools.partial(read_jsonl_lines, batch_lines=_CHUNK_DOCS,
                                     batch_bytes=_CHUNK_CHARS)
         results = _tag_parallel(_documents(paths, batches, options), jobs, packs,
-                                args.evidence, options, render=True)
+                                args.evidence, options, render=True,
+                                on_rule_timeout=args.on_rule_timeout)
     else:
         results = _tag_parallel(docs, jobs, packs, args.evidence, options,
-                                render=fmt == "jsonl")
+                                render=fmt == "jsonl", on_rule_timeout=args.on_rule_timeout)
 
     # SIGTERM (a killed job, a closed CI step) unwinds like Ctrl-C, so -o cleans up.
     previous = signal.getsignal(signal.SIGTERM)
@@ -419,17 +450,23 @@ def run(args: argparse.Namespace) -> int:
     by_type: Counter[str] = Counter()
     failures = 0
     show = not args.quiet
+    committing = False  # an OSError from here on is the output's (fsync, rename, flush)
     try:
         with ExitStack() as stack:
             if args.output:
-                stream = stack.enter_context(AtomicOutput(args.output))
+                try:
+                    stream = stack.enter_context(AtomicOutput(args.output))
+                except OSError as exc:
+                    return _usage(f"cannot write {args.output}: {exc.strerror or exc} "
+                                  f"(choose a file in a folder you can write to)")
             else:
-                stream = _stdout()
-                stack.callback(_detach, stream)
-            writer = WRITERS[fmt](stream)
+                stream = stack.enter_context(_stdout())
+            with _output_errors():
+                writer = WRITERS[fmt](stream)
             progress = stack.enter_context(_Progress(total, show and sys.stderr.isatty()))
             for result in results:
-                writer.write(result)
+                with _output_errors():
+                    writer.write(result)
                 progress.advance(result.doc)
                 if result.failed:
                     failures += 1
@@ -437,11 +474,21 @@ def run(args: argparse.Namespace) -> int:
                         progress.print(f"claimx tag: failed {result.doc.id}: {result.error}")
                 else:
                     by_type.update(str(c["type"]) for c in result.claims)
-            writer.close()
-            stream.flush()
+            with _output_errors():
+                writer.close()
+                stream.flush()
             documents = progress.docs
+            committing = True
+    except _OutputFailed as failed:
+        return _output_failed(args.output, failed.cause)
+    except OSError as exc:
+        if not committing:
+            raise
+        return _output_failed(args.output, exc)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if hasattr(results, "close"):
+            results.close()  # stops --jobs workers now, whatever ended the run
     if show:
         if failures > _MAX_REPORTED:
             print(f"claimx tag: … {failures - _MAX_REPORTED} more failures (see the output's "
@@ -450,17 +497,47 @@ def run(args: argparse.Namespace) -> int:
     return EXIT_FAILURES if failures else EXIT_OK
 
 
+class _OutputFailed(Exception):
+    """Writing the output failed (full disk, closed pipe …); ``cause`` says how."""
+
+    def __init__(self, cause: OSError) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+@contextlib.contextmanager
+def _output_errors() -> Iterator[None]:
+    """Turn an OSError raised while writing into :class:`_OutputFailed`, so it cannot be
+    taken for a failure to read or tag. A closed pipe (``| head``) stays what it is."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise _OutputFailed(exc) from exc
+
+
+def _output_failed(output: str | None, exc: OSError) -> int:
+    reason = exc.strerror or str(exc)
+    if output:
+        print(f"claimx tag: error: writing {output} failed: {reason}; {output} was left as "
+              f"it was and no temporary file remains", file=sys.stderr)
+    else:
+        print(f"claimx tag: error: writing to stdout failed: {reason}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _size(path: str) -> int:
+    """A file's size for the progress bar; 0 if it went away since the folder walk (its
+    read then reports it)."""
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0
+
+
 def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
-
-
-def _detach(stream: IO[str]) -> None:
-    # Flush, then let go of sys.stdout.buffer without closing it.
-    try:
-        stream.flush()
-    finally:
-        if isinstance(stream, io.TextIOWrapper):
-            stream.detach()
 
 
 def _summary(documents: int, by_type: Counter[str], failures: int) -> str:

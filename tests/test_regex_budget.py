@@ -1,0 +1,138 @@
+"""Regular expressions are bounded per document, not only per call (issue 16, item 11).
+
+A per-sentence timeout let 200 short sentences against a catastrophic pattern take 50 s
+with ``on_rule_timeout="skip"``, and token rules' ``REGEX`` (spaCy's ``re``) had no timeout
+at all. The texts and packs here are written for these tests.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from claimx import Extractor, PackLoadError, RuleTimeoutError
+from claimx.match import RegexBudget
+
+META = "name: slow\nversion: '1'\nlanguage: zh\nclaim_types: {risk: {polarity: negative}}\n"
+# (a|a)+$ tries 2^n ways to split a run of n a's before it fails on the b after it.
+CATASTROPHIC = "(a|a)+$"
+FINE = "  - id: slow.fine\n    kind: lexicon\n    type: risk\n    cues: [风险]\n"
+# 200 sentences, each with a run of 25 a's: about 0.25 s of backtracking apiece.
+SLOW_TEXT = "存在风险。" + "".join("a" * 25 + "b。" for _ in range(200)) + "后来风险加大。"
+
+
+def _pack(folder: Path, rules: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pack.yaml").write_text(META, encoding="utf-8")
+    (folder / "rules.yaml").write_text("rules:\n" + rules + FINE, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture()
+def pattern_pack(tmp_path: Path) -> Path:
+    return _pack(tmp_path / "slow", "  - id: slow.pattern\n    kind: pattern\n    type: risk\n"
+                                    f"    pattern: '{CATASTROPHIC}'\n")
+
+
+def test_skip_spends_at_most_the_documents_budget(pattern_pack: Path) -> None:
+    ex = Extractor(packs=[pattern_pack], on_rule_timeout="skip", regex_budget=1.0)
+    began = time.monotonic()
+    claims = ex.extract(SLOW_TEXT)
+    elapsed = time.monotonic() - began
+    # 200 sentences x 0.25 s took 50 s before; now the budget (1 s) ends the patterns.
+    assert elapsed < 10, f"{elapsed:.1f} s"
+    assert [c.text for c in claims] == ["存在风险", "后来风险加大"]  # the other rule still ran
+
+
+def test_raise_names_the_budget_and_both_ways_to_skip(pattern_pack: Path) -> None:
+    ex = Extractor(packs=[pattern_pack], regex_budget=0.3, regex_timeout=10)
+    with pytest.raises(RuleTimeoutError) as info:
+        ex.extract(SLOW_TEXT)
+    assert info.value.rule_id == "slow.pattern" and info.value.budget == pytest.approx(0.3)
+    message = str(info.value)
+    assert "budget" in message
+    assert "on_rule_timeout='skip'" in message and "--on-rule-timeout skip" in message
+
+
+def test_the_budget_grows_with_the_document() -> None:
+    assert RegexBudget(10, seconds=1.0).seconds == 1.0
+    assert RegexBudget(1_000_000, seconds=1.0).seconds == pytest.approx(10.0)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_tag_takes_on_rule_timeout(pattern_pack: Path, tmp_path: Path, jobs: str) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "slow", "text": SLOW_TEXT}, ensure_ascii=False) + "\n"
+                      + json.dumps({"id": "ok", "text": "存在风险。"}, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+
+    def tag(*extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "claimx", "tag", str(source),
+                               "--input-format", "jsonl", "--pack", str(pattern_pack),
+                               "--jobs", jobs, *extra], capture_output=True, timeout=120)
+
+    failing = tag()
+    assert failing.returncode == 1
+    first, second = [json.loads(line) for line in failing.stdout.splitlines()]
+    assert "--on-rule-timeout skip" in first["error"] and second["claims"]
+    skipping = tag("--on-rule-timeout", "skip")
+    assert skipping.returncode == 0, skipping.stderr.decode()
+    first, second = [json.loads(line) for line in skipping.stdout.splitlines()]
+    assert [c["text"] for c in first["claims"]] == ["存在风险", "后来风险加大"]
+
+
+# --------------------------------------------------------------------------- token rules
+
+TOKEN_RULE = ("  - id: slow.tokens\n    kind: tokens\n    type: risk\n    anchors: [风险]\n"
+              "    patterns:\n      - [{TEXT: {REGEX: '^" + CATASTROPHIC + "'}}]\n")
+
+
+def test_a_token_regex_is_timed_and_budgeted(tmp_path: Path) -> None:
+    pytest.importorskip("jieba")
+    pack = _pack(tmp_path / "slow", TOKEN_RULE)
+    # One word of 30 a's and a b took 9 s in spaCy's re, doubling per character.
+    text = "风险：" + "a" * 30 + "b。另有风险。"
+    strict = Extractor(packs=[pack], segmenter="jieba", regex_timeout=0.2)
+    began = time.monotonic()
+    with pytest.raises(RuleTimeoutError) as info:
+        strict.extract(text)
+    assert time.monotonic() - began < 10
+    assert info.value.rule_id == "slow.tokens"
+    lenient = Extractor(packs=[pack], segmenter="jieba", regex_timeout=0.2,
+                        on_rule_timeout="skip")
+    # Skipped, the token rule adds nothing: the claims are the lexicon rule's alone.
+    lexicon_only = Extractor(packs=[_pack(tmp_path / "fine-only", "")], segmenter="jieba")
+    expected = [(c.text, c.rules) for c in lexicon_only.extract(text)]
+    assert expected and [(c.text, c.rules) for c in lenient.extract(text)] == expected
+
+
+@pytest.mark.parametrize("expression, fires", [("^裁", True), ("员$", True), ("^减", False)])
+def test_a_token_regex_still_matches_as_spacy_would(tmp_path: Path, expression: str,
+                                                    fires: bool) -> None:
+    pytest.importorskip("jieba")
+    pack = _pack(tmp_path / "fine", (
+        "  - id: fine.tokens\n    kind: tokens\n    type: risk\n    anchors: [裁员]\n"
+        f"    patterns:\n      - [{{TEXT: {{REGEX: '{expression}'}}}}, "
+        "{LIKE_NUM: true, OP: '?'}]\n"))
+    ex = Extractor(packs=[pack], segmenter="jieba")
+    rules = {rule for c in ex.extract("该公司宣布裁员。") for rule in c.rules}
+    assert ("fine.tokens" in rules) is fires
+
+
+@pytest.mark.parametrize("expression, fragment", [
+    ("(?:(?:a{1000}){1000}){1000}", "unroll"), ("(" * 300 + "a" + ")" * 300, "nested"),
+    ("(unclosed", "does not compile")])
+def test_a_token_regex_that_cannot_run_is_a_load_error(tmp_path: Path, expression: str,
+                                                       fragment: str) -> None:
+    pack = _pack(tmp_path / "bad", (
+        "  - id: bad.tokens\n    kind: tokens\n    type: risk\n    anchors: [风险]\n"
+        f"    patterns:\n      - [{{TEXT: {{REGEX: '{expression}'}}}}]\n"))
+    with pytest.raises(PackLoadError) as info:
+        Extractor(packs=[pack])
+    (problem,) = info.value.problems
+    assert problem.code == "CX113" and fragment in problem.message and problem.line == 7
