@@ -238,15 +238,26 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
                  settings: dict[str, Any]) -> tuple[int, int] | None:
     """Where the actor a claim is about is named (normalised offsets), if anywhere.
 
+    0. the company's name for itself (the pack's ``subject_self_refs``: 公司, 本集团 …) when
+       the claim opens with it;
     1. the nearest organisation-like name before the cue (a name ending in one of the pack's
        ``subject_suffixes`` such as 公司, 集团, 银行, 平台), within ``SUBJECT_WINDOW``
        characters before the claim;
     2. else the topic at the start of the claim's span or the sentence: the run of name
        characters before the first of the pack's ``subject_stops`` (在, 将, 已, 的 …);
-    3. else None.
+    3. else the last of the pack's ``subject_self_refs`` (公司, 本集团 …) before the claim in
+       its sentence (annual-report prose names its actor once, then lists what it does);
+    4. else None.
 
     The caller reads the subject from the original text, so it stays "as written".
     """
+    # 0. a claim that opens with the company's name for itself (公司将…, 本集团拥有…) is
+    # about it, whatever other names follow.
+    self_refs = settings.get("_subject_self_regex")
+    if self_refs is not None:
+        opening = self_refs.match(text, claim_start)
+        if opening is not None:
+            return opening.span()
     suffixes = settings.get("_subject_suffix_regex")
     # The actor is named close before the cue: only a bounded window is searched, for the
     # last suffix (公司, 集团 …) that ends a name (no Han character right after it); the name
@@ -284,13 +295,24 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     after_heading = (sentence.clauses[1].start
                      if len(sentence.clauses) > 1 and sentence.clauses[0].heading else claim_start)
     for start in (claim_start, after_heading, sentence.start):
-        stop = stops.search(text, start + 1, min(sentence.end, start + reach))
+        # The first stop word that leaves a name of two characters or more: a one-character
+        # stop right after the first character belongs to the name (华能电力, 华为).
+        stop = next((m for m in stops.finditer(text, start + 1, min(sentence.end, start + reach))
+                     if m.start() - start >= 2), None)
         if stop is None:
             continue
         end = stop.start()
         if (2 <= end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
                 and not text[start:end].startswith(not_names)):
             return start, end
+    # 4. else the company's own name for itself (公司, 本集团 …) where the sentence has it
+    # before the claim: annual reports name the actor once and then list what it does.
+    if self_refs is not None:
+        found = None
+        for found in self_refs.finditer(text, sentence.start, max(cue_start, claim_start)):
+            pass
+        if found is not None:
+            return found.span()
     return None
 
 
@@ -311,7 +333,11 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         out["_subject_suffix_regex"] = re.compile(r"(?:" + alternation + r")(?!债|法|化)")
         # What ends the name before a suffix: a stop word or a non-name character.
         markers = sorted(settings.get("subject_object_markers", []), key=len, reverse=True)
-        boundary_words = "|".join(regex.escape(w) for w in markers + stops) or "(?!)"
+        # A stop word of one character that also stands inside names (华能, 华为, 成都: the
+        # pack's subject_name_chars) does not cut the name before a suffix.
+        inside = set(settings.get("subject_name_chars", []))
+        cutting = [w for w in markers + stops if not (len(w) == 1 and w in inside)]
+        boundary_words = "|".join(regex.escape(w) for w in cutting) or "(?!)"
         out["_subject_boundary_regex"] = regex.compile(
             r"(?:" + boundary_words + r"|[^\p{Han}A-Za-z0-9&·])")
     if stops:
@@ -324,6 +350,12 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
     out["_subject_object_markers"] = frozenset(settings.get("subject_object_markers", []))
     out["_causatives"] = tuple(settings.get("causative_verbs", []))
+    self_refs = sorted(settings.get("subject_self_refs", []), key=len, reverse=True)
+    if self_refs:
+        # A self-reference standing as a word (公司, not 公司债 or 子公司).
+        out["_subject_self_regex"] = re.compile(
+            r"(?<![子分总母孙控参])(?:" + "|".join(re.escape(w) for w in self_refs)
+            + r")(?![债法化])")
     by_first: dict[str, list[str]] = {}
     for word in sorted(settings.get("leading_connectives", []), key=len, reverse=True):
         if word:
