@@ -53,19 +53,21 @@ NOT_AFTER_WINDOW = 12
 NOT_BEFORE_WINDOW = 6
 
 
-def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules) -> bool:
+def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
+            seen: dict[tuple[int, int], bool] | None = None) -> bool:
     """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence, unless
     one of its ``veto_unless`` words occurs there too (a macro-economic word vetoes a risk
     unless a company is named as well); its ``not_after`` words cancel it when they stand
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
-    it closely (风险较低, 压力可控)."""
+    it closely (风险较低, 压力可控). ``seen`` remembers, per document, whether a word list
+    occurs in a sentence (many rules share their veto lists)."""
     words = compiled.context_words.get(hit.rule.id)
     if words is None:
         return False
     veto, unless, not_after, not_before = words
-    if veto is not None and veto.search(text, sentence.start, sentence.end) and (
-            unless is None or not unless.search(text, sentence.start, sentence.end)):
+    if veto is not None and _occurs(veto, text, sentence, seen) and (
+            unless is None or not _occurs(unless, text, sentence, seen)):
         return True
     if not_after is not None or not_before is not None:
         clause = sentence.clauses[_clause_index(sentence, hit.start)]
@@ -76,6 +78,18 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules) ->
                 text, hit.end, min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)):
             return True
     return False
+
+
+def _occurs(words: Any, text: str, sentence: Sentence,
+            seen: dict[tuple[int, int], bool] | None) -> bool:
+    """Whether one of a compiled word list occurs in the sentence (remembered in ``seen``)."""
+    if seen is None:
+        return words.search(text, sentence.start, sentence.end) is not None
+    key = (id(words), sentence.start)
+    found = seen.get(key)
+    if found is None:
+        found = seen[key] = words.search(text, sentence.start, sentence.end) is not None
+    return found
 
 
 _clause_start = operator.attrgetter("start")
@@ -371,10 +385,11 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     text = doc.text
     starts = [s.start for s in sentences]
     per_sentence: dict[int, list[Hit]] = {}
+    seen: dict[tuple[int, int], bool] = {}
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
-            if _vetoed(text, sentences[si], hit, compiled):
+            if _vetoed(text, sentences[si], hit, compiled, seen):
                 continue
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order

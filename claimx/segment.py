@@ -17,7 +17,7 @@ import regex
 
 from claimx.normalize import NormalizedText
 
-__all__ = ["Clause", "Sentence", "clause_start_near", "segment"]
+__all__ = ["Clause", "Sentence", "segment"]
 
 _TERMINALS = "。！？!?"
 _QUESTION_MARKS = frozenset("?？")
@@ -81,6 +81,22 @@ class Sentence:
     def clauses(self) -> tuple[Clause, ...]:
         """The clauses of the sentence, in order (see :class:`Clause`)."""
         return _clauses(self.source, self.start, self.end)
+
+    @functools.cached_property
+    def clause_starts(self) -> tuple[int, ...]:
+        """Where the clauses start (``[c.start for c in clauses]``), without building the
+        clauses: matching asks for this in many sentences that hold no claim."""
+        text, end = self.source, self.end
+        out = []
+        cs = self.start
+        for a, b in [m.span() for m in _SEPARATOR.finditer(text, self.start, end)] + [(end, end)]:
+            s = cs
+            while s < a and text[s].isspace():
+                s += 1
+            if s < a and _trim_end(text, s, a) > s:
+                out.append(s)
+            cs = b
+        return tuple(out)
 
 
 def _is_lost_mark(doc: NormalizedText, i: int) -> bool:
@@ -152,34 +168,6 @@ def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
             out.append(Clause(s, e, heading))
         cs = b
     return tuple(out)
-
-
-def clause_start_near(sentence: Sentence, position: int, reach: int) -> int | None:
-    """Start of the clause holding ``position`` (as in ``sentence.clauses``), if it lies at
-    most ``reach`` characters before it; None when it lies further back.
-
-    Looks only at those ``reach`` characters, so a caller that needs the clause starts
-    near a few positions does not split the whole sentence into clauses.
-    """
-    text = sentence.source
-    # Back over any blanks before the furthest possible start, and one character more: the
-    # separator that ends the previous clause.
-    low = max(sentence.start, position - reach)
-    while low > sentence.start and text[low - 1].isspace():
-        low -= 1
-    low = max(sentence.start, low - 1)
-    found = None
-    # Searched a character past `position`: a comma before a digit there is part of a
-    # number (1,900), which the separator pattern can only see with that digit in reach.
-    for match in _SEPARATOR.finditer(text, low, min(sentence.end, position + 1)):
-        if match.end() <= position:
-            found = match
-    start = found.end() if found is not None else sentence.start
-    while start < position and text[start].isspace():
-        start += 1
-    if position - start > reach or (found is None and low > sentence.start):
-        return None
-    return start
 
 
 def _sentence(text: str, start: int, end: int) -> Sentence | None:

@@ -149,15 +149,7 @@ def test_sentences_ordered_and_clauses_inside(raw: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(["公司", "推进", "，", ",", "；", ":", "。", " ", "1,900", "——",
-                                 "好", "？"]), max_size=14), st.integers(0, 12))
-def test_clause_start_near_agrees_with_the_clauses(parts: list[str], reach: int) -> None:
-    """The start of the clause around a position, found from a few characters before it,
-    is the start ``Sentence.clauses`` gives that clause (or None when it is further back)."""
-    from claimx.segment import clause_start_near
-
-    doc = normalize("".join(parts))
-    for sentence in segment(doc):
-        for clause in sentence.clauses:
-            for position in range(clause.start, clause.end):
-                want = clause.start if position - clause.start <= reach else None
-                assert clause_start_near(sentence, position, reach) == want
+                                 "好", "？", "”", "\n"]), max_size=14))
+def test_clause_starts_are_the_starts_of_the_clauses(parts: list[str]) -> None:
+    for sentence in segment(normalize("".join(parts))):
+        assert sentence.clause_starts == tuple(c.start for c in sentence.clauses)
