@@ -60,12 +60,15 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     unless a company is named as well); its ``not_after`` words cancel it when they stand
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
-    it closely (风险较低, 压力可控). ``seen`` remembers, per document, whether a word list
-    occurs in a sentence (many rules share their veto lists)."""
+    it closely (风险较低, 压力可控); and a hit whose sentence holds none of its
+    ``requires`` words is cancelled too. ``seen`` remembers, per document, whether a word
+    list occurs in a sentence (many rules share their lists)."""
     words = compiled.context_words.get(hit.rule.id)
     if words is None:
         return False
-    veto, unless, not_after, not_before = words
+    veto, unless, not_after, not_before, requires = words
+    if requires is not None and not _occurs(requires, text, sentence, seen):
+        return True
     if veto is not None and _occurs(veto, text, sentence, seen) and (
             unless is None or not _occurs(unless, text, sentence, seen)):
         return True

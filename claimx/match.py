@@ -112,7 +112,7 @@ class CompiledRules:
     # Each claim rule's context words (veto, veto_unless, not_after, not_before) as one
     # compiled alternation per list, by rule id: the assembly stage tests them for every hit,
     # and a pack's word classes make these lists hundreds of words long.
-    context_words: dict[str, tuple[Any, Any, Any, Any]] = attrs.field(
+    context_words: dict[str, tuple[Any, Any, Any, Any, Any]] = attrs.field(
         init=False, eq=False, repr=False)
 
     @claim_roles_of.default
@@ -130,14 +130,15 @@ class CompiledRules:
                      if not r.anchors)
 
     @context_words.default
-    def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any]]:
-        out: dict[str, tuple[Any, Any, Any, Any]] = {}
+    def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any, Any]]:
+        out: dict[str, tuple[Any, Any, Any, Any, Any]] = {}
         # One compiled search per distinct word list: rules that share a var (veto:
         # [$macro_topics]) share the search, so a sentence's answer can be remembered.
         shared: dict[tuple[str, ...], Any] = {}
         for rule in self.by_id or self.rules:
             lists = (getattr(rule, "veto", ()), getattr(rule, "veto_unless", ()),
-                     getattr(rule, "not_after", ()), getattr(rule, "not_before", ()))
+                     getattr(rule, "not_after", ()), getattr(rule, "not_before", ()),
+                     getattr(rule, "requires", ()))
             if any(lists):
                 out[rule.id] = tuple(  # type: ignore[assignment]
                     shared.setdefault(words, _alternation(words)) if words else None
@@ -394,9 +395,12 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     rules = compiled.by_id
     # Filter and sort (start, end, position) tuples; Hit objects are made only for what
     # survives, already in order.
-    if exceptions or context:
+    if (exceptions or context) and cue_spans:
         starts = _bounds_of(sentences)
-        blocked = _covers(exceptions)
+        # Only the lexicon rules with a cue here need their exceptions as a cover (pattern
+        # and sequence rules test theirs against their own matches, below).
+        cued = {index for _, _, index in cue_spans}
+        blocked = _covers({i: spans for i, spans in exceptions.items() if i in cued})
         # The clauses holding a context word of each rule, found once per document.
         context_clauses = {index: {_clause_key(sentences, starts, p) for p in positions}
                            for index, positions in context.items()}
@@ -410,7 +414,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
                     continue
             kept.append(span)
         cue_spans = kept
-    else:
+    elif cue_spans:
         # No exception or context word in the text: only rules with context words drop cues.
         cue_spans = [span for span in cue_spans if not rules[span[2]].context]  # type: ignore[union-attr]
     if pseudo:
@@ -545,8 +549,6 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     for index, rule, targets in runs:
         pattern = rule.pattern
         has_claim = "claim" in pattern.groupindex
-        if rule.match_at == "anywhere" and len(targets) > 1:
-            targets = _in_runs(targets)
         for sentence, positions in targets:
             timeout = budget.next_timeout()
             try:
@@ -567,41 +569,6 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     return hits
 
 
-def _in_runs(targets: list[tuple[Sentence, list[int]]]) -> list[tuple[Sentence, list[int]]]:
-    """Consecutive target sentences as one stretch each, to be searched with one call
-    instead of one call per sentence (a call costs more than the search of a short
-    sentence); a match across a sentence end is not taken (see _matches)."""
-    out: list[tuple[Sentence, list[int]]] = []
-    run: list[Sentence] = []
-    for sentence, _ in targets:
-        if run and not _follows(run[-1], sentence):
-            out.append((_Stretch(run), []))
-            run = []
-        run.append(sentence)
-    out.append((_Stretch(run), []) if len(run) > 1 else (run[0], []))
-    return out
-
-
-def _follows(previous: Sentence, sentence: Sentence) -> bool:
-    """Whether ``sentence`` comes right after ``previous`` (blanks between at most)."""
-    source = sentence.source
-    return previous.end <= sentence.start and (
-        previous.end == sentence.start or source[previous.end:sentence.start].isspace())
-
-
-class _Stretch:
-    """Consecutive sentences searched as one: ``start``/``end`` of the whole stretch and
-    ``ends``, the end of each sentence in it (a match may not run across one)."""
-
-    __slots__ = ("end", "ends", "source", "start")
-
-    def __init__(self, sentences: list[Sentence]) -> None:
-        self.start = sentences[0].start
-        self.end = sentences[-1].end
-        self.ends = [s.end for s in sentences[:-1]]
-        self.source = sentences[0].source
-
-
 def _matches(pattern: Any, match_at: str, text: str, sentence: Sentence, positions: list[int],
              timeout: float, lead: int | None = None) -> Iterator[Any]:
     """The matches of one pattern rule in one sentence, left to right and not overlapping,
@@ -609,20 +576,6 @@ def _matches(pattern: Any, match_at: str, text: str, sentence: Sentence, positio
     only at the starts of clauses (of the clauses holding one of its anchors, when it has
     anchors: a match at a clause start that held none could not contain one; with ``lead``,
     of those holding one within ``lead`` characters of their start)."""
-    if isinstance(sentence, _Stretch):
-        # Searched once; a match that runs across a sentence end would not be found in
-        # either sentence, and one such match can hide the matches after it: then each
-        # sentence of the stretch is searched on its own.
-        found_all = list(pattern.finditer(text, sentence.start, sentence.end, timeout=timeout))
-        ends = sentence.ends
-        if all(bisect.bisect_right(ends, m.start()) == bisect.bisect_left(ends, m.end())
-               for m in found_all):
-            yield from found_all
-            return
-        starts = [sentence.start] + ends
-        for low, high in zip(starts, ends + [sentence.end]):
-            yield from pattern.finditer(text, low, high, timeout=timeout)
-        return
     if match_at == "anywhere" or (match_at == "anchors" and not positions):
         yield from pattern.finditer(text, sentence.start, sentence.end, timeout=timeout)
         return

@@ -96,7 +96,8 @@ class ClaimRule(_RuleBase):
     """What every rule that produces claims has: the claim type, its polarity (None: the
     type's default), a prior, how far its claim's span reaches, and the words that cancel a
     hit (``veto`` anywhere in the sentence — unless one of ``veto_unless`` is there too —,
-    ``not_after`` just before it, ``not_before`` just after it)."""
+    ``not_after`` just before it, ``not_before`` just after it), and the words one of which
+    its sentence must hold (``requires``)."""
 
     type: str
     polarity: Polarity | None
@@ -104,6 +105,7 @@ class ClaimRule(_RuleBase):
     span: str
     veto: tuple[str, ...] = ()
     veto_unless: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
 
@@ -317,6 +319,7 @@ _COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", Fa
 # Keys of every rule that produces claims (the fields of ClaimRule).
 _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", False),
           "span": ("str", False), "veto": ("strlist", False), "veto_unless": ("strlist", False),
+          "requires": ("strlist", False),
           "not_after": ("strlist", False),
           "not_before": ("strlist", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -616,6 +619,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
                                  problems),
                     veto=cues("veto"), veto_unless=cues("veto_unless"),
+                    requires=cues("requires"),
                     not_after=cues("not_after"),
                     not_before=cues("not_before"))
 
