@@ -270,6 +270,11 @@ rules:
     kind: lexicon
     type: advantage
     cues: [倒逼]
+  - id: r.lawsuit
+    kind: lexicon
+    type: risk
+    cues: [起诉]
+    requires: [公司, 集团]
 """
 
 
@@ -285,6 +290,14 @@ def test_a_veto_word_cancels_a_hit_unless_a_veto_unless_word_is_there_too(
     assert settled.extract("经济下行压力较大。") == []
     assert [c.rules for c in settled.extract("经济下行，集团经营压力较大。")] == [("r.weak",)]
     assert [c.rules for c in settled.extract("公司资金压力较大。")] == [("r.weak",)]
+
+
+def test_a_rule_with_requires_stands_only_when_one_of_its_words_is_in_the_sentence(
+        settled: Extractor) -> None:
+    assert settled.extract("球迷起诉了裁判。") == []
+    assert [c.rules for c in settled.extract("供应商起诉了公司。")] == [("r.lawsuit",)]
+    # the word may sit anywhere in the sentence, before or after the cue
+    assert [c.rules for c in settled.extract("起诉书已送达集团总部。")] == [("r.lawsuit",)]
 
 
 def test_one_type_per_clause_gives_a_clause_to_its_last_cue(settled: Extractor) -> None:
