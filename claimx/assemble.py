@@ -61,8 +61,11 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
     it closely (风险较低, 压力可控); and a hit whose sentence holds none of its
-    ``requires`` words is cancelled too. ``seen`` remembers, per document, whether a word
-    list occurs in a sentence (many rules share their lists)."""
+    ``requires`` words is cancelled too, and so is a hit of a ``not_clause_initial`` rule
+    that opens its clause. ``seen`` remembers, per document, whether a word list occurs in
+    a sentence (many rules share their lists)."""
+    if getattr(hit.rule, "not_clause_initial", False) and _opens_clause(text, sentence, hit):
+        return True
     words = compiled.context_words.get(hit.rule.id)
     if words is None:
         return False
@@ -81,6 +84,22 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
                 text, hit.end, min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)):
             return True
     return False
+
+
+#: What may stand between a clause's start and a hit that still opens it.
+_CLAUSE_LEAD = " \t\u3000\"'“”‘’「」『』《》（）()【】[]·•"
+
+
+def _opens_clause(text: str, sentence: Sentence, hit: Hit) -> bool:
+    """Whether nothing but spaces and quotes stands before the hit in its clause or in its
+    list item (a clause part after 、), and no 了 follows its verb within a few characters
+    (…，带动了上游: an effect reported with the subject in the clause before; a directive
+    never takes 了)."""
+    clause = sentence.clauses[_clause_index(sentence, hit.start)]
+    lead = text[max(clause.start, hit.start - 40):hit.start]
+    if lead.rpartition("、")[2].strip(_CLAUSE_LEAD):
+        return False
+    return "了" not in text[hit.start + 1:hit.start + 5]
 
 
 def _occurs(words: Any, text: str, sentence: Sentence,

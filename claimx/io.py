@@ -482,9 +482,15 @@ def parse_jsonl_lines(batch: JsonLines, options: ReadOptions) -> Iterator[Docume
                 continue
         else:
             line = raw
-        if not line.strip():
+        # Blank means JSON whitespace only: str.strip() would also drop a line of control
+        # characters such as \x1c, which is a broken record to report, not a blank line.
+        if not line.strip(_JSON_WHITESPACE):
             continue
         yield _record(line, where, number, options, encoding, size)
+
+
+#: The characters JSON allows between values (RFC 8259), plus the byte-order mark.
+_JSON_WHITESPACE = " \t\r\n\ufeff"
 
 
 def read_jsonl(path: str, options: ReadOptions) -> Iterator[Document]:

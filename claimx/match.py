@@ -293,6 +293,12 @@ class _Cover:
         k = bisect.bisect_right(self._starts, start) - 1
         return k >= 0 and self._reach[k] >= end
 
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether one of the spans shares a character with ``[start, end)``: among those
+        starting before ``end``, the one reaching furthest decides."""
+        k = bisect.bisect_left(self._starts, end) - 1
+        return k >= 0 and self._reach[k] > start
+
 
 def _covers(spans_of: dict[int, list[tuple[int, int]]]) -> dict[int, _Cover]:
     return {index: _Cover(spans) for index, spans in spans_of.items()}
@@ -425,17 +431,19 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         exc_cover = _covers(sentiment_exc)
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
                            if not (i in exc_cover and exc_cover[i].covers(s, e))]
+    # Pattern and sequence matches are tested against their rules' exception words.
+    overlap = _covers(exceptions) if exceptions else {}
     if steps:
         chains = _run_sequences(compiled, text, steps)
         if exceptions:
-            chains = [hit for hit in chains if not _holds_exception(hit, exceptions)]
+            chains = [hit for hit in chains if not _holds_exception(hit, overlap)]
         cue_spans.extend(chains)
     if anchors or compiled.unanchored_patterns:
         if budget is None:
             budget = RegexBudget(len(text), timeout=regex_timeout, on_timeout=on_rule_timeout)
         found = _run_patterns(compiled, text, sentences, anchors, budget)
         if exceptions:
-            found = [hit for hit in found if not _holds_exception(hit, exceptions)]
+            found = [hit for hit in found if not _holds_exception(hit, overlap)]
         cue_spans.extend(found)
     cue_spans.sort()
     modifier_spans.sort()
@@ -508,14 +516,15 @@ def _next_step(text: str, spans: list[tuple[int, int]], after: int, gap: int) ->
     return -1
 
 
-def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, list[tuple[int, int]]]
-                     ) -> bool:
+def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, _Cover]) -> bool:
     """Whether a pattern match ``(start, end, rule position)`` overlaps one of its rule's
     exception words: inside it (规模以上 in a match over 规模) or across one of its ends
     (资本市场 before a match that starts at 市场). A pattern match is long, so the test is
-    wider than a lexicon cue's (the cue inside the exception)."""
+    wider than a lexicon cue's (the cue inside the exception). O(log n) per match: a
+    document repeating one exception word must not make this quadratic."""
     start, end, index = hit
-    return any(s < end and start < e for s, e in exceptions.get(index, ()))
+    cover = exceptions.get(index)
+    return cover is not None and cover.overlaps(start, end)
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],

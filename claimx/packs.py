@@ -97,7 +97,9 @@ class ClaimRule(_RuleBase):
     type's default), a prior, how far its claim's span reaches, and the words that cancel a
     hit (``veto`` anywhere in the sentence — unless one of ``veto_unless`` is there too —,
     ``not_after`` just before it, ``not_before`` just after it), and the words one of which
-    its sentence must hold (``requires``)."""
+    its sentence must hold (``requires``). With ``not_clause_initial`` a hit that opens its
+    clause (or a list item after 、) is dropped: in directive prose a subjectless 推动/促进
+    is an order to act, not an effect an actor had."""
 
     type: str
     polarity: Polarity | None
@@ -108,6 +110,7 @@ class ClaimRule(_RuleBase):
     requires: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
+    not_clause_initial: bool = False
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -321,7 +324,7 @@ _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", F
           "span": ("str", False), "veto": ("strlist", False), "veto_unless": ("strlist", False),
           "requires": ("strlist", False),
           "not_after": ("strlist", False),
-          "not_before": ("strlist", False)}
+          "not_before": ("strlist", False), "not_clause_initial": ("bool", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, **_CLAIM, "cues": ("strlist", True),
                 "exceptions": ("strlist", False), "context": ("strlist", False)},
@@ -621,7 +624,9 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     veto=cues("veto"), veto_unless=cues("veto_unless"),
                     requires=cues("requires"),
                     not_after=cues("not_after"),
-                    not_before=cues("not_before"))
+                    not_before=cues("not_before"),
+                    not_clause_initial=bool(_scalar(fields["not_clause_initial"]))
+                    if "not_clause_initial" in fields else False)
 
     if kind == "lexicon":
         cue_list = cues("cues")

@@ -141,3 +141,19 @@ def test_compiled_rules_pickle_and_match_the_same(compiled) -> None:  # type: ig
     def key(result):  # type: ignore[no-untyped-def]
         return [(h.start, h.end, h.rule.id) for h in result.claim_cues]
     assert key(match(again, text, ())) == key(match(compiled, text, ()))
+
+
+_spans = st.lists(st.tuples(st.integers(0, 60), st.integers(1, 8)).map(lambda t: (t[0], t[0] + t[1])),
+                  max_size=12)
+
+
+@given(spans=_spans, start=st.integers(0, 70), length=st.integers(1, 10))
+def test_span_cover_answers_like_a_scan(spans: list[tuple[int, int]], start: int,
+                                        length: int) -> None:
+    # _Cover replaced per-match scans of all exception spans (quadratic on a document that
+    # repeats one exception word); it must answer exactly as the scan did.
+    from claimx.match import _Cover
+    end = start + length
+    cover = _Cover(spans)
+    assert cover.overlaps(start, end) == any(s < end and start < e for s, e in spans)
+    assert cover.covers(start, end) == any(s <= start and end <= e for s, e in spans)

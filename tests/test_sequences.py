@@ -275,6 +275,11 @@ rules:
     type: risk
     cues: [起诉]
     requires: [公司, 集团]
+  - id: a.lift
+    kind: lexicon
+    type: advantage
+    cues: [带动]
+    not_clause_initial: true
 """
 
 
@@ -298,6 +303,16 @@ def test_a_rule_with_requires_stands_only_when_one_of_its_words_is_in_the_senten
     assert [c.rules for c in settled.extract("供应商起诉了公司。")] == [("r.lawsuit",)]
     # the word may sit anywhere in the sentence, before or after the cue
     assert [c.rules for c in settled.extract("起诉书已送达集团总部。")] == [("r.lawsuit",)]
+
+
+def test_a_not_clause_initial_rule_needs_something_before_its_cue_in_the_clause(
+        settled: Extractor) -> None:
+    # a subjectless verb opening a clause or a list item is a directive, not an effect
+    assert settled.extract("要扩大内需，带动消费。") == []
+    assert settled.extract("稳就业、“带动消费”。") == []
+    assert [c.rules for c in settled.extract("新车热销带动上游电池厂。")] == [("a.lift",)]
+    # with 了 the effect is reported; its subject stands in the clause before
+    assert [c.rules for c in settled.extract("新车热销，带动了上游电池厂。")] == [("a.lift",)]
 
 
 def test_one_type_per_clause_gives_a_clause_to_its_last_cue(settled: Extractor) -> None:
