@@ -38,7 +38,12 @@ from claimx.io import (
     parse_jsonl_lines,
     read_jsonl_lines,
 )
-from claimx.parquet_io import ParquetWriter, read_parquet
+from claimx.parquet_io import (
+    ParquetUnavailableError,
+    ParquetWriter,
+    read_parquet,
+    require_pyarrow,
+)
 from claimx.types import CLAIM_TYPES
 from claimx.writers import WRITERS, Result, render_jsonl
 
@@ -413,6 +418,12 @@ def run(args: argparse.Namespace) -> int:
         except LookupError:
             return _usage(f"unknown encoding '{args.encoding}' "
                           f"(try auto, utf-8, gb18030, big5, utf-16)")
+    if "parquet" in (fmt, args.input_format):
+        try:
+            require_pyarrow()
+        except ParquetUnavailableError as exc:
+            option = "--format" if fmt == "parquet" else "--input-format"
+            return _usage(f"{option} parquet: {exc}")
     # Load the packs here even with --jobs: a broken pack is one clear message, not N.
     try:
         from claimx.packs import load_packs
