@@ -4,6 +4,7 @@ summary line, a text given where a path belongs)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -107,3 +108,55 @@ def test_the_repository_floors_file_loads() -> None:
     floors = load_floors(str(repo / ".ci" / "quality-floors.yaml"),
                          ["strategic_intent", "advantage", "risk", "industry_impact"])
     assert floors["sentence_micro_f1"] > 0.5 and "ece_max" in floors
+
+
+# --------------------------------------------------------------------------- 9. CLI edges
+
+REPO = Path(__file__).resolve().parent.parent
+USER_PACK = REPO / "tests" / "fixtures" / "packs" / "good_user_type"
+
+
+def test_packs_piped_prints_whole_paths(tmp_path: Path) -> None:
+    """An installed pack at a long path: piped to a file, its path is printed whole, on
+    one line, however wide the terminal would have been."""
+    import shutil
+
+    deep = tmp_path.joinpath(*[f"a-rather-long-folder-name-{i}" for i in range(8)], "esg-pack")
+    shutil.copytree(USER_PACK, deep)
+    site = tmp_path / "site"
+    (site / "longpack-0.dist-info").mkdir(parents=True)
+    (site / "longpack-0.dist-info" / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: longpack\nVersion: 0\n", encoding="utf-8")
+    (site / "longpack-0.dist-info" / "entry_points.txt").write_text(
+        "[claimx.packs]\nesg-demo = longpack_mod:PACK\n", encoding="utf-8")
+    (site / "longpack_mod.py").write_text(f"PACK = {str(deep)!r}\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(site), "COLUMNS": "80"}
+    done = subprocess.run([sys.executable, "-m", "claimx", "packs"], capture_output=True,
+                          text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert len(str(deep)) > 200
+    line = next(line for line in done.stdout.splitlines() if "esg-demo" in line)
+    assert str(deep) in line
+    assert "installed" in line and "esg_commitment" in line
+
+
+def test_summary_lists_the_claim_types_of_the_loaded_packs(tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt"
+    doc.write_text("公司承诺2030年前实现碳中和。", encoding="utf-8")
+    done = run_cli("tag", str(doc), "--pack", str(USER_PACK))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == (
+        "claimx tag: 1 document, 1 claim (esg_commitment 1), 0 failed")
+    both = run_cli("tag", str(doc), "--pack", "zh-business", "--pack", str(USER_PACK))
+    summary = both.stderr.strip().splitlines()[-1]
+    assert "strategic_intent" in summary and summary.index("risk") < summary.index("esg_commitment")
+
+
+def test_a_text_given_as_a_path_gets_a_hint(tmp_path: Path) -> None:
+    done = run_cli("tag", "公司计划明年在越南新建两座工厂。", cwd=tmp_path)
+    assert done.returncode == 1
+    assert "looks like text, not a path" in done.stderr
+    assert "| claimx tag -" in done.stderr and "claimx explain '" in done.stderr
+    missing = run_cli("tag", "reports/missing.txt", cwd=tmp_path)
+    assert "no such file or folder: reports/missing.txt (check the path)" in missing.stderr
+    assert "looks like text" not in missing.stderr

@@ -428,12 +428,15 @@ def run(args: argparse.Namespace) -> int:
     try:
         from claimx.packs import load_packs
 
-        load_packs(packs)
+        loaded = load_packs(packs)
     except PackLoadError as exc:
         return report_pack_error("tag", exc)
+    # The summary line counts the claim types of the packs in use, in their order.
+    claim_types = list(dict.fromkeys(t for pack in loaded for t in pack.claim_types))
 
     pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
-    paths = list(expand_paths(args.paths, pattern))
+    paths = [(path, _hint_text(path, problem))
+             for path, problem in expand_paths(args.paths, pattern)]
     total = None if any(p == STDIN for p, _ in paths) else sum(
         _size(p) for p, problem in paths if problem is None)
     options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
@@ -504,7 +507,7 @@ def run(args: argparse.Namespace) -> int:
         if failures > _MAX_REPORTED:
             print(f"claimx tag: … {failures - _MAX_REPORTED} more failures (see the output's "
                   f"error records)", file=sys.stderr)
-        print(_summary(documents, by_type, failures), file=sys.stderr)
+        print(_summary(documents, by_type, failures, claim_types), file=sys.stderr)
     return EXIT_FAILURES if failures else EXIT_OK
 
 
@@ -551,10 +554,30 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _summary(documents: int, by_type: Counter[str], failures: int) -> str:
-    types = list(CLAIM_TYPES) + sorted(t for t in by_type if t not in CLAIM_TYPES)
+def _summary(documents: int, by_type: Counter[str], failures: int,
+             claim_types: Sequence[str] = CLAIM_TYPES) -> str:
+    """The closing line: documents, claims by type (every type of the loaded packs, then
+    any other type found), failures."""
+    types = list(claim_types) + sorted(t for t in by_type if t not in claim_types)
     detail = ", ".join(f"{t} {by_type.get(t, 0)}" for t in types)
     claims = sum(by_type.values())
     return (f"claimx tag: {documents} document{'s' if documents != 1 else ''}, "
             f"{claims} claim{'s' if claims != 1 else ''} ({detail}), "
             f"{failures} failed")
+
+
+def _looks_like_text(path: str) -> bool:
+    """Does a missing path look like prose given where a path belongs (``claimx tag
+    '公司计划…'``)? Chinese characters or sentence punctuation, and no path separator."""
+    return "/" not in path and any(
+        "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in path)
+
+
+def _hint_text(path: str, problem: str | None) -> str | None:
+    """``problem`` with a hint when the path that does not exist is really a text."""
+    if problem is None or not problem.startswith("no such file") or not _looks_like_text(path):
+        return problem
+    shown = path if len(path) <= 20 else path[:19] + "…"
+    return (f"no such file or folder: '{shown}' looks like text, not a path; tag a text "
+            f"from stdin with: echo '{shown}' | claimx tag - --format text, or see how it "
+            f"is read with: claimx explain '{shown}'")
