@@ -136,7 +136,8 @@ CSV_COLUMNS: tuple[str, ...] = ("id", "type", "start", "end", "text", "polarity"
 
 
 class CsvWriter(Writer):
-    """One row per claim; a failed document gets one row with only ``id`` and ``error``.
+    """One row per claim; a document without claims gets one row with only its ``id`` (so
+    every input document is in the sheet), a failed one a row with ``id`` and ``error``.
 
     ``rules`` is ``;``-joined; the header row comes first even for an empty run.
     """
@@ -148,7 +149,7 @@ class CsvWriter(Writer):
 
     def write(self, result: Result) -> None:
         """Write the claim rows of one document."""
-        if result.failed:
+        if result.failed or not result.claims:
             self._csv.writerow([result.doc.id] + [""] * (len(CSV_COLUMNS) - 2) + [result.error])
             return
         for c in result.claims:

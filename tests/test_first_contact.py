@@ -160,3 +160,48 @@ def test_a_text_given_as_a_path_gets_a_hint(tmp_path: Path) -> None:
     missing = run_cli("tag", "reports/missing.txt", cwd=tmp_path)
     assert "no such file or folder: reports/missing.txt (check the path)" in missing.stderr
     assert "looks like text" not in missing.stderr
+
+
+# --------------------------------------------------------------------------- 8. outputs
+
+
+def test_csv_has_a_row_for_every_document_even_without_claims(tmp_path: Path) -> None:
+    import csv
+    import io
+
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "a.txt").write_text(TEXT, encoding="utf-8")
+    (folder / "b.txt").write_text("本季度销售平稳。", encoding="utf-8")  # no claim
+    (folder / "c.txt").write_bytes(b"\x00\x01\x02binary\xff\xfe" * 50)
+    done = run_cli("tag", str(folder), "--format", "csv")
+    assert done.returncode == 1
+    rows = list(csv.DictReader(io.StringIO(done.stdout)))
+    ids = [Path(r["id"]).name for r in rows]
+    assert ids[0] == "a.txt" and ids.count("b.txt") == 1 and ids[-1] == "c.txt"
+    (quiet,) = [r for r in rows if r["id"].endswith("b.txt")]
+    assert all(value == "" for key, value in quiet.items() if key != "id")
+    assert sum(1 for r in rows if r["id"].endswith("a.txt") and r["type"]) >= 2
+
+
+def test_bom_makes_csv_that_excel_reads_as_utf8(tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    out = tmp_path / "claims.csv"
+    done = run_cli("tag", str(doc), "-o", str(out), "--bom")
+    assert done.returncode == 0, done.stderr
+    data = out.read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfid,type,start")
+    assert data.decode("utf-8-sig").count("光明电子") >= 1
+    piped = subprocess.run([sys.executable, "-m", "claimx", "tag", str(doc), "--format", "csv",
+                            "--bom"], capture_output=True, timeout=300)
+    assert piped.stdout.startswith(b"\xef\xbb\xbfid,")
+    plain = run_cli("tag", str(doc), "--format", "csv")
+    assert not plain.stdout.startswith("\ufeff")
+
+
+def test_bom_is_refused_for_formats_it_would_break(tmp_path: Path) -> None:
+    doc = tmp_path / "a.txt"
+    doc.write_text(TEXT, encoding="utf-8")
+    done = run_cli("tag", str(doc), "--bom")
+    assert_one_line_usage_error(done, "--bom is for csv and text output, not jsonl")

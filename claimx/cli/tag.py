@@ -68,6 +68,10 @@ _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".cs
                    ".html": "html", ".htm": "html", ".txt": "text",
                    ".parquet": "parquet"}
 
+# Output formats --bom applies to: text a spreadsheet or editor opens (Excel reads a CSV
+# without a byte-order mark in the system's codepage, which garbles Chinese).
+_BOM_FORMATS = ("csv", "text")
+
 # (claims as dicts, sentiment dict, error message) for one document.
 _Tagged = tuple[list[dict[str, Any]], "dict[str, Any] | None", str]
 
@@ -106,6 +110,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="when a rule's regular expression runs past its time on a document: "
                         "fail that document (raise, the default) or skip the sentence, and "
                         "the document's remaining regexes once its budget is spent (skip)")
+    p.add_argument("--bom", action="store_true",
+                   help="start a csv or text output with a UTF-8 byte-order mark, so that "
+                        "Excel opens Chinese text correctly")
     p.add_argument("--evidence", action="store_true",
                    help="include each claim's evidence (cues, modifiers, confidence steps)")
     p.add_argument("--quiet", "-q", action="store_true",
@@ -402,6 +409,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "jsonl") if args.output else "jsonl"
+    if args.bom and fmt not in _BOM_FORMATS:
+        return _usage(f"--bom is for {' and '.join(_BOM_FORMATS)} output, not {fmt} "
+                      f"(a byte-order mark would break {fmt} readers)")
     if args.paths.count(STDIN) > 1:
         return _usage("'-' (stdin) can be given only once")
     if args.output:
@@ -476,6 +486,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 stream = stack.enter_context(_stdout())
             with _output_errors():
+                if args.bom:
+                    stream.write("\ufeff")
                 writer = WRITERS[fmt](stream)
             progress = stack.enter_context(_Progress(total, show and sys.stderr.isatty()))
             for result in results:
