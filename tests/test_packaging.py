@@ -5,7 +5,9 @@ unpacked tree, against a collection of the repository itself."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -26,13 +28,38 @@ def _collected(folder: Path) -> list[str]:
     return sorted(line for line in done.stdout.splitlines() if "::" in line)
 
 
+def _source_files() -> list[str]:
+    """The repository's files as a fresh clone has them (tracked, or new and not
+    ignored); outside a git checkout (an unpacked sdist), every file but build output."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=REPO,
+                            capture_output=True, text=True)
+    if listed.returncode == 0 and listed.stdout.strip():
+        return [f for f in listed.stdout.splitlines()
+                if (REPO / f).is_file() or (REPO / f).is_symlink()]
+    skip = (".venv", ".ci-venv", "build", "dist", "__pycache__", ".hypothesis", ".pytest_cache")
+    return [str(p.relative_to(REPO)) for p in REPO.rglob("*") if p.is_file()
+            and not any(part in skip or part.endswith(".egg-info")
+                        for part in p.relative_to(REPO).parts)]
+
+
 @pytest.fixture(scope="module")
 def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("build")
+    # Built from a clean copy: setuptools also ships whatever a stale claimx.egg-info of
+    # the working tree lists, which would hide a file MANIFEST.in no longer takes.
+    clean = tmp_path_factory.mktemp("clean")
+    for name in _source_files():
+        target = clean / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = REPO / name
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
     out = tmp_path_factory.mktemp("dist")
     # --no-isolation: the build backend of the test environment (no download).
     done = subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation",
-                           "--outdir", str(out), str(REPO)],
+                           "--outdir", str(out), str(clean)],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     (archive,) = out.glob("claimx-*.tar.gz")
