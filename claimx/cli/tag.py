@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import functools
 import io
+import math
 import multiprocessing
 import os
 import signal
@@ -23,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
+
+import attrs
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
 from claimx.cli.pool import OrderedPool, TaskFailed, WorkerDied
@@ -44,14 +47,14 @@ from claimx.parquet_io import (
     read_parquet,
     require_pyarrow,
 )
-from claimx.types import CLAIM_TYPES
-from claimx.writers import WRITERS, Result, render_jsonl
+from claimx.types import CLAIM_TYPES, Claim, Span
+from claimx.writers import WRITERS, HtmlWriter, Result, render_jsonl
 
 # Parquet (pyarrow, imported only when used): the files ``claimx.spark`` jobs read and write.
 READERS.setdefault("parquet", read_parquet)
 WRITERS.setdefault("parquet", ParquetWriter)
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "windows"]
 
 # A chunk is the unit sent to a worker: large enough to amortise pickling, small enough to
 # keep memory bounded and the progress bar moving.
@@ -184,7 +187,7 @@ def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
             out.append(([], None, ""))
             continue
         try:
-            analysis = _extractor.analyze(text)
+            claims, mood = _tag_text(text)
         except ClaimxError as exc:  # e.g. a rule timing out on this text: fail it alone
             out.append(([], None, f"tagging failed: {exc}"))
             continue
@@ -192,10 +195,87 @@ def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
             out.append(([], None, f"tagging failed ({type(exc).__name__}: {exc}); "
                                   f"please report this with the document"))
             continue
-        claims = [c.to_dict(with_evidence=_with_evidence) for c in analysis.claims]
-        mood = analysis.sentiment
-        out.append((claims, {"label": mood.label.value, "score": round(mood.score, 4)}, ""))
+        out.append((claims, mood, ""))
     return out
+
+
+# A document longer than this is tagged one window of whole sentences at a time: every
+# stage works within a sentence, so the claims are the same as from one pass over the
+# whole text, and memory follows the window, not the document (a 5 MB line took 140 MB).
+_WINDOW_CHARS = 1 << 16
+# Where a window may end: after a 。 that a Chinese character follows (no closing quote,
+# bracket or whitespace that could still belong to the sentence, no ? that may stand for
+# a lost character).
+_CUT_AFTER = "。"
+
+
+def _is_cut(text: str, index: int) -> bool:
+    """May a window end just before ``text[index]``?"""
+    return text[index - 1] == _CUT_AFTER and "\u4e00" <= text[index] <= "\u9fff"
+
+
+def windows(text: str, size: int = _WINDOW_CHARS) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive windows covering ``text``: one when it is at most
+    ``size`` characters long, else windows of at most ``size`` characters (about half of
+    that at least) ending at sentence ends, and longer only where no sentence ends."""
+    start = 0
+    while len(text) - start > size:
+        cut = text.rfind(_CUT_AFTER, start + size // 2, start + size - 1)
+        while cut >= 0 and not _is_cut(text, cut + 1):
+            cut = text.rfind(_CUT_AFTER, start + size // 2, cut)
+        if cut < 0:  # no sentence end in the second half: the next one after it
+            cut = text.find(_CUT_AFTER, start + size - 1)
+            while cut >= 0 and cut + 1 < len(text) and not _is_cut(text, cut + 1):
+                cut = text.find(_CUT_AFTER, cut + 1)
+            if cut < 0 or cut + 1 >= len(text):
+                break
+        yield start, cut + 1
+        start = cut + 1
+    yield start, len(text)
+
+
+def _tag_text(text: str, window: int = _WINDOW_CHARS) -> tuple[list[dict[str, Any]],
+                                                               dict[str, Any]]:
+    """The claims (as dicts) and the sentiment dict of one document, window by window.
+
+    The document's sentiment is the squashed sum of the windows' sums: each window's
+    score ``s = t / (|t| + k)`` gives back its sum ``t = s k / (1 - |s|)`` (``k`` the
+    pack's ``sentiment_softness``), so a long document scores as it would in one pass.
+    """
+    claims: list[dict[str, Any]] = []
+    total = 0.0
+    softness = float(_extractor._settings.get("sentiment_softness", 1.0))
+    threshold = float(_extractor._settings.get("sentiment_threshold", 0.2))
+    for start, end in windows(text, window):
+        analysis = _extractor.analyze(text if end - start == len(text) else text[start:end])
+        for claim in analysis.claims:
+            if start:
+                claim = _shifted(claim, start)
+            claims.append(claim.to_dict(with_evidence=_with_evidence))
+        score = analysis.sentiment.score
+        if start == 0 and end == len(text):  # one window: the pipeline's own result
+            mood = analysis.sentiment
+            return claims, {"label": mood.label.value, "score": round(mood.score, 4)}
+        # |s| rounds to 1 only for sums beyond 1e15 k; capped, such a window still
+        # outweighs any other.
+        magnitude = min(abs(score), 1.0 - 1e-12)
+        total += math.copysign(magnitude * softness / (1.0 - magnitude), score)
+        del analysis  # before the next window is analysed
+    score = total / (abs(total) + softness) if total else 0.0
+    label = "positive" if score > threshold else "negative" if score < -threshold else "neutral"
+    return claims, {"label": label, "score": round(max(-1.0, min(1.0, score)), 4)}
+
+
+def _shifted(claim: Claim, by: int) -> Claim:
+    """``claim`` of a window starting at ``by``, with offsets into the whole document."""
+    def move(span: Span) -> Span:
+        return attrs.evolve(span, start=span.start + by, end=span.end + by)
+
+    evidence = claim.evidence
+    return attrs.evolve(
+        claim, start=claim.start + by, end=claim.end + by,
+        evidence=attrs.evolve(evidence, cues=tuple(map(move, evidence.cues)),
+                              modifiers=tuple(map(move, evidence.modifiers))))
 
 
 def _chunks(items: Iterable[_Item]) -> Iterator[list[_Item]]:
@@ -488,7 +568,8 @@ def run(args: argparse.Namespace) -> int:
             with _output_errors():
                 if args.bom:
                     stream.write("\ufeff")
-                writer = WRITERS[fmt](stream)
+                writer = (HtmlWriter(stream, claim_types=claim_types) if fmt == "html"
+                          else WRITERS[fmt](stream))
             progress = stack.enter_context(_Progress(total, show and sys.stderr.isatty()))
             for result in results:
                 with _output_errors():
