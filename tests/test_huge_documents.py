@@ -58,6 +58,11 @@ def test_windows_cover_the_text_and_end_at_sentence_ends() -> None:
 def test_a_text_without_sentence_ends_is_one_window() -> None:
     text = "公司计划扩产，" * 100
     assert list(tag.windows(text, 50)) == [(0, len(text))]
+    # A window with no sentence end runs on to the first one after it.
+    longer = text + "。公司面临风险。" + "公司计划扩产。" * 20
+    spans = list(tag.windows(longer, 50))
+    assert spans[0] == (0, len(text) + 1)
+    assert spans[-1][1] == len(longer) and all(b - a <= 50 for a, b in spans[1:])
 
 
 def test_windowed_claims_and_sentiment_equal_one_pass_over_the_whole_text() -> None:

@@ -216,14 +216,14 @@ def _is_cut(text: str, index: int) -> bool:
 
 def windows(text: str, size: int = _WINDOW_CHARS) -> Iterator[tuple[int, int]]:
     """``(start, end)`` of consecutive windows covering ``text``: one when it is at most
-    ``size`` characters long, else windows of at most ``size`` characters (about half of
-    that at least) ending at sentence ends, and longer only where no sentence ends."""
+    ``size`` characters long, else windows of at most ``size`` characters ending at the
+    last sentence end they hold, and longer only where no sentence ends."""
     start = 0
     while len(text) - start > size:
-        cut = text.rfind(_CUT_AFTER, start + size // 2, start + size - 1)
-        while cut >= 0 and not _is_cut(text, cut + 1):
-            cut = text.rfind(_CUT_AFTER, start + size // 2, cut)
-        if cut < 0:  # no sentence end in the second half: the next one after it
+        cut = text.rfind(_CUT_AFTER, start, start + size - 1)
+        while cut >= start and not _is_cut(text, cut + 1):
+            cut = text.rfind(_CUT_AFTER, start, cut)
+        if cut < start:  # no sentence end in the window: the first one after it
             cut = text.find(_CUT_AFTER, start + size - 1)
             while cut >= 0 and cut + 1 < len(text) and not _is_cut(text, cut + 1):
                 cut = text.find(_CUT_AFTER, cut + 1)
