@@ -387,8 +387,8 @@ section.doc h2{font-size:15px;margin:0 0 6px;word-break:break-all}
 .hl{cursor:pointer;border-radius:2px}
 .hl:hover,.hl:focus,.hl.sel{outline:2px solid #333;outline-offset:1px}
 .hl.off{background:none!important;padding-bottom:0!important;cursor:auto}
-.badge{cursor:pointer;font-size:10px;line-height:1;vertical-align:super;margin:0 1px;padding:1px 3px;
-border-radius:6px;background:#eceff1;color:#37474f;white-space:nowrap;user-select:none}
+.badge{cursor:pointer;font-size:10px;line-height:1;vertical-align:super;margin:0 1px;
+padding:1px 3px;border-radius:6px;background:#eceff1;color:#37474f;white-space:nowrap;user-select:none}
 .badge::after{content:attr(data-badge)}
 .badge.m-hedged{background:#fff3cd;color:#7a5c00}
 .badge.m-negated{background:#fde2e2;color:#9c2b2b}
@@ -404,7 +404,8 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:f
 #panel{position:sticky;top:0;z-index:2;background:#fffbe6;border:1px solid #e6d58a;
 border-radius:6px;padding:6px 12px;margin:10px 0;font-size:14px}
 #filters{display:flex;flex-wrap:wrap;gap:4px 14px;font-size:13px;margin-bottom:4px}
-#filters fieldset{border:0;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:4px 10px;align-items:center}
+#filters fieldset{border:0;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:4px 10px;
+align-items:center}
 #filters legend{float:left;font-weight:600;padding:0 4px 0 0}
 #filters label{display:inline-flex;align-items:center;gap:3px;cursor:pointer}
 #details{min-height:1.4em}

@@ -184,7 +184,8 @@ def test_a_document_jumped_to_from_the_summary_is_not_under_the_panel(tagged, tm
     body = next(a for t, a in page.elements if t == "body")
     assert float(body["data-scrolled"]) > 0, body  # the jump did scroll the page
     # The document's heading sits just below the sticky panel, not under it.
-    assert float(body["data-panel"]) <= float(body["data-doc"]) <= float(body["data-panel"]) + 40, body
+    panel, doc = float(body["data-panel"]), float(body["data-doc"])
+    assert panel <= doc <= panel + 40, body
 
 
 def test_a_huge_document_is_shown_in_part_and_says_so() -> None:
