@@ -45,6 +45,7 @@ __all__ = [
     "Span",
     "__version__",
     "available_packs",
+    "default_extractor",
     "extract",
     "load_pack",
     "sentiment",

@@ -15,14 +15,17 @@ import os
 from collections.abc import Iterator
 from typing import IO, Any
 
+from claimx.errors import ClaimxError
 from claimx.io import Document, ReadOptions
 from claimx.writers import Result, Writer, replace_surrogates
 
 __all__ = [
     "CLAIM_FIELDS",
+    "ParquetUnavailableError",
     "ParquetWriter",
     "arrow_schema",
     "read_parquet",
+    "require_pyarrow",
 ]
 
 #: The claim fields written to Parquet, in order (``Claim.to_dict()`` without evidence).
@@ -35,13 +38,24 @@ _READ_BATCH = 1024
 _ROW_GROUP = 4096
 
 
-def _pyarrow() -> Any:
+class ParquetUnavailableError(ClaimxError, RuntimeError):
+    """pyarrow is not installed, so Parquet can be neither read nor written."""
+
+
+def require_pyarrow() -> Any:
+    """The ``pyarrow`` module (with ``pyarrow.parquet`` loaded), or
+    :class:`ParquetUnavailableError` saying how to install it."""
     try:
         import pyarrow
         import pyarrow.parquet  # noqa: F401  (registers pyarrow.parquet)
     except ImportError:  # a clear message instead of a traceback deep in the CLI
-        raise RuntimeError('Parquet needs pyarrow: pip install "claimx[spark]"') from None
+        raise ParquetUnavailableError(
+            'Parquet needs pyarrow, which is not installed: pip install "claimx[spark]" '
+            '(or pip install pyarrow)') from None
     return pyarrow
+
+
+_pyarrow = require_pyarrow
 
 
 def arrow_schema() -> Any:

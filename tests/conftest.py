@@ -1,10 +1,22 @@
-"""Shared test configuration: Hypothesis profiles and paths."""
+"""Shared test configuration: Hypothesis profiles, paths, and a private home for the
+programs the tests start.
+
+claimx itself writes nothing but the outputs it is asked for. The programs some tests
+drive for real do: Chromium keeps ``$XDG_CONFIG_HOME/chromium/Crash Reports`` and GLib's
+``$XDG_CACHE_HOME/dconf``, whatever ``--user-data-dir`` says. So the session points every
+XDG base folder at a temporary folder of its own, removed when the session ends: a plain
+``pytest`` leaves nothing in ``~/.cache``, ``~/.config`` or ``$XDG_CACHE_HOME``. (jieba,
+used by the spaCy tests, keeps its dictionary cache in the system's temporary folder.)
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # The default profile runs every property with at least 500 examples (issue: core library).
@@ -16,3 +28,39 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
+
+#: The XDG base folders the session redirects (the spec's names, in its order).
+XDG_FOLDERS = ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME")
+
+_saved_environment: dict[str, str | None] = {}
+_private_home: str | None = None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Point the XDG base folders at a fresh temporary folder before any test runs, so
+    the test processes and every program they start write there."""
+    global _private_home
+    _private_home = tempfile.mkdtemp(prefix="claimx-tests-home-")
+    for name in XDG_FOLDERS:
+        _saved_environment[name] = os.environ.get(name)
+        folder = Path(_private_home) / name.removeprefix("XDG_").removesuffix("_HOME").lower()
+        folder.mkdir()
+        os.environ[name] = str(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Give the environment back and remove what the programs wrote."""
+    for name, value in _saved_environment.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if _private_home is not None:
+        shutil.rmtree(_private_home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def private_home() -> Path:
+    """The session's private folder holding the XDG base folders."""
+    assert _private_home is not None
+    return Path(_private_home)

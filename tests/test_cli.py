@@ -230,6 +230,11 @@ def test_csv_has_one_row_per_claim_and_text_view_lists_them(tmp_path: Path) -> N
     done = run_cli("tag", str(path), "--input-format", "jsonl", "--format", "csv")
     assert done.returncode == 0
     rows = list(csv.DictReader(io.StringIO(done.stdout.decode("utf-8"))))
+    # A document without claims keeps one row with its id and nothing else.
+    empty = [str(r["id"]) for r in as_json if not r["claims"]]
+    assert empty and [row["id"] for row in rows if not row["type"]] == empty
+    assert all(not any(v for k, v in row.items() if k != "id") for row in rows if not row["type"])
+    rows = [row for row in rows if row["type"]]
     assert len(rows) == len(claims) > 0
     for row, (doc_id, c) in zip(rows, claims):
         assert (row["id"], row["type"], int(row["start"]), int(row["end"]), row["text"]) == \

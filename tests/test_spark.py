@@ -20,6 +20,40 @@ pytest.importorskip("pyspark")
 pytest.importorskip("pyarrow")
 pytest.importorskip("pandas")
 
+#: PySpark 4 runs on Java 17 or later.
+MIN_JAVA = 17
+
+
+def java_runtime() -> tuple[str | None, str]:
+    """The ``java`` PySpark will start ($JAVA_HOME/bin/java, else the first on PATH) if
+    it is at least :data:`MIN_JAVA`; else None and why not, to skip with."""
+    import re
+    import subprocess
+
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not java or not os.access(java, os.X_OK):
+        return None, (f"needs a Java {MIN_JAVA}+ runtime for PySpark (none on PATH or in "
+                      f"JAVA_HOME); .ci/run installs default-jre-headless")
+    try:
+        banner = subprocess.run([java, "-version"], capture_output=True, text=True,
+                                timeout=60).stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, f"{java} -version failed ({exc}); PySpark needs a Java {MIN_JAVA}+ runtime"
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', banner)
+    major = int(found.group(1)) if found else 0
+    if major == 1 and found and found.group(2):  # "1.8.0" is Java 8
+        major = int(found.group(2))
+    if major < MIN_JAVA:
+        return None, (f"{java} is Java {major or '?'}; PySpark needs Java {MIN_JAVA}+ "
+                      f"(.ci/run installs default-jre-headless)")
+    return java, ""
+
+
+_JAVA, _NO_JAVA = java_runtime()
+if _JAVA is None:
+    pytest.skip(_NO_JAVA, allow_module_level=True)
+
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from pyspark.sql import Row, SparkSession  # noqa: E402

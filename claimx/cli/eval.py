@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
+import math
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -22,7 +25,7 @@ from claimx.evaluate import (
 )
 from claimx.pipeline import DEFAULT_PACKS, Extractor
 
-__all__ = ["register"]
+__all__ = ["FLOOR_FIGURES", "FloorsError", "load_floors", "register"]
 
 
 def register(subparsers: Any) -> None:
@@ -98,18 +101,84 @@ def _figures(claims: EvalReport | None, mood: SentimentReport | None) -> dict[st
     return out
 
 
-def _check_floors(path: str, figures: dict[str, float]) -> list[str]:
-    with open(path, encoding="utf-8") as handle:
-        floors = yaml.safe_load(handle) or {}
+#: Figures a floors file may name besides ``sentence_f1.TYPE`` (one per claim type of the
+#: loaded packs); keys ending in ``_max`` are ceilings.
+FLOOR_FIGURES: tuple[str, ...] = (
+    "sentence_micro_f1", "span_micro_f1", "polarity_accuracy", "modality_accuracy", "ece_max",
+    "sentiment_macro_f1", "sentiment_accuracy")
+
+
+class FloorsError(Exception):
+    """A floors file that cannot be used; the message names the file (and line)."""
+
+
+def load_floors(path: str, claim_types: Iterable[str]) -> dict[str, float]:
+    """The floors in ``path``: a YAML mapping of figure name to a finite number.
+
+    Raises :class:`FloorsError` naming ``path`` and the line for a missing or unreadable
+    file, YAML that does not parse, a document that is not a mapping, a value that is not
+    a number, and a key that names no figure (a typo would otherwise check nothing).
+    """
+    known = set(FLOOR_FIGURES) | {f"sentence_f1.{t}" for t in claim_types}
+    try:
+        with open(path, encoding="utf-8") as handle:
+            root = yaml.compose(handle, Loader=yaml.SafeLoader)
+    except OSError as exc:
+        raise FloorsError(f"{path}: cannot read the floors file: "
+                          f"{exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise FloorsError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else path
+        raise FloorsError(f"{where}: not valid YAML: {exc.problem or exc}") from None
+    except yaml.YAMLError as exc:
+        raise FloorsError(f"{path}: not valid YAML: {exc}") from None
+    if root is None:
+        return {}
+    if not isinstance(root, yaml.MappingNode):
+        raise FloorsError(f"{path}:{root.start_mark.line + 1}: the floors file must be a "
+                          f"mapping of figure names to numbers (sentence_micro_f1: 0.85)")
+    floors: dict[str, float] = {}
+    for key_node, value_node in root.value:
+        line = f"{path}:{key_node.start_mark.line + 1}"
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
+        if not isinstance(key, str) or key not in known:
+            close = difflib.get_close_matches(str(key), sorted(known), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else (
+                f" (figures: {', '.join(sorted(known))})")
+            raise FloorsError(f"{line}: '{key}' is not a figure claimx eval reports{hint}")
+        number = _number(value_node)
+        if number is None:
+            shown = value_node.value if isinstance(value_node, yaml.ScalarNode) else "…"
+            raise FloorsError(f"{line}: the floor of {key} must be a number, not '{shown}'")
+        floors[key] = number
+    return floors
+
+
+def _number(node: yaml.Node) -> float | None:
+    if not isinstance(node, yaml.ScalarNode) or node.tag not in (
+            "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        return None
+    try:
+        value = float(node.value.replace("_", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _check_floors(floors: dict[str, float], figures: dict[str, float]) -> list[str]:
+    """The figures of this run that miss their floor or exceed their ceiling; floors of
+    figures this run did not compute (sentiment in a claims run) are not checked."""
     failures = []
     for key, floor in floors.items():
         if key not in figures:
             continue
         value = figures[key]
-        if key.endswith("_max") and value > float(floor):
-            failures.append(f"{key} = {value:.3f} is above its ceiling {floor}")
-        elif not key.endswith("_max") and value < float(floor):
-            failures.append(f"{key} = {value:.3f} is below its floor {floor}")
+        if key.endswith("_max") and value > floor:
+            failures.append(f"{key} = {value:.3f} is above its ceiling {floor:g}")
+        elif not key.endswith("_max") and value < floor:
+            failures.append(f"{key} = {value:.3f} is below its floor {floor:g}")
     return failures
 
 
@@ -140,6 +209,15 @@ def run(args: argparse.Namespace) -> int:
     except PackLoadError as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILURES
+    floors: dict[str, float] = {}
+    if args.check_floors:
+        # Checked before scoring: a typo in the floors file should not cost a full run.
+        types = {t for pack in extractor.packs for t in pack.claim_types}
+        try:
+            floors = load_floors(args.check_floors, types)
+        except FloorsError as exc:
+            print(f"claimx eval: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         gold = _select_part([r for path in args.gold for r in load_gold(path)],
                             args.part) if args.gold else None
@@ -177,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
         if mood is not None:
             _print_sentiment(mood)
     if args.check_floors:
-        failures = _check_floors(args.check_floors, _figures(claims, mood))
+        failures = _check_floors(floors, _figures(claims, mood))
         for failure in failures:
             print(f"claimx eval: {failure}", file=sys.stderr)
         if failures:

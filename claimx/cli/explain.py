@@ -16,7 +16,10 @@ from typing import Any
 from claimx.cli import EXIT_OK, report_pack_error
 from claimx.errors import PackLoadError
 
-__all__ = ["explain_text", "register", "run"]
+__all__ = ["EXPLAINED_CHARS", "explain_text", "register", "run"]
+
+#: A longer text is explained up to the last sentence end within this many characters.
+EXPLAINED_CHARS = 50_000
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -99,6 +102,15 @@ def run(args: argparse.Namespace) -> int:
         extractor = Extractor(packs=args.packs or ["zh-business"])
     except PackLoadError as exc:
         return report_pack_error("explain", exc)
+    if len(text) > EXPLAINED_CHARS:
+        # An explanation is some 20 times the text: a whole book would take gigabytes.
+        from claimx.cli.tag import windows
+
+        end = next(windows(text, EXPLAINED_CHARS))[1]
+        note = (f"claimx explain: the text has {len(text):,} characters; explaining the "
+                f"first {end:,} (whole sentences). Use claimx tag for the whole text.")
+        print(note, file=sys.stderr if args.json else sys.stdout)
+        text = text[:end]
     if args.json:
         claims = [c.to_dict(with_evidence=True) for c in extractor.extract(text)]
         sys.stdout.write(json.dumps(claims, ensure_ascii=False, indent=2) + "\n")

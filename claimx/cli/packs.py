@@ -71,8 +71,11 @@ def run(args: argparse.Namespace) -> int:
             rules = ", ".join(f"{k} {n}" for k, n in p["rules"].items())
             table.add_row(p["name"], p["version"], p["origin"], ", ".join(p["claim_types"]),
                           f"{sum(p['rules'].values())} ({rules})", p["path"])
-        # A wide console when piped: a table cut at 80 columns is useless in a file.
-        console = Console(width=None if sys.stdout.isatty() else 200)
+        # Piped, the table gets the width its content needs: a path cut at some terminal
+        # width is useless in a file.
+        console = Console()
+        if not sys.stdout.isatty():
+            console = Console(width=Console(width=1 << 20).measure(table).maximum)
         console.print(table)
         if not packs:
             print("no packs found; install one or pass a folder with --pack", file=sys.stderr)

@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import functools
 import io
+import math
 import multiprocessing
 import os
 import signal
@@ -23,6 +24,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
+
+import attrs
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
 from claimx.cli.pool import OrderedPool, TaskFailed, WorkerDied
@@ -38,15 +41,20 @@ from claimx.io import (
     parse_jsonl_lines,
     read_jsonl_lines,
 )
-from claimx.parquet_io import ParquetWriter, read_parquet
-from claimx.types import CLAIM_TYPES
-from claimx.writers import WRITERS, Result, render_jsonl
+from claimx.parquet_io import (
+    ParquetUnavailableError,
+    ParquetWriter,
+    read_parquet,
+    require_pyarrow,
+)
+from claimx.types import CLAIM_TYPES, Claim, Span
+from claimx.writers import WRITERS, HtmlWriter, Result, render_jsonl
 
 # Parquet (pyarrow, imported only when used): the files ``claimx.spark`` jobs read and write.
 READERS.setdefault("parquet", read_parquet)
 WRITERS.setdefault("parquet", ParquetWriter)
 
-__all__ = ["register", "run"]
+__all__ = ["register", "run", "windows"]
 
 # A chunk is the unit sent to a worker: large enough to amortise pickling, small enough to
 # keep memory bounded and the progress bar moving.
@@ -62,6 +70,10 @@ _MAX_REPORTED = 20
 _SUFFIX_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl", ".csv": "csv",
                    ".html": "html", ".htm": "html", ".txt": "text",
                    ".parquet": "parquet"}
+
+# Output formats --bom applies to: text a spreadsheet or editor opens (Excel reads a CSV
+# without a byte-order mark in the system's codepage, which garbles Chinese).
+_BOM_FORMATS = ("csv", "text")
 
 # (claims as dicts, sentiment dict, error message) for one document.
 _Tagged = tuple[list[dict[str, Any]], "dict[str, Any] | None", str]
@@ -101,6 +113,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="when a rule's regular expression runs past its time on a document: "
                         "fail that document (raise, the default) or skip the sentence, and "
                         "the document's remaining regexes once its budget is spent (skip)")
+    p.add_argument("--bom", action="store_true",
+                   help="start a csv or text output with a UTF-8 byte-order mark, so that "
+                        "Excel opens Chinese text correctly")
     p.add_argument("--evidence", action="store_true",
                    help="include each claim's evidence (cues, modifiers, confidence steps)")
     p.add_argument("--quiet", "-q", action="store_true",
@@ -172,7 +187,7 @@ def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
             out.append(([], None, ""))
             continue
         try:
-            analysis = _extractor.analyze(text)
+            claims, mood = _tag_text(text)
         except ClaimxError as exc:  # e.g. a rule timing out on this text: fail it alone
             out.append(([], None, f"tagging failed: {exc}"))
             continue
@@ -180,10 +195,87 @@ def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
             out.append(([], None, f"tagging failed ({type(exc).__name__}: {exc}); "
                                   f"please report this with the document"))
             continue
-        claims = [c.to_dict(with_evidence=_with_evidence) for c in analysis.claims]
-        mood = analysis.sentiment
-        out.append((claims, {"label": mood.label.value, "score": round(mood.score, 4)}, ""))
+        out.append((claims, mood, ""))
     return out
+
+
+# A document longer than this is tagged one window of whole sentences at a time: every
+# stage works within a sentence, so the claims are the same as from one pass over the
+# whole text, and memory follows the window, not the document (a 5 MB line took 140 MB).
+_WINDOW_CHARS = 1 << 16
+# Where a window may end: after a 。 that a Chinese character follows (no closing quote,
+# bracket or whitespace that could still belong to the sentence, no ? that may stand for
+# a lost character).
+_CUT_AFTER = "。"
+
+
+def _is_cut(text: str, index: int) -> bool:
+    """May a window end just before ``text[index]``?"""
+    return text[index - 1] == _CUT_AFTER and "\u4e00" <= text[index] <= "\u9fff"
+
+
+def windows(text: str, size: int = _WINDOW_CHARS) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of consecutive windows covering ``text``: one when it is at most
+    ``size`` characters long, else windows of at most ``size`` characters ending at the
+    last sentence end they hold, and longer only where no sentence ends."""
+    start = 0
+    while len(text) - start > size:
+        cut = text.rfind(_CUT_AFTER, start, start + size - 1)
+        while cut >= start and not _is_cut(text, cut + 1):
+            cut = text.rfind(_CUT_AFTER, start, cut)
+        if cut < start:  # no sentence end in the window: the first one after it
+            cut = text.find(_CUT_AFTER, start + size - 1)
+            while cut >= 0 and cut + 1 < len(text) and not _is_cut(text, cut + 1):
+                cut = text.find(_CUT_AFTER, cut + 1)
+            if cut < 0 or cut + 1 >= len(text):
+                break
+        yield start, cut + 1
+        start = cut + 1
+    yield start, len(text)
+
+
+def _tag_text(text: str, window: int = _WINDOW_CHARS) -> tuple[list[dict[str, Any]],
+                                                               dict[str, Any]]:
+    """The claims (as dicts) and the sentiment dict of one document, window by window.
+
+    The document's sentiment is the squashed sum of the windows' sums: each window's
+    score ``s = t / (|t| + k)`` gives back its sum ``t = s k / (1 - |s|)`` (``k`` the
+    pack's ``sentiment_softness``), so a long document scores as it would in one pass.
+    """
+    claims: list[dict[str, Any]] = []
+    total = 0.0
+    softness = float(_extractor._settings.get("sentiment_softness", 1.0))
+    threshold = float(_extractor._settings.get("sentiment_threshold", 0.2))
+    for start, end in windows(text, window):
+        analysis = _extractor.analyze(text if end - start == len(text) else text[start:end])
+        for claim in analysis.claims:
+            if start:
+                claim = _shifted(claim, start)
+            claims.append(claim.to_dict(with_evidence=_with_evidence))
+        score = analysis.sentiment.score
+        if start == 0 and end == len(text):  # one window: the pipeline's own result
+            mood = analysis.sentiment
+            return claims, {"label": mood.label.value, "score": round(mood.score, 4)}
+        # |s| rounds to 1 only for sums beyond 1e15 k; capped, such a window still
+        # outweighs any other.
+        magnitude = min(abs(score), 1.0 - 1e-12)
+        total += math.copysign(magnitude * softness / (1.0 - magnitude), score)
+        del analysis  # before the next window is analysed
+    score = total / (abs(total) + softness) if total else 0.0
+    label = "positive" if score > threshold else "negative" if score < -threshold else "neutral"
+    return claims, {"label": label, "score": round(max(-1.0, min(1.0, score)), 4)}
+
+
+def _shifted(claim: Claim, by: int) -> Claim:
+    """``claim`` of a window starting at ``by``, with offsets into the whole document."""
+    def move(span: Span) -> Span:
+        return attrs.evolve(span, start=span.start + by, end=span.end + by)
+
+    evidence = claim.evidence
+    return attrs.evolve(
+        claim, start=claim.start + by, end=claim.end + by,
+        evidence=attrs.evolve(evidence, cues=tuple(map(move, evidence.cues)),
+                              modifiers=tuple(map(move, evidence.modifiers))))
 
 
 def _chunks(items: Iterable[_Item]) -> Iterator[list[_Item]]:
@@ -397,6 +489,9 @@ def run(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(Path(args.output).suffix.lower(), "jsonl") if args.output else "jsonl"
+    if args.bom and fmt not in _BOM_FORMATS:
+        return _usage(f"--bom is for {' and '.join(_BOM_FORMATS)} output, not {fmt} "
+                      f"(a byte-order mark would break {fmt} readers)")
     if args.paths.count(STDIN) > 1:
         return _usage("'-' (stdin) can be given only once")
     if args.output:
@@ -413,16 +508,25 @@ def run(args: argparse.Namespace) -> int:
         except LookupError:
             return _usage(f"unknown encoding '{args.encoding}' "
                           f"(try auto, utf-8, gb18030, big5, utf-16)")
+    if "parquet" in (fmt, args.input_format):
+        try:
+            require_pyarrow()
+        except ParquetUnavailableError as exc:
+            option = "--format" if fmt == "parquet" else "--input-format"
+            return _usage(f"{option} parquet: {exc}")
     # Load the packs here even with --jobs: a broken pack is one clear message, not N.
     try:
         from claimx.packs import load_packs
 
-        load_packs(packs)
+        loaded = load_packs(packs)
     except PackLoadError as exc:
         return report_pack_error("tag", exc)
+    # The summary line counts the claim types of the packs in use, in their order.
+    claim_types = list(dict.fromkeys(t for pack in loaded for t in pack.claim_types))
 
     pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
-    paths = list(expand_paths(args.paths, pattern))
+    paths = [(path, _hint_text(path, problem))
+             for path, problem in expand_paths(args.paths, pattern)]
     total = None if any(p == STDIN for p, _ in paths) else sum(
         _size(p) for p, problem in paths if problem is None)
     options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
@@ -462,7 +566,10 @@ def run(args: argparse.Namespace) -> int:
             else:
                 stream = stack.enter_context(_stdout())
             with _output_errors():
-                writer = WRITERS[fmt](stream)
+                if args.bom:
+                    stream.write("\ufeff")
+                writer = (HtmlWriter(stream, claim_types=claim_types) if fmt == "html"
+                          else WRITERS[fmt](stream))
             progress = stack.enter_context(_Progress(total, show and sys.stderr.isatty()))
             for result in results:
                 with _output_errors():
@@ -493,7 +600,7 @@ def run(args: argparse.Namespace) -> int:
         if failures > _MAX_REPORTED:
             print(f"claimx tag: … {failures - _MAX_REPORTED} more failures (see the output's "
                   f"error records)", file=sys.stderr)
-        print(_summary(documents, by_type, failures), file=sys.stderr)
+        print(_summary(documents, by_type, failures, claim_types), file=sys.stderr)
     return EXIT_FAILURES if failures else EXIT_OK
 
 
@@ -540,10 +647,30 @@ def _raise_interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _summary(documents: int, by_type: Counter[str], failures: int) -> str:
-    types = list(CLAIM_TYPES) + sorted(t for t in by_type if t not in CLAIM_TYPES)
+def _summary(documents: int, by_type: Counter[str], failures: int,
+             claim_types: Sequence[str] = CLAIM_TYPES) -> str:
+    """The closing line: documents, claims by type (every type of the loaded packs, then
+    any other type found), failures."""
+    types = list(claim_types) + sorted(t for t in by_type if t not in claim_types)
     detail = ", ".join(f"{t} {by_type.get(t, 0)}" for t in types)
     claims = sum(by_type.values())
     return (f"claimx tag: {documents} document{'s' if documents != 1 else ''}, "
             f"{claims} claim{'s' if claims != 1 else ''} ({detail}), "
             f"{failures} failed")
+
+
+def _looks_like_text(path: str) -> bool:
+    """Does a missing path look like prose given where a path belongs (``claimx tag
+    '公司计划…'``)? Chinese characters or sentence punctuation, and no path separator."""
+    return "/" not in path and any(
+        "\u3000" <= ch <= "\u9fff" or "\uff00" <= ch <= "\uffef" for ch in path)
+
+
+def _hint_text(path: str, problem: str | None) -> str | None:
+    """``problem`` with a hint when the path that does not exist is really a text."""
+    if problem is None or not problem.startswith("no such file") or not _looks_like_text(path):
+        return problem
+    shown = path if len(path) <= 20 else path[:19] + "…"
+    return (f"no such file or folder: '{shown}' looks like text, not a path; tag a text "
+            f"from stdin with: echo '{shown}' | claimx tag - --format text, or see how it "
+            f"is read with: claimx explain '{shown}'")
