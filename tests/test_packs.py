@@ -40,11 +40,19 @@ def _where(problem: PackProblem) -> str:
 
 
 def _load_case(case: Path) -> PackLoadError:
+    # Problems name files relative to the working directory: load from the fixtures folder
+    # so expected.txt reads `every_problem/b_rules.yaml:7:12`.
+    os.chdir(FIXTURES)
     load = case / "load.txt"
     targets = [case / name for name in load.read_text().split()] if load.exists() else [case]
     with pytest.raises(PackLoadError) as info:
         load_packs(targets)
     return info.value
+
+
+@pytest.fixture(autouse=True)
+def _keep_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(os.getcwd())  # restored after each test, whatever it changed
 
 
 @pytest.mark.parametrize("name", BROKEN)
@@ -69,12 +77,35 @@ def test_broken_pack_reports_every_problem_located(name: str) -> None:
 
 def test_every_problem_case_covers_all_stages_at_once() -> None:
     error = _load_case(FIXTURES / "every_problem")
-    codes = {p.code for p in error.problems}
-    # read (YAML), schema (keys, values) and compile (vars, regex, types, ids) together.
-    assert {"CX101", "CX110", "CX113", "CX120", "CX121", "CX122", "CX123"} <= codes
+    codes = [p.code for p in error.problems]
+    # read (YAML), schema (keys, values) and compile (regex, types, ids) together ...
+    assert {"CX101", "CX110", "CX113", "CX120", "CX122", "CX123"} <= set(codes)
+    # ... root causes first: the file that does not parse, then schema, then compile.
+    stages = [int(code[2:4]) for code in codes]
+    assert codes[0] == "CX101" and stages == sorted(stages)
+    # The unknown var is not reported: the file that does not parse may define it.
+    assert "CX121" not in codes and "skipped (unknown var)" in str(error.problems[0])
+
+
+def test_unknown_vars_are_reported_when_every_file_reads() -> None:
+    # The same var mistakes as in yaml_error_in_vars, with vars.yaml fixed and one var
+    # misspelt: now each unknown var is a problem of its own.
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pack = Path(tmp) / "fixed"
+        shutil.copytree(FIXTURES / "yaml_error_in_vars", pack)
+        (pack / "vars.yaml").write_text("vars:\n  green_goals: [碳中和]\n  pledge: [承诺]\n"
+                                        "  deadlines: [年前]\n", encoding="utf-8")
+        os.chdir(tmp)
+        with pytest.raises(PackLoadError) as info:
+            load_packs([pack])
+    assert [(p.code, p.line, p.column, p.hint) for p in info.value.problems] == [
+        ("CX121", 5, 26, "did you mean '$pledge'?"), ("CX121", 9, 17, "did you mean '$pledge'?")]
 
 
 def test_unreadable_rule_file_is_located_not_raised(tmp_path: Path) -> None:
+    os.chdir(tmp_path)
     pack = tmp_path / "unreadable"
     pack.mkdir()
     (pack / "pack.yaml").write_text("name: unreadable\nversion: '1'\nlanguage: zh\n",

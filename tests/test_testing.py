@@ -323,4 +323,5 @@ def test_pytest_plugin_reports_a_pack_that_does_not_load(tmp_path: Path) -> None
                                         "    pattern: '(unclosed'\n", encoding="utf-8")
     out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", str(pack)], tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "guidance-test/guidance.yaml:5:14: CX123" in out.stdout
+    # The column of the unclosed parenthesis itself, inside the quoted pattern.
+    assert "guidance-test/guidance.yaml:5:15: CX123" in out.stdout
