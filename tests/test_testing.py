@@ -232,18 +232,25 @@ def test_undeclared_type_in_a_test_file_fails_located(tmp_path: Path,
     runner = Runner([_make_pack(tmp_path, tests="公司【guidence: 发布业绩预告】。\n")])
     (outcome,) = [runner.run(c) for c in runner.cases() if c.line is not None]
     assert not outcome.passed
-    assert str(outcome.failures[0]).startswith("guidance-test/tests/guidance.txt:1:3: expected a "
-                                               "declared claim type (guidance) got 'guidence'")
+    assert str(outcome.failures[0]) == (
+        "guidance-test/tests/guidance.txt:1:3: CX141 expected a declared claim type (guidance) "
+        "got 'guidence' (did you mean 'guidance'?)")
 
 
 def test_malformed_test_file_is_one_failing_case(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    runner = Runner([_make_pack(tmp_path, tests="好句子。\n公司【guidance 发布】。\n")])
-    (case,) = [c for c in runner.cases() if c.example is None]
-    outcome = runner.run(case)
-    assert not outcome.passed
-    assert "guidance-test/tests/guidance.txt:2:3: marker lacks ':'" in outcome.render()
+    tests = "好句子。\n公司【guidance 发布】。\n【guidance: 公司发布业绩预告】。\n【guidance|hedgd: 预计全年净利润】。\n"
+    runner = Runner([_make_pack(tmp_path, tests=tests)])
+    cases = [c for c in runner.cases() if c.example is None]
+    # A bad marker fails its own line; the other lines of the file still run.
+    assert [c.id for c in cases] == [f"guidance-test::tests/guidance.txt:{n}" for n in (1, 2, 3, 4)]
+    outcomes = [runner.run(c) for c in cases]
+    assert [o.passed for o in outcomes] == [True, False, True, False]
+    assert outcomes[1].render().startswith(
+        "guidance-test/tests/guidance.txt:2: CX140 expected a well-formed test file got "
+        "guidance-test/tests/guidance.txt:2:3: marker lacks ':'")
+    assert "unknown marker attribute 'hedgd' (hint: did you mean 'hedged'?" in outcomes[3].render()
 
 
 # --------------------------------------------------------------------------- a broken rule fails
@@ -266,9 +273,11 @@ def test_claimx_test_passes_then_fails_on_a_broken_rule(tmp_path: Path) -> None:
     bad = _run(["-m", "claimx", "test", str(broken)], tmp_path)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     line = RULES_YAML.splitlines().index("        - text: 公司可能预计全年净利润下降。") + 1
-    assert (f"broken/guidance-test/guidance.yaml:{line}: expected mod.hedge to fire got "
-            "guidance|asserted|neutral {公司可能预计全年净利润下降} by guidance.forecast") in bad.stdout
-    assert "    {公司可能预计全年净利润下降}。" in bad.stdout
+    # Located at the example itself (line and column of `text:`), with the code and why.
+    assert (f"broken/guidance-test/guidance.yaml:{line}:11: CX130 expected mod.hedge to fire got "
+            "guidance|asserted|neutral {公司可能预计全年净利润下降} by guidance.forecast\n"
+            "    why: none of its cues (或许) occurs in the text\n"
+            "    {公司可能预计全年净利润下降}。") in bad.stdout
 
 
 def test_claimx_test_reports_a_pack_that_does_not_load(tmp_path: Path) -> None:
@@ -301,7 +310,8 @@ def test_claimx_test_focus_and_coverage(tmp_path: Path) -> None:
 
 def test_pytest_plugin_collects_items_and_fails_on_a_broken_rule(tmp_path: Path) -> None:
     pack = _make_pack(tmp_path, hedge="或许")
-    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", str(pack)], tmp_path)
+    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "--claimx", str(pack)],
+               tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
     text = out.stdout
     # Every example and every annotated sentence is an item, each collected once.
@@ -309,7 +319,7 @@ def test_pytest_plugin_collects_items_and_fails_on_a_broken_rule(tmp_path: Path)
     assert "guidance-test/pack.yaml::guidance-test::mod.hedge#1" in text
     assert "guidance-test/tests/guidance.txt::guidance-test::tests/guidance.txt:6" in text
     line = RULES_YAML.splitlines().index("        - text: 公司可能预计全年净利润下降。") + 1
-    assert f"guidance-test/guidance.yaml:{line}: expected mod.hedge to fire got guidance" in text
+    assert f"guidance-test/guidance.yaml:{line}:11: CX130 expected mod.hedge to fire got guidance" in text
     assert ("guidance-test/tests/guidance.txt:4: expected guidance|hedged [公司可能预计全年净利润翻番] "
             "got guidance|asserted|neutral {公司可能预计全年净利润翻番} (modality asserted, not hedged)\n"
             "    [{公司可能预计全年净利润翻番}]。") in text
@@ -321,7 +331,7 @@ def test_pytest_plugin_reports_a_pack_that_does_not_load(tmp_path: Path) -> None
     pack = _make_pack(tmp_path)
     (pack / "guidance.yaml").write_text("rules:\n  - id: x\n    kind: pattern\n    type: guidance\n"
                                         "    pattern: '(unclosed'\n", encoding="utf-8")
-    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", str(pack)], tmp_path)
+    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--claimx", str(pack)], tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
     # The column of the unclosed parenthesis itself, inside the quoted pattern.
     assert "guidance-test/guidance.yaml:5:15: CX123" in out.stdout
