@@ -364,3 +364,31 @@ def test_installed_pack_example_in_the_docs_is_the_fixture() -> None:
     for name in ("pack.yaml", "esg.yaml"):
         text = (ESG / name).read_text(encoding="utf-8")
         assert text.strip() in doc, f"docs/rule-authoring.md does not show {name} as is"
+
+
+def test_explain_and_packs_json_report_what_was_disabled_and_overridden(tmp_path: Path) -> None:
+    def cli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "claimx", *args], cwd=ESG.parent,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    import json
+
+    (entry,) = json.loads(cli("packs", ESG.name, "--json"))
+    assert (entry["name"], entry["extends"], entry["own_rules"]) == ("esg-demo-plus",
+                                                                     ["zh-business"], 3)
+    (disabled,) = entry["disabled"]
+    (overridden,) = entry["overridden"]
+    assert disabled["rule"] == "intent.purpose" and disabled["by"] == "good_esg/pack.yaml:10:11"
+    assert disabled["original"].endswith("zh-business/strategic_intent.yaml:89:5")
+    assert overridden["rule"] == "intent.goal" and overridden["by"] == "good_esg/esg.yaml:22:5"
+    assert entry["modifier_categories"] == {"target_past": "a green target already reached (已提前实现 …)"}
+    report = cli("explain", "--pack", ESG.name, GREEN_GOAL)
+    assert report.startswith("packs (1):\n  esg-demo-plus 0.1.0 (good_esg), extends zh-business")
+    assert "     disabled   intent.purpose of zh-business (" in report
+    assert "by esg-demo-plus at good_esg/pack.yaml:10:11" in report
+    assert "     overridden intent.goal of zh-business (" in report
+    # The available packs, as before: the bundled one, extending nothing.
+    bundled = {p["name"]: p for p in json.loads(cli("packs", "--json"))}["zh-business"]
+    assert bundled["extends"] == [] and bundled["disabled"] == [] and bundled["overridden"] == []
