@@ -284,6 +284,9 @@ class Pack:
     #: Warnings: what loads but likely is not what the author meant (``claimx lint``
     #: prints them; they never stop a pack from loading).
     notes: tuple[PackProblem, ...] = ()
+    #: Real paths of every file read to build the pack (its own, and those of the packs
+    #: it extends or imports): what a saved spaCy pipeline copies.
+    files: tuple[str, ...] = ()
 
     def rules_of(self, kind: type) -> tuple[Any, ...]:
         """The pack's rules of one class, e.g. ``pack.rules_of(LexiconRule)``."""
@@ -1697,6 +1700,7 @@ def load_packs(names_or_paths: Sequence[str | os.PathLike[str]]) -> tuple[Pack, 
         pack = _load_one(root, local, (str(root),), _Memo())
         problems.items.extend(local.items)
         if pack is not None:
+            pack = attrs.evolve(pack, files=tuple(local.reads.files))
             # A pack with problems is not kept, but its rule ids still take part in the
             # duplicate check below, so the author sees every problem in one run.
             if not local.items:
