@@ -3,6 +3,7 @@ table, and that a broken rule fails both `claimx test` and pytest with a located
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -335,3 +336,79 @@ def test_pytest_plugin_reports_a_pack_that_does_not_load(tmp_path: Path) -> None
     assert out.returncode == 1, out.stdout + out.stderr
     # The column of the unclosed parenthesis itself, inside the quoted pattern.
     assert "guidance-test/guidance.yaml:5:15: CX123" in out.stdout
+
+
+# --------------------------------------------------------------------------- CI and editors
+
+
+def test_plugin_leaves_packs_of_a_project_that_did_not_opt_in_alone(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "test_x.py").write_text("def test_x():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    (project / "data" / "pack.yaml").write_text("name: foo\n", encoding="utf-8")
+    (project / "data" / "tests").mkdir()
+    (project / "data" / "tests" / "t.txt").write_text("【risk 坏标记】\n", encoding="utf-8")
+    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], project)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed" in out.stdout
+    # Opting in (an ini option naming the folder, or --claimx) collects the pack.
+    (project / "pytest.ini").write_text("[pytest]\nclaimx_packs = data\n", encoding="utf-8")
+    opted = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], project)
+    assert opted.returncode == 1 and "data/pack.yaml" in opted.stdout
+    (project / "pytest.ini").unlink()
+    flagged = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--claimx"], project)
+    assert flagged.returncode == 1 and "CX111" in flagged.stdout
+
+
+def test_pytest_ids_can_be_pasted_back(tmp_path: Path) -> None:
+    pack = _make_pack(tmp_path, hedge="或许")
+    listed = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--co", "--claimx",
+                   pack.name], tmp_path)
+    ids = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert len(ids) == 9, listed.stdout
+    for node_id in (ids[2], ids[-1]):  # an example and an annotated sentence
+        one = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "--claimx", node_id],
+                   tmp_path)
+        assert ("1 failed" in one.stdout or "1 passed" in one.stdout), one.stdout
+        assert one.stdout.count(" in ") >= 1 and node_id in one.stdout
+    # A failure is headed by its id, and claimx test --format json gives the same id.
+    failed = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--claimx", ids[2]], tmp_path)
+    assert f"_ {ids[2]} _" in failed.stdout
+    report = json.loads(_run(["-m", "claimx", "test", pack.name, "--format", "json"],
+                             tmp_path).stdout)
+    assert [c["pytest_id"] for c in report["cases"]] == ids
+
+
+def test_claimx_test_json_and_junit_reports(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    pack = _make_pack(tmp_path, hedge="或许")
+    junit = tmp_path / "out" / "junit.xml"
+    junit.parent.mkdir()
+    out = _run(["-m", "claimx", "test", pack.name, "--format", "json", "--junitxml", str(junit)],
+               tmp_path)
+    assert out.returncode == 1
+    report = json.loads(out.stdout)
+    # As the text summary counts: a case whose only failures are todo gaps passed.
+    assert report["summary"] == {"cases": 9, "passed": 6, "failed": 3, "todo": 1}
+    assert report["rules"]["mod.hedge"] == {"tp": 0, "fp": 0, "fn": 1, "todo": 0}
+    by_id = {c["id"]: c for c in report["cases"]}
+    hedge = by_id["guidance-test::mod.hedge#1"]
+    assert hedge["outcome"] == "failed" and hedge["kind"] == "example" and hedge["column"] == 11
+    (failure,) = hedge["failures"]
+    assert failure["code"] == "CX130" and failure["reason"] == "none of its cues (或许) occurs in the text"
+    assert by_id["guidance-test::tests/guidance.txt:5"]["outcome"] == "todo"
+    suites = ET.parse(junit).getroot()
+    assert suites.tag == "testsuites" and suites.get("tests") == "9" and suites.get("failures") == "3"
+    (suite,) = suites
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert len(cases) == 9 and suite.get("skipped") == "1"
+    failing = cases["mod.hedge#1"].find("failure")
+    assert failing is not None and failing.get("type") == "CX130"
+    assert "why: none of its cues (或许)" in (failing.text or "")
+    assert cases["tests/guidance.txt:5"].find("skipped") is not None
+    assert cases["guidance.forecast#1"].find("failure") is None
+    assert not [p for p in junit.parent.iterdir() if p.name != "junit.xml"]  # no temp left
+    unwritable = _run(["-m", "claimx", "test", pack.name, "--junitxml",
+                       str(tmp_path / "missing" / "j.xml")], tmp_path)
+    assert unwritable.returncode == 2 and "cannot write" in unwritable.stderr
