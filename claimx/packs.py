@@ -679,7 +679,7 @@ def _category(node: yaml.Node | None, categories: Sequence[str], display: str,
         return value
     close = _closest(value, categories)
     hint = (f"did you mean '{close}'?" if close else
-            f"declare it under `modifier_categories:` in pack.yaml")
+            "declare it under `modifier_categories:` in pack.yaml")
     problems.add("CX113", f"modifier category '{value}' is neither built in "
                  f"({', '.join(MODIFIER_CATEGORIES)}) nor declared by the pack", display, node,
                  hint=hint)

@@ -227,7 +227,7 @@ def test_the_extending_pack_wins_and_loses_nothing_of_the_base(base: dict, own: 
 
 
 def test_vars_replace_or_extend_and_imports_keep_their_narrow_meaning(tmp_path: Path) -> None:
-    base = _write(tmp_path / "base", {
+    _write(tmp_path / "base", {
         "pack.yaml": META.format(name="base") + "claim_types: {risk: {}}\n"
                      "settings: {merge_gap: 3}\n",
         "rules.yaml": "vars:\n  a: [甲]\n  b: [乙]\nrules:\n  - id: base.a\n    kind: lexicon\n"

@@ -162,7 +162,7 @@ def _cancelled(rule: Any, hit: Any, norm: str, sentences: Sequence[Any]) -> str 
     said = norm[sentence.start:sentence.end]
     vetoes = _holding(rule.veto, said)
     if vetoes and not _holding(rule.veto_unless, said):
-        unless = f" (and none of its veto_unless words)" if rule.veto_unless else ""
+        unless = " (and none of its veto_unless words)" if rule.veto_unless else ""
         return (f"it matched {{{norm[hit.start:hit.end]}}}, but the veto word "
                 f"'{vetoes[0]}' is in the sentence{unless}")
     if not sentence.clauses:
