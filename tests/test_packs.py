@@ -356,3 +356,32 @@ def test_a_bundled_pack_is_found_without_scanning_installed_distributions(
     assert (find_pack("zh-business") / "pack.yaml").is_file()
     with pytest.raises(AssertionError):  # any other name still looks at installed packs
         find_pack("no-such-pack")
+
+
+def test_regex_errors_point_into_the_pattern_as_written(tmp_path: Path) -> None:
+    # Errors after a long $var, in a quoted pattern with escapes, and in a literal block:
+    # each column is the one in the file, before the var was expanded.
+    rules = ("vars:\n  moves: [扩产, 新建工厂, 收购, 进军海外市场]\n"
+             "rules:\n"
+             "  - id: r.after-var\n    kind: pattern\n    type: risk\n"
+             "    pattern: $moves(?:扩产\n"
+             "  - id: r.quoted\n    kind: pattern\n    type: risk\n"
+             "    pattern: \"\\\\d+年[前后\"\n"
+             "  - id: r.block\n    kind: pattern\n    type: risk\n"
+             "    pattern: |\n      风险\n      (?:加大|上升){2,1}\n")
+    pack = tmp_path / "p"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text(_PACK_META, encoding="utf-8")
+    (pack / "rules.yaml").write_text(rules, encoding="utf-8")
+    os.chdir(tmp_path)
+    with pytest.raises(PackLoadError) as info:
+        load_packs([pack])
+    lines = rules.splitlines()
+    got = [(p.line, p.column) for p in info.value.problems]
+    after_var = lines[6].index("(?:扩产") + 1
+    quoted = lines[10].index("[前后") + 1
+    assert got[:2] == [(7, after_var), (11, quoted)], [str(p) for p in info.value.problems]
+    # The block's bad repeat, on its own line of the file: where the engine stopped, the
+    # first bound of {2,1}.
+    assert got[2] == (17, lines[16].index("{2,1}") + 2)
+    assert all(p.code == "CX123" for p in info.value.problems)
