@@ -126,9 +126,9 @@ def _no_hit_reason(rule: Rule, norm: str, extractor: Any) -> str:
                 f"other in one clause")
     if isinstance(rule, (PatternRule, TokenRule)):
         if rule.anchors and not _holding(rule.anchors, norm):
+            tried = ("pattern was" if isinstance(rule, PatternRule) else "token patterns were")
             return (f"none of its anchors ({_some(rule.anchors)}) occurs in the text, so the "
-                    f"{'pattern' if isinstance(rule, PatternRule) else 'token patterns'} "
-                    f"were not tried")
+                    f"{tried} not tried")
         if isinstance(rule, TokenRule):
             return "its token patterns do not match the segmented words"
         if rule.pattern is None:
