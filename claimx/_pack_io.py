@@ -42,6 +42,7 @@ __all__ = [
     "MAX_RULE_FILES",
     "Reads",
     "compose",
+    "display_path",
     "inside",
     "rule_files",
 ]
@@ -100,6 +101,18 @@ def _problem(problems: list[PackProblem], code: str, message: str, display: str,
     problems.append(PackProblem(code, message, display, line, column, hint or CODES[code][1]))
 
 
+def display_path(path: Path | str) -> str:
+    """``path`` as a pack problem shows it: relative to the working directory when it lies
+    below it (so an editor or a CI log can jump to ``risk.yaml:7:5`` after ``claimx lint .``
+    from inside the pack), else absolute."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        relative = absolute.relative_to(Path.cwd())
+    except (ValueError, OSError):
+        return str(absolute)
+    return str(relative)
+
+
 def inside(path: Path, folder: Path) -> bool:
     """Is ``path`` (resolved, symlinks followed) inside ``folder`` (resolved)?"""
     try:
@@ -156,9 +169,11 @@ def _read(path: Path, root: Path, display: str, problems: list[PackProblem],
 
 
 def compose(path: Path, root: Path, display: str, problems: list[PackProblem],
-            reads: Reads | None = None) -> yaml.Node | None:
+            reads: Reads | None = None, texts: dict[str, str] | None = None
+            ) -> yaml.Node | None:
     """The YAML node tree (with line/column marks) of the pack file ``path``, or None when
-    it cannot be used; every reason is a located problem in ``problems``."""
+    it cannot be used; every reason is a located problem in ``problems``. ``texts``, when
+    given, receives the decoded text under ``display`` (to point into a source line)."""
     data = _read(path, root, display, problems, reads)
     if data is None:
         return None
@@ -173,6 +188,8 @@ def compose(path: Path, root: Path, display: str, problems: list[PackProblem],
                  f"decoded", display, line, column,
                  "save the file as UTF-8 (it looks like another encoding, e.g. GBK)")
         return None
+    if texts is not None:
+        texts[display] = text
     bad = _NOT_PRINTABLE.search(text)
     if bad is not None:
         line = text.count("\n", 0, bad.start()) + 1
@@ -302,7 +319,7 @@ def rule_files(root: Path, display_root: str, problems: list[PackProblem],
                 entries = sorted(listing, key=lambda e: e.name)
         except OSError as exc:
             _problem(problems, "CX100", f"cannot list folder: {exc.strerror or exc}",
-                     _display(folder, root, display_root))
+                     display_path(folder))
             continue
         listed += len(entries)
         if listed > MAX_LISTED:
@@ -324,7 +341,7 @@ def rule_files(root: Path, display_root: str, problems: list[PackProblem],
                 if is_link:
                     if not inside(path, root):
                         _problem(problems, "CX105", "symlinked folder leads outside the "
-                                 "pack; it was not read", _display(path, root, display_root))
+                                 "pack; it was not read", display_path(path))
                     continue  # inside: its files are read where they really are
                 if entry.name != "tests":
                     pending.append(path)
@@ -338,10 +355,3 @@ def rule_files(root: Path, display_root: str, problems: list[PackProblem],
     if reads is not None:
         reads.listings[str(root)] = tuple(str(p) for p in found)
     return found
-
-
-def _display(path: Path, root: Path, display_root: str) -> str:
-    try:
-        return str(Path(display_root) / path.relative_to(root))
-    except ValueError:
-        return str(path)

@@ -158,21 +158,38 @@ def calibrate(raw: float, points: Sequence[tuple[float, float]]) -> float:
 
 def confidence(hits: Sequence[Hit], mods: Sequence[ModifierScope],
                calibration: Sequence[tuple[float, float]],
-               fitted_priors: dict[str, float] | None = None) -> tuple[float, tuple[str, ...]]:
+               fitted_priors: dict[str, float] | None = None, *,
+               calibrations: dict[str, Sequence[tuple[float, float]]] | None = None
+               ) -> tuple[float, tuple[str, ...]]:
     """Confidence of a claim, with the steps that led to it.
 
     1. *evidence*: the priors of the distinct rules that fired combine by noisy-OR,
        ``raw = 1 - Π(1 - prior_r)`` — each independent rule is another chance to be right;
-       a rule's prior is its fitted prior from the pack's calibration when there is one,
+       a rule's prior is its fitted prior from its pack's calibration when there is one,
        else the ``prior`` written on the rule;
     2. *contrast*: a claim standing before a contrast word (…，但…) is the weaker half:
        ``raw *= 0.85``;
     3. *calibration*: ``raw`` goes through the pack's monotone calibration curve (fitted on
        gold data, see docs/quality.md); without one it is used as is.
+
+    Calibration applies per pack, to the claims of that pack's own rules: ``calibrations``
+    maps a pack name to its curve (a rule's pack is ``rule.pack``), and ``calibration`` is
+    the curve of rules whose pack is not in it. A claim resting on rules of several packs
+    is scored per pack (steps 1-3) and the packs' scores combine by noisy-OR.
     """
     fitted = fitted_priors or {}
-    priors = {hit.rule.id: fitted.get(hit.rule.id, hit.rule.prior) for hit in hits}
-    return _confidence_of(priors, _before_contrast(hits, mods), calibration)
+    rules = {hit.rule.id: hit.rule for hit in hits}
+    priors = {rid: fitted.get(rid, rule.prior) for rid, rule in rules.items()}
+    groups = _by_pack(rules, priors)
+    curves = {pack: (calibrations or {}).get(pack, calibration) for pack in groups}
+    return _confidence_of(groups, _before_contrast(hits, mods), curves)
+
+
+def _by_pack(rules: dict[str, Any], priors: dict[str, float]) -> dict[str, dict[str, float]]:
+    groups: dict[str, dict[str, float]] = {}
+    for rule_id, rule in rules.items():
+        groups.setdefault(rule.pack, {})[rule_id] = priors[rule_id]
+    return groups
 
 
 def _before_contrast(hits: Sequence[Hit], mods: Sequence[ModifierScope]) -> bool:
@@ -181,16 +198,37 @@ def _before_contrast(hits: Sequence[Hit], mods: Sequence[ModifierScope]) -> bool
     return any(m.category == "contrast" and m.hit.start >= last_end for m in mods)
 
 
-def _confidence_of(priors: dict[str, float], before_contrast: bool,
-                   calibration: Sequence[tuple[float, float]]) -> tuple[float, tuple[str, ...]]:
+def _confidence_of(groups: dict[str, dict[str, float]], before_contrast: bool,
+                   curves: dict[str, Sequence[tuple[float, float]]]
+                   ) -> tuple[float, tuple[str, ...]]:
+    """Steps 1-3 of :func:`confidence` for each pack's rules; packs combine by noisy-OR."""
+    if len(groups) == 1:
+        ((pack, priors),) = groups.items()
+        return _pack_confidence(priors, before_contrast, curves[pack], "")
+    scores: list[float] = []
+    steps: list[str] = []
+    for pack in sorted(groups):
+        score, pack_steps = _pack_confidence(groups[pack], before_contrast, curves[pack],
+                                             f"{pack}: ")
+        scores.append(score)
+        steps.extend(pack_steps)
+    final = _noisy_or(scores)
+    steps.append(f"noisy-OR of the packs' scores {', '.join(f'{v:.3f}' for v in scores)} = "
+                 f"{final:.3f}")
+    return final, tuple(steps)
+
+
+def _pack_confidence(priors: dict[str, float], before_contrast: bool,
+                     calibration: Sequence[tuple[float, float]], label: str
+                     ) -> tuple[float, tuple[str, ...]]:
     raw = _noisy_or(priors.values())
-    steps = [f"noisy-OR of rule priors {', '.join(f'{k}={v:.2f}' for k, v in sorted(priors.items()))} = {raw:.3f}"]
+    steps = [f"{label}noisy-OR of rule priors {', '.join(f'{k}={v:.2f}' for k, v in sorted(priors.items()))} = {raw:.3f}"]
     if before_contrast:
         raw *= 0.85
-        steps.append(f"before a contrast word: x0.85 = {raw:.3f}")
+        steps.append(f"{label}before a contrast word: x0.85 = {raw:.3f}")
     final = min(1.0, max(0.0, calibrate(raw, calibration)))
     if calibration:
-        steps.append(f"calibrated = {final:.3f}")
+        steps.append(f"{label}calibrated = {final:.3f}")
     return final, tuple(steps)
 
 
@@ -215,7 +253,11 @@ def _claim_confidence(hits: Sequence[Hit], mods: Sequence[ModifierScope],
     if found is None:
         fitted = compiled.priors
         priors = {rid: fitted.get(rid, rule.prior) for rid, rule in rule_ids.items()}
-        found = _confidence_of(priors, before_contrast, compiled.calibration)
+        groups = _by_pack(rule_ids, priors)
+        curves = {pack: (compiled.calibration if pack == compiled.main_pack or not
+                         compiled.main_pack else compiled.calibrations.get(pack, ()))
+                  for pack in groups}
+        found = _confidence_of(groups, before_contrast, curves)
         if len(memo) >= _CONFIDENCE_MEMO_MAX:
             memo.clear()
         memo[key] = found
@@ -528,7 +570,11 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     if end <= start:  # a claim made only of punctuation: fall back to the cue itself
         start, end = cand.hits[0].start, cand.hits[0].end
     mods: list[ModifierScope] = []
-    seen: set[int] = set()  # by identity: comparing attrs values field by field is slow
+    # By identity: comparing attrs values field by field is slow. A modifier limited to
+    # some claim types (`allowed_types`) leaves the others alone, as in ConText.
+    seen: set[int] = {id(scope) for scope in sentence_scopes
+                      if scope.hit.rule.allowed_types
+                      and cand.type not in scope.hit.rule.allowed_types}
     for hit in cand.hits:
         for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
             if id(scope) not in seen:

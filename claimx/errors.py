@@ -14,6 +14,8 @@ __all__ = [
     "PackLoadError",
     "PackProblem",
     "RuleTimeoutError",
+    "WARNINGS",
+    "problem_order",
 ]
 
 #: Stable problem codes: code -> (short title, hint shown to the pack author).
@@ -36,12 +38,22 @@ CODES: dict[str, tuple[str, str]] = {
     "CX122": ("unknown claim type", "declare it under `claim_types:` in pack.yaml"),
     "CX123": ("bad regular expression", "fix the pattern; it is compiled with the `regex` module"),
     "CX124": ("empty cue list", "give at least one non-empty cue"),
-    "CX125": ("unknown import", "imports name bundled packs or folders relative to pack.yaml"),
+    "CX125": ("unknown import", "imports and extends name bundled or installed packs, or folders relative to pack.yaml"),
     "CX126": ("duplicate var", "var names must be unique within a pack"),
     "CX127": ("bad calibration", "calibration points must be [raw, calibrated] pairs in [0, 1], raw increasing"),
     "CX128": ("duplicate key", "a key may appear once per mapping; merge the two entries"),
+    "CX129": ("extends cycle", "packs that build on each other must form a chain, not a loop, and have different names"),
     "CX130": ("example does not hold", "fix the rule or the example"),
+    "CX131": ("bad disable", "`disable:` lists rule ids of the packs in `extends:`"),
+    "CX132": ("nothing to override", "`override: true` replaces a rule of the same id of an extended pack"),
+    "CX140": ("bad test-file marker", "write 【TYPE: span】 or 【TYPE|hedged: span】; a literal 【 is written \\【"),
+    "CX141": ("unknown claim type in a test file", "use a claim type the packs declare"),
+    "CX150": ("import is not extends", "`imports:` shares vars and claim types only; `extends:` builds on a whole pack"),
+    "CX151": ("var shadows an imported var", "extend it with `name: {extend: [...]}`, or rename it"),
 }
+
+#: Codes of problems that are warnings: reported by ``claimx lint``, never a load failure.
+WARNINGS = frozenset({"CX150", "CX151"})
 
 
 class ClaimxError(Exception):
@@ -58,20 +70,35 @@ class PackProblem:
     line: int = 0  # 1-based; 0 when the problem has no position (a missing file)
     column: int = 0  # 1-based
     hint: str = ""
+    severity: str = "error"  # or "warning": reported, but the pack still loads
 
     def __str__(self) -> str:
         where = self.path if not self.line else f"{self.path}:{self.line}:{self.column}"
         hint = self.hint or CODES.get(self.code, ("", ""))[1]
-        return f"{where}: {self.code} {self.message}" + (f" (hint: {hint})" if hint else "")
+        kind = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {self.code} {kind}{self.message}" + (f" (hint: {hint})" if hint else "")
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data (``claimx lint --format json``)."""
+        return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
+                "severity": self.severity, "message": self.message,
+                "hint": self.hint or CODES.get(self.code, ("", ""))[1]}
+
+
+def problem_order(problem: PackProblem) -> tuple[int, str, int, int]:
+    """Sort key of problems: root causes first — reading (CX10x), then schema (CX11x),
+    compile (CX12x), then the rest — and within a stage by file and position."""
+    stage = {"CX10": 0, "CX11": 1, "CX12": 2}.get(problem.code[:4], 3)
+    return (stage, problem.path, problem.line, problem.column)
 
 
 class PackLoadError(ClaimxError):
     """A pack could not be loaded; ``problems`` lists every problem found, all at once."""
 
     def __init__(self, problems: list[PackProblem] | tuple[PackProblem, ...]) -> None:
-        # Sorted like a linter's output: by file, then position (stable for one position).
-        self.problems: tuple[PackProblem, ...] = tuple(
-            sorted(problems, key=lambda p: (p.path, p.line, p.column)))
+        # Root causes first (a file that cannot be read or parsed, then schema problems,
+        # then what compiling found), each stage by file and position, like a linter.
+        self.problems: tuple[PackProblem, ...] = tuple(sorted(problems, key=problem_order))
         count = len(self.problems)
         lines = "\n".join(str(p) for p in self.problems)
         super().__init__(f"{count} problem{'s' if count != 1 else ''} in rule pack(s):\n{lines}")

@@ -27,6 +27,10 @@ from claimx.packs import (
     SentimentRule,
     SequenceRule,
     TokenRule,
+    active_rules,
+    merged_calibrations,
+    merged_claim_types,
+    merged_settings,
 )
 from claimx.segment import Sentence
 
@@ -78,8 +82,14 @@ class CompiledRules:
     pattern_rules: tuple[PatternRule, ...]
     claim_types: dict[str, Any]
     settings: dict[str, Any]
+    #: The calibration curve of the rules of ``main_pack`` (the first pack loaded).
     calibration: tuple[tuple[float, float], ...]
     priors: dict[str, float] = attrs.field(factory=dict)  # fitted per-rule priors
+    #: The pack whose rules ``calibration`` applies to; the other packs' curves are in
+    #: ``calibrations`` (pack name -> curve): calibration applies per pack, to the claims
+    #: of that pack's own rules (see assemble.confidence).
+    main_pack: str = ""
+    calibrations: dict[str, tuple[tuple[float, float], ...]] = attrs.field(factory=dict)
     # Position in ``by_id`` of each of ``pattern_rules``: matching looks up a pattern rule's
     # anchor hits by it, in every document.
     pattern_indexes: tuple[int, ...] = ()
@@ -169,7 +179,9 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     that is a cue of one rule and an exception of another is still found in one pass. A
     rule's position is its index in ``by_id`` (the rules sorted by id).
     """
-    rules: list[Rule] = [r for pack in packs for r in pack.rules]
+    # Packs loaded together: one extended by another counts once, disabled and overridden
+    # rules are gone (see packs.active_rules).
+    rules: list[Rule] = list(active_rules(packs))
     order = sorted(range(len(rules)), key=lambda i: (rules[i].id, i))
     position_of = {i: k for k, i in enumerate(order)}
     entries: dict[str, list[tuple[int, int]]] = defaultdict(list)
@@ -218,20 +230,18 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     words = [w for w in entries if w]
     automaton = _WordAutomaton(words) if words else None
     roles_of = tuple(tuple(entries[w]) for w in words)
-    claim_types: dict[str, Any] = {}
-    settings: dict[str, Any] = {}
-    calibration: tuple[tuple[float, float], ...] = ()
+    claim_types: dict[str, Any] = dict(merged_claim_types(packs))
+    settings: dict[str, Any] = merged_settings(packs)
+    curves = merged_calibrations(packs)
+    main_pack = packs[0].name if packs else ""
+    calibration = curves[main_pack][0] if main_pack in curves else ()
+    # A rule's fitted prior comes from its own pack's calibration: an overriding rule does
+    # not take the fitted prior of the rule it replaced.
     priors: dict[str, float] = {}
-    for pack in packs:
-        for name, info in pack.claim_types.items():
-            claim_types.setdefault(name, info)
-        for key, value in (pack.settings or {}).items():
-            if isinstance(value, list) and isinstance(settings.get(key), list):
-                settings[key] = settings[key] + [v for v in value if v not in settings[key]]
-            else:
-                settings.setdefault(key, value)
-        calibration = calibration or pack.calibration
-        priors.update(pack.calibration_priors)
+    for rule in rules:
+        fitted = curves.get(rule.pack, ((), {}))[1]
+        if rule.id in fitted:
+            priors[rule.id] = fitted[rule.id]
     pattern_indexes = tuple(i for i, r in enumerate(rules)
                             if isinstance(r, PatternRule) and r.pattern is not None)
     return CompiledRules(
@@ -240,7 +250,9 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         pattern_indexes=tuple(position_of[i] for i in pattern_indexes),
         by_id=tuple(rules[i] for i in order), sequence_steps=sequence_steps,
         sequence_keys=sequence_keys,
-        claim_types=claim_types, settings=settings, calibration=calibration, priors=priors)
+        claim_types=claim_types, settings=settings, calibration=calibration, priors=priors,
+        main_pack=main_pack,
+        calibrations={name: curve for name, (curve, _) in curves.items() if name != main_pack})
 
 
 class _WordAutomaton:

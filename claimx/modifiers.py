@@ -1,5 +1,7 @@
 """Modifier stage: ConText-style scopes for negation, hedging, intensity, contrast and
-questions.
+questions, and for the categories a pack declares itself (``target_past`` …), which label
+the claims they reach. A modifier with ``allowed_types`` reaches only claims of those types
+(the assembly stage applies that).
 
 A modifier cue reaches forward, backward or both ways from where it stands, up to the end
 of its clause or sentence (``scope``), at most ``max_scope`` characters, and never past one
@@ -30,7 +32,7 @@ class ModifierScope:
 
     @property
     def category(self) -> str:
-        """negation, hedge, intensity, contrast or question."""
+        """negation, hedge, intensity, contrast, question, or a category the pack declares."""
         return self.hit.rule.category
 
 

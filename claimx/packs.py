@@ -27,7 +27,7 @@ import yaml
 
 from claimx import __version__, _pack_io
 from claimx._regex_guard import pattern_problem
-from claimx.errors import CODES, PackLoadError, PackProblem
+from claimx.errors import CODES, PackLoadError, PackProblem, problem_order
 from claimx.types import Polarity
 
 __all__ = [
@@ -38,18 +38,27 @@ __all__ = [
     "Pack",
     "PatternRule",
     "Rule",
+    "RuleChange",
     "SentimentRule",
     "SequenceRule",
     "SourceLocation",
     "TokenRule",
+    "active_rules",
     "available_packs",
     "find_pack",
     "load_pack",
     "load_packs",
+    "merged_calibrations",
+    "merged_claim_types",
+    "merged_settings",
 ]
 
 RULE_KINDS = ("lexicon", "pattern", "sequence", "modifier", "sentiment", "tokens")
+#: The modifier categories claimx itself acts on (modality, polarity, confidence, sentiment).
+#: A pack may declare more under ``modifier_categories:`` (ConText's own categories, such
+#: as ``target_past``): they label the claims they reach and change nothing else.
 MODIFIER_CATEGORIES = ("negation", "hedge", "intensity", "contrast", "question")
+_CATEGORY_NAME = regex.compile(r"[a-z][a-z0-9_]*")
 DIRECTIONS = ("forward", "backward", "both")
 SCOPES = ("clause", "sentence")
 SPAN_MODES = ("clause", "sentence", "to_end", "from_start", "match")
@@ -62,14 +71,16 @@ _VAR_NAME = regex.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 @attrs.frozen(slots=True)
 class SourceLocation:
-    """Where a rule was written: ``path:line:col`` (1-based)."""
+    """Where a rule was written: ``path:line:col`` (1-based). ``path`` is the file's
+    absolute path; printed, it is relative to the working directory when it lies below it
+    (see :func:`claimx._pack_io.display_path`)."""
 
     path: str
     line: int
     column: int
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.column}"
+        return f"{_pack_io.display_path(self.path)}:{self.line}:{self.column}"
 
 
 @attrs.frozen(slots=True)
@@ -89,6 +100,8 @@ class _RuleBase:
     source: SourceLocation
     description: str
     examples: tuple[Example, ...]
+    #: ``override: true``: the rule replaces the rule of the same id of an extended pack.
+    override: bool = attrs.field(default=False, kw_only=True)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -168,7 +181,10 @@ class SequenceRule(ClaimRule):
 
 @attrs.frozen(slots=True)
 class ModifierRule(_RuleBase):
-    """A ConText-style modifier: its cues change claims within their scope."""
+    """A ConText-style modifier: its cues change claims within their scope. ``category`` is
+    one of :data:`MODIFIER_CATEGORIES` or a category the pack declares; with
+    ``allowed_types`` the modifier touches only claims of those types (ConText's
+    ``allowed_types``)."""
 
     category: str
     cues: tuple[str, ...]
@@ -178,6 +194,7 @@ class ModifierRule(_RuleBase):
     terminators: tuple[str, ...]
     pseudo: tuple[str, ...]
     weight: float
+    allowed_types: tuple[str, ...] = attrs.field(default=(), kw_only=True)
 
 
 @attrs.frozen(slots=True)
@@ -214,8 +231,39 @@ class ClaimTypeInfo:
 
 
 @attrs.frozen(slots=True)
+class RuleChange:
+    """A rule of an extended pack that the extending pack turned off (``disable:``) or
+    replaced (a rule of the same id with ``override: true``)."""
+
+    rule_id: str
+    action: str  # "disabled" or "overridden"
+    pack: str  # the pack that made the change
+    inherited_from: str  # the pack the original rule belongs to
+    original: SourceLocation  # where the original rule is written
+    by: SourceLocation  # the `disable:` item, or the overriding rule
+
+    def to_dict(self) -> dict[str, str]:
+        """Plain data for JSON output (paths as printed)."""
+        return {"rule": self.rule_id, "action": self.action, "pack": self.pack,
+                "inherited_from": self.inherited_from, "original": str(self.original),
+                "by": str(self.by)}
+
+
+#: A pack's calibration: the curve ``((raw, calibrated), …)`` and fitted priors by rule id.
+Calibration = tuple[tuple[tuple[float, float], ...], dict[str, float]]
+
+
+@attrs.frozen(slots=True)
 class Pack:
-    """A loaded, validated and compiled rule pack."""
+    """A loaded, validated and compiled rule pack.
+
+    For a pack that ``extends:`` others, ``rules``, ``vars``, ``settings`` and
+    ``claim_types`` are the composed ones (what the extended packs give, minus what this
+    pack disabled, plus or replaced by its own); ``own_rules`` are the pack's own.
+    ``calibration`` and ``calibration_priors`` are the pack's own calibration, which
+    applies to the claims of its own rules; ``calibrations`` holds every composed pack's,
+    by pack name.
+    """
 
     name: str
     version: str
@@ -229,10 +277,30 @@ class Pack:
     settings: dict[str, Any]
     calibration: tuple[tuple[float, float], ...] = ()
     calibration_priors: dict[str, float] = attrs.field(factory=dict)
+    #: Names of the packs this pack extends, as resolved (in ``extends:`` order).
+    extends: tuple[str, ...] = ()
+    #: Inherited rules this pack (or a pack it extends) disabled or overrode.
+    changes: tuple[RuleChange, ...] = ()
+    #: Resolved folders of this pack and of every pack it extends, itself first.
+    roots: tuple[str, ...] = ()
+    calibrations: dict[str, Calibration] = attrs.field(factory=dict)
+    #: Declared modifier categories beyond the built-in ones: name -> description.
+    modifier_categories: dict[str, str] = attrs.field(factory=dict)
+    #: Warnings: what loads but likely is not what the author meant (``claimx lint``
+    #: prints them; they never stop a pack from loading).
+    notes: tuple[PackProblem, ...] = ()
+    #: Real paths of every file read to build the pack (its own, and those of the packs
+    #: it extends or imports): what a saved spaCy pipeline copies.
+    files: tuple[str, ...] = ()
 
     def rules_of(self, kind: type) -> tuple[Any, ...]:
         """The pack's rules of one class, e.g. ``pack.rules_of(LexiconRule)``."""
         return tuple(r for r in self.rules if isinstance(r, kind))
+
+    @property
+    def own_rules(self) -> tuple[Rule, ...]:
+        """The rules written in this pack's own files (overriding rules included)."""
+        return tuple(r for r in self.rules if r.pack == self.name)
 
 
 # --------------------------------------------------------------------------- finding packs
@@ -294,6 +362,8 @@ class _Problems:
 
     items: list[PackProblem] = attrs.field(factory=list)
     reads: _pack_io.Reads = attrs.field(factory=_pack_io.Reads)
+    #: The text of each file read, by its display path: a regex error points into it.
+    texts: dict[str, str] = attrs.field(factory=dict)
 
     def add(self, code: str, message: str, path: str, node: yaml.Node | None = None,
             hint: str = "") -> None:
@@ -306,7 +376,7 @@ def _compose(path: Path, display: str, problems: _Problems, root: Path) -> yaml.
     """The node tree of one file of the pack folder ``root``; see :mod:`claimx._pack_io`
     for what is refused (files outside the pack, FIFOs, oversized or over-deep YAML,
     duplicate keys, control characters) — each a located problem."""
-    return _pack_io.compose(path, root, display, problems.items, problems.reads)
+    return _pack_io.compose(path, root, display, problems.items, problems.reads, problems.texts)
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -318,7 +388,8 @@ def _scalar(node: yaml.Node) -> Any:
 
 # field -> (expected python type(s) name, required). "strlist" accepts a list of strings.
 _COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", False),
-           "examples": ("examples", False), "enabled": ("bool", False), "tags": ("strlist", False)}
+           "examples": ("examples", False), "enabled": ("bool", False), "tags": ("strlist", False),
+           "override": ("bool", False)}
 # Keys of every rule that produces claims (the fields of ClaimRule).
 _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", False),
           "span": ("str", False), "veto": ("strlist", False), "veto_unless": ("strlist", False),
@@ -337,7 +408,7 @@ _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "modifier": {**_COMMON, "category": ("str", True), "cues": ("strlist", True),
                  "direction": ("str", False), "max_scope": ("int", False), "scope": ("str", False),
                  "terminators": ("strlist", False), "pseudo": ("strlist", False),
-                 "weight": ("number", False)},
+                 "weight": ("number", False), "allowed_types": ("strlist", False)},
     "sentiment": {**_COMMON, "polarity": ("str", True), "cues": ("strlist", True),
                   "exceptions": ("strlist", False), "weight": ("number", False)},
 }
@@ -345,6 +416,8 @@ _PACK_SCHEMA: dict[str, tuple[str, bool]] = {
     "name": ("str", True), "version": ("str", True), "language": ("str", True),
     "requires_claimx": ("str", False), "description": ("str", False),
     "claim_types": ("mapping", False), "imports": ("strlist", False),
+    "extends": ("strlist", False), "disable": ("strlist", False),
+    "modifier_categories": ("mapping", False),
     "settings": ("mapping", False), "calibration": ("any", False), "files": ("strlist", False),
 }
 _FILE_KEYS = ("vars", "rules")
@@ -447,12 +520,17 @@ class _PackBuilder:
     vars: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
     var_nodes: dict[str, tuple[str, yaml.Node]] = attrs.field(factory=dict)
     rule_nodes: list[tuple[str, yaml.MappingNode]] = attrs.field(factory=list)
+    files: dict[str, str] = attrs.field(factory=dict)  # display path -> absolute path
 
     def display(self, path: Path) -> str:
-        try:
-            return str(Path(self.display_root) / path.relative_to(self.root))
-        except ValueError:
-            return str(path)
+        """How problems name ``path`` (relative to the working directory when below it)."""
+        shown = _pack_io.display_path(path)
+        self.files[shown] = os.path.abspath(path)
+        return shown
+
+    def file_of(self, display: str) -> str:
+        """The absolute path of a file shown as ``display``."""
+        return self.files.get(display, os.path.abspath(display))
 
 
 def _expand_list(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]], field: str,
@@ -485,25 +563,104 @@ def _var_hint(name: str, variables: dict[str, tuple[str, ...]]) -> str:
     return f"did you mean '${close}'?" if close else CODES["CX121"][1]
 
 
-def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml.Node,
-                    display: str, problems: _Problems) -> str | None:
-    """Replace ``$name`` in a pattern by an alternation of the var's words (escaped, longest
-    first so the regex prefers the longer cue)."""
-    failed = False
+@attrs.frozen(slots=True)
+class _Piece:
+    """A stretch of an expanded pattern: ``[start, end)`` of the expanded text came from
+    ``[source_start, source_end)`` of the pattern as written (a ``$var`` when ``var``)."""
 
-    def replace(match: regex.Match[str]) -> str:
-        nonlocal failed
+    start: int
+    end: int
+    source_start: int
+    source_end: int
+    var: str = ""
+
+
+def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml.Node,
+                    display: str, problems: _Problems) -> tuple[str, tuple[_Piece, ...]] | None:
+    """Replace ``$name`` in a pattern by an alternation of the var's words (escaped, longest
+    first so the regex prefers the longer cue). Returns the expanded text and where each
+    stretch of it came from (so a regex error points into the pattern as written), or None
+    when a var is unknown (each one reported, at its column)."""
+    failed = False
+    out: list[str] = []
+    pieces: list[_Piece] = []
+    at = 0  # position in `text`
+    length = 0  # length of the expanded text so far
+
+    def literal(upto: int) -> None:
+        nonlocal length
+        if upto > at:
+            out.append(text[at:upto])
+            pieces.append(_Piece(length, length + upto - at, at, upto))
+            length += upto - at
+
+    for match in _VAR_NAME.finditer(text):
+        literal(match.start())
+        at = match.end()
         name = match.group(1)
         if name not in variables:
             failed = True
-            problems.add("CX121", f"unknown var '${name}' in 'pattern'", display, node,
-                         hint=_var_hint(name, variables))
-            return ""
+            line, column = _scalar_position(node, match.start(), problems.texts.get(display))
+            problems.items.append(PackProblem(
+                "CX121", f"unknown var '${name}' in 'pattern'", display, line, column,
+                _var_hint(name, variables)))
+            continue
         words = sorted(variables[name], key=len, reverse=True)
-        return "(?:" + "|".join(regex.escape(w) for w in words) + ")"
+        alternation = "(?:" + "|".join(regex.escape(w) for w in words) + ")"
+        out.append(alternation)
+        pieces.append(_Piece(length, length + len(alternation), match.start(), match.end(), name))
+        length += len(alternation)
+    literal(len(text))
+    return None if failed else ("".join(out), tuple(pieces))
 
-    expanded = _VAR_NAME.sub(replace, text)
-    return None if failed else expanded
+
+def _source_offset(pieces: Sequence[_Piece], position: int) -> tuple[int, str]:
+    """Where ``position`` of an expanded pattern was written: (offset in the pattern as
+    written, the var it lies in or "")."""
+    for piece in pieces:
+        if piece.start <= position < piece.end:
+            if piece.var:
+                return piece.source_start, piece.var
+            return piece.source_start + position - piece.start, ""
+    last = pieces[-1] if pieces else None
+    return (last.source_end if last else 0), ""
+
+
+def _scalar_position(node: yaml.Node | None, offset: int, text: str | None) -> tuple[int, int]:
+    """(line, column), 1-based, of character ``offset`` of a scalar's value in its file.
+
+    Exact for one-line plain and quoted scalars (escapes and doubled quotes counted) and
+    for literal blocks (``|``); elsewhere (folded or wrapped scalars) the scalar's start."""
+    if node is None:
+        return 0, 0
+    start, end = node.start_mark, node.end_mark
+    fallback = (start.line + 1, start.column + 1)
+    if text is None or not isinstance(node, yaml.ScalarNode):
+        return fallback
+    value = str(node.value)
+    raw = text[start.index:end.index]
+    style = node.style
+    if style in (None, "", "'", '"') and start.line == end.line:
+        i = 0 if style in (None, "") else 1  # position in `raw`
+        for _ in range(offset):
+            if i >= len(raw):
+                return fallback
+            if style == "'" and raw.startswith("''", i):
+                i += 2
+            elif style == '"' and raw[i] == "\\":
+                escape = raw[i + 1:i + 2]
+                i += {"x": 4, "u": 6, "U": 10}.get(escape, 2)
+            else:
+                i += 1
+        return start.line + 1, start.column + 1 + i
+    if style == "|":
+        lines = raw.split("\n")
+        body = [line for line in lines[1:] if line.strip()]
+        indent = min((len(line) - len(line.lstrip(" ")) for line in body), default=0)
+        row = value.count("\n", 0, offset)
+        column = offset - (value.rfind("\n", 0, offset) + 1)
+        return start.line + 2 + row, indent + column + 1
+    return fallback
 
 
 def _polarity(node: yaml.Node | None, display: str, problems: _Problems) -> Polarity | None:
@@ -515,6 +672,24 @@ def _polarity(node: yaml.Node | None, display: str, problems: _Problems) -> Pola
         problems.add("CX113", f"polarity '{node.value}' is not one of "
                      f"{', '.join(p.value for p in Polarity)}", display, node)
         return None
+
+
+def _category(node: yaml.Node | None, categories: Sequence[str], display: str,
+              problems: _Problems) -> str:
+    """A modifier's category: a built-in one or one the pack (or a pack it extends)
+    declares under ``modifier_categories:``; anything else is a CX113 with a did-you-mean."""
+    if node is None:
+        return "hedge"
+    value = str(node.value)
+    if value in categories:
+        return value
+    close = _closest(value, categories)
+    hint = (f"did you mean '{close}'?" if close else
+            "declare it under `modifier_categories:` in pack.yaml")
+    problems.add("CX113", f"modifier category '{value}' is neither built in "
+                 f"({', '.join(MODIFIER_CATEGORIES)}) nor declared by the pack", display, node,
+                 hint=hint)
+    return "hedge"
 
 
 def _choice(node: yaml.Node | None, allowed: Sequence[str], default: str, field: str,
@@ -529,7 +704,10 @@ def _choice(node: yaml.Node | None, allowed: Sequence[str], default: str, field:
     return value
 
 
-def _examples(node: yaml.Node | None, display: str, problems: _Problems) -> tuple[Example, ...]:
+def _examples(node: yaml.Node | None, display: str, problems: _Problems, builder: _PackBuilder,
+              known_types: set[str]) -> tuple[Example, ...]:
+    """A rule's ``examples:``, each checked as far as it can be without running it: keys,
+    ``expect`` values (a declared type, a modality, a polarity, a span inside the text)."""
     if node is None:
         return ()
     out: list[Example] = []
@@ -542,7 +720,8 @@ def _examples(node: yaml.Node | None, display: str, problems: _Problems) -> tupl
             problems.add("CX112", f"'examples.{key}' must be a list", display, value)
             continue
         for item in value.value:
-            where = SourceLocation(display, item.start_mark.line + 1, item.start_mark.column + 1)
+            where = SourceLocation(builder.file_of(display), item.start_mark.line + 1,
+                                   item.start_mark.column + 1)
             if isinstance(item, yaml.ScalarNode):
                 out.append(Example(str(item.value), key == "match", {}, where))
             elif isinstance(item, yaml.MappingNode) and key == "match":
@@ -559,11 +738,17 @@ def _examples(node: yaml.Node | None, display: str, problems: _Problems) -> tupl
                 expect_node = fields.get("expect")
                 if isinstance(expect_node, yaml.MappingNode):
                     for ek, ek_node, ev in _mapping_items(expect_node):
-                        if ek not in ("type", "span", "polarity", "modality", "subject"):
+                        if ek not in _EXPECT_KEYS:
+                            close = _closest(ek, _EXPECT_KEYS)
                             problems.add("CX110", f"unknown key '{ek}' in expect", display, ek_node,
-                                         hint="expect takes type, span, polarity, modality, subject")
+                                         hint=f"did you mean '{close}'?" if close else
+                                         "expect takes type, span, polarity, modality, subject")
                         elif isinstance(ev, yaml.ScalarNode):
-                            expect[ek] = str(ev.value)
+                            if _expect_value_ok(ek, ev, str(text_node.value), known_types,
+                                                display, problems):
+                                expect[ek] = str(ev.value)
+                        else:
+                            problems.add("CX112", f"'expect.{ek}' must be a string", display, ev)
                 elif expect_node is not None:
                     problems.add("CX112", "`expect:` must be a mapping", display, expect_node)
                 out.append(Example(str(text_node.value), True, expect, where))
@@ -574,8 +759,40 @@ def _examples(node: yaml.Node | None, display: str, problems: _Problems) -> tupl
     return tuple(out)
 
 
+_EXPECT_KEYS = ("type", "span", "polarity", "modality", "subject")
+
+
+def _expect_value_ok(key: str, node: yaml.ScalarNode, text: str, known_types: set[str],
+                     display: str, problems: _Problems) -> bool:
+    """Check one ``expect`` value that can be checked without running the example."""
+    from claimx.types import Modality
+
+    value = str(node.value)
+    allowed: Sequence[str] = ()
+    if key == "type" and value not in known_types:
+        close = _closest(value, known_types)
+        problems.add("CX122", f"claim type '{value}' in an example's expect is not declared",
+                     display, node, hint=f"did you mean '{close}'?" if close else CODES["CX122"][1])
+        return False
+    if key == "modality":
+        allowed = [m.value for m in Modality]
+    elif key == "polarity":
+        allowed = [p.value for p in Polarity]
+    if allowed and value not in allowed:
+        close = _closest(value, allowed)
+        problems.add("CX113", f"expect.{key} '{value}' is not one of {', '.join(allowed)}",
+                     display, node, hint=f"did you mean '{close}'?" if close else "")
+        return False
+    if key == "span" and value not in text:
+        problems.add("CX113", f"expect.span '{value}' is not part of the example's text",
+                     display, node, hint="copy the span from the example text")
+        return False
+    return True
+
+
 def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
-                  claim_types: dict[str, ClaimTypeInfo], known_types: set[str]) -> Rule | None:
+                  claim_types: dict[str, ClaimTypeInfo], known_types: set[str],
+                  categories: Sequence[str] = MODIFIER_CATEGORIES) -> Rule | None:
     problems = builder.problems
     fields_raw = {k: v for k, _, v in _mapping_items(node)}
     kind_node = fields_raw.get("kind")
@@ -594,11 +811,13 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         return None
     if "enabled" in fields and _scalar(fields["enabled"]) is False:
         return None
-    where = SourceLocation(display, node.start_mark.line + 1, node.start_mark.column + 1)
+    where = SourceLocation(builder.file_of(display), node.start_mark.line + 1,
+                           node.start_mark.column + 1)
     description = str(fields["description"].value) if "description" in fields else ""
-    examples = _examples(fields.get("examples"), display, problems)
+    examples = _examples(fields.get("examples"), display, problems, builder, known_types)
     base = dict(id=rule_id, pack=builder.name, source=where, description=description,
-                examples=examples)
+                examples=examples,
+                override="override" in fields and _scalar(fields["override"]) is True)
 
     def cues(field: str) -> tuple[str, ...]:
         return _expand_list(fields[field], builder.vars, field, display, problems) if field in fields else ()
@@ -637,9 +856,10 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
     if kind == "pattern":
         common = claim_fields()
         text = str(fields["pattern"].value) if "pattern" in fields else ""
-        expanded = _expand_pattern(text, builder.vars, fields.get("pattern"), display, problems)
+        expansion = _expand_pattern(text, builder.vars, fields.get("pattern"), display, problems)
         compiled = None
-        if expanded is not None and "pattern" in fields:
+        if expansion is not None and "pattern" in fields:
+            expanded, pieces = expansion
             refused = pattern_problem(expanded)
             if refused is not None:  # it would exhaust memory or the stack compiling
                 problems.add("CX123", f"pattern of rule '{rule_id}' is refused: {refused}",
@@ -649,8 +869,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     compiled = regex.compile(expanded, regex.VERSION1)
                 except (regex.error, RecursionError, MemoryError, OverflowError,
                         ValueError) as exc:
-                    problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: "
-                                 f"{exc or type(exc).__name__}", display, fields["pattern"])
+                    _regex_problem(exc, rule_id, fields["pattern"], pieces, display, problems,
+                                   expanded)
         anchor_words = cues("anchors")
         match_at = _choice(fields.get("match_at"), MATCH_AT, "anywhere", "match_at", display,
                            problems)
@@ -670,17 +890,24 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
             problems.add("CX124", "modifier rule has no cues", display, fields["cues"])
         max_scope = int(_scalar(fields["max_scope"])) if "max_scope" in fields else None
+        allowed = cues("allowed_types")
+        for item in (fields["allowed_types"].value if "allowed_types" in fields else []):
+            if str(item.value) not in known_types:
+                close = _closest(str(item.value), known_types)
+                problems.add("CX122", f"claim type '{item.value}' in 'allowed_types' is not "
+                             f"declared", display, item,
+                             hint=f"did you mean '{close}'?" if close else CODES["CX122"][1])
         return ModifierRule(
             **base,
-            category=_choice(fields.get("category"), MODIFIER_CATEGORIES, "hedge", "category",
-                             display, problems),
+            category=_category(fields.get("category"), categories, display, problems),
             cues=cue_list,
             direction=_choice(fields.get("direction"), DIRECTIONS, "forward", "direction",
                               display, problems),
             max_scope=max_scope,
             scope=_choice(fields.get("scope"), SCOPES, "clause", "scope", display, problems),
             terminators=cues("terminators"), pseudo=cues("pseudo"),
-            weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
+            weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0,
+            allowed_types=allowed)
     if kind == "sequence":
         common = claim_fields()
         sequences = _sequences(fields.get("sequences"), builder.vars, display, problems)
@@ -713,6 +940,45 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
     polarity = _polarity(fields.get("polarity"), display, problems) or Polarity.NEUTRAL
     return SentimentRule(**base, polarity=polarity, cues=cue_list, exceptions=cues("exceptions"),
                          weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
+
+
+def _opening_position(pattern: str, message: str) -> tuple[int, str] | None:
+    """For an unclosed group or character set, ``regex`` reports the end of the pattern;
+    the standard library's parser names where it opened, which is what the author must
+    fix. Used only when both engines fail the same way."""
+    import re
+
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        head = exc.msg.split(",")[0]
+        if exc.pos is not None and head in ("missing )", "unterminated character set") and (
+                message.startswith(head)):
+            return exc.pos, exc.msg
+    except (RecursionError, MemoryError, OverflowError, ValueError):
+        return None
+    return None
+
+
+def _regex_problem(exc: BaseException, rule_id: str, node: yaml.Node, pieces: Sequence[_Piece],
+                   display: str, problems: _Problems, expanded: str = "") -> None:
+    """A CX123 for a pattern that does not compile, at the column of the pattern as written
+    (before ``$var`` expansion) where the regex engine stopped."""
+    position = getattr(exc, "pos", None)
+    message = getattr(exc, "msg", None) or str(exc) or type(exc).__name__
+    if position is None:
+        problems.add("CX123", f"pattern of rule '{rule_id}' does not compile: {message}",
+                     display, node)
+        return
+    opening = _opening_position(expanded, message)
+    if opening is not None:
+        position, message = opening
+    offset, var = _source_offset(pieces, position)
+    where = f" (in the words of ${var})" if var else f" at character {offset + 1} of the pattern"
+    line, column = _scalar_position(node, offset, problems.texts.get(display))
+    problems.items.append(PackProblem(
+        "CX123", f"pattern of rule '{rule_id}' does not compile: {message}{where}", display,
+        line, column, CODES["CX123"][1]))
 
 
 #: Characters allowed between two steps of a sequence rule when it does not say.
@@ -779,19 +1045,21 @@ def _version_tuple(text: str) -> tuple[int, ...]:
 
 
 def _import_root(root: Path, target: str, display: str, node: yaml.Node,
-                 problems: _Problems) -> Path | None:
-    """The folder of the pack that ``root``'s pack.yaml imports as ``target``: a folder
-    relative to pack.yaml that stays inside the folder holding the pack (this pack's own
-    sub-folders and the packs next to it), or else a bundled or installed pack's name.
-    An absolute path, ``~`` or a path climbing higher is refused without looking at it."""
+                 problems: _Problems, key: str = "imports") -> Path | None:
+    """The folder of the pack that ``root``'s pack.yaml names as ``target`` under ``key``
+    (``imports`` or ``extends``): a folder relative to pack.yaml that stays inside the
+    folder holding the pack (this pack's own sub-folders and the packs next to it), or else
+    a bundled or installed pack's name. An absolute path, ``~`` or a path climbing higher
+    is refused without looking at it."""
+    what = "import" if key == "imports" else "extended pack"
     if os.path.isabs(target) or target.startswith("~") or "\\" in target:
-        problems.add("CX105", f"import '{target}' is not a pack name or a folder relative "
+        problems.add("CX105", f"{what} '{target}' is not a pack name or a folder relative "
                      f"to pack.yaml", display, node)
         return None
     local = root / target
     if target and local.is_dir() and not local.samefile(root):
         if not _pack_io.inside(local, root.resolve().parent):
-            problems.add("CX105", f"import '{target}' leads outside the folder that holds "
+            problems.add("CX105", f"{what} '{target}' leads outside the folder that holds "
                          f"this pack", display, node)
             return None
         return local
@@ -800,10 +1068,16 @@ def _import_root(root: Path, target: str, display: str, node: yaml.Node,
         if named is not None:
             return named
     if ".." in Path(target).parts:
-        problems.add("CX105", f"import '{target}' leads outside the folder that holds this "
+        problems.add("CX105", f"{what} '{target}' leads outside the folder that holds this "
                      f"pack", display, node)
         return None
-    problems.add("CX125", f"cannot find imported pack '{target}'", display, node)
+    known = sorted(available_packs())
+    close = _closest(target, known)
+    problems.add("CX125", f"cannot find {'imported' if key == 'imports' else 'extended'} "
+                 f"pack '{target}'", display, node,
+                 hint=(f"did you mean '{close}'?" if close else
+                       f"name a bundled or installed pack ({', '.join(known) or 'none'}) or a "
+                       f"pack folder relative to pack.yaml"))
     return None
 
 
@@ -815,14 +1089,208 @@ def _named_pack(name: str) -> Path | None:
     return available_packs().get(name)
 
 
-def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
-              imported_vars: dict[str, dict[str, tuple[str, ...]]]) -> Pack | None:
-    display_root = root.name
+#: Checks whose answer depends on what another file or pack defines: skipped (and said so)
+#: when that file or pack could not be read, instead of reporting a cascade.
+_NEEDS_VARS = frozenset({"CX121"})
+_NEEDS_INHERITED = frozenset({"CX121", "CX122", "CX131", "CX132"})
+_DEPENDENT_WHAT = {"CX121": "unknown var", "CX122": "unknown claim type",
+                   "CX131": "disable", "CX132": "override"}
+
+
+@attrs.define
+class _Memo:
+    """Packs already loaded (unchanged by an extending pack's vars) during one load, by
+    resolved folder, with the first problem that kept one from loading cleanly."""
+
+    packs: dict[str, tuple[Pack | None, PackProblem | None]] = attrs.field(factory=dict)
+
+
+def _load_ref(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _Memo
+              ) -> tuple[Pack | None, PackProblem | None]:
+    """Load an imported or extended pack once per load; (the pack, its first problem)."""
+    key = str(root.resolve())
+    if key not in memo.packs:
+        before = len(problems.items)
+        pack = _load_one(root, problems, loading + (key,), memo)
+        errors = [p for p in problems.items[before:] if p.severity == "error"]
+        memo.packs[key] = (pack, min(errors, key=problem_order) if errors else None)
+    return memo.packs[key]
+
+
+def _claim_types_of(meta: dict[str, yaml.Node], display: str, problems: _Problems
+                    ) -> dict[str, ClaimTypeInfo]:
+    claim_types: dict[str, ClaimTypeInfo] = {}
+    for type_name, _, value in _mapping_items(meta["claim_types"]) if "claim_types" in meta else []:  # type: ignore[arg-type]
+        polarity = Polarity.NEUTRAL
+        description = ""
+        if isinstance(value, yaml.MappingNode):
+            sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False)},
+                              f"claim type '{type_name}'", display, problems)
+            polarity = _polarity(sub.get("polarity"), display, problems) or Polarity.NEUTRAL
+            description = str(sub["description"].value) if "description" in sub else ""
+        elif not (isinstance(value, yaml.ScalarNode) and value.value in ("", "null", "~")):
+            problems.add("CX112", f"claim type '{type_name}' must map to polarity/description",
+                         display, value)
+        claim_types[type_name] = ClaimTypeInfo(type_name, polarity, description)
+    return claim_types
+
+
+def _categories_of(meta: dict[str, yaml.Node], display: str, problems: _Problems
+                   ) -> dict[str, str]:
+    """``modifier_categories:`` — name: {description: …} (or a description, or nothing)."""
+    out: dict[str, str] = {}
+    node = meta.get("modifier_categories")
+    for name, key_node, value in _mapping_items(node) if node is not None else []:  # type: ignore[arg-type]
+        if name in MODIFIER_CATEGORIES:
+            problems.add("CX113", f"modifier category '{name}' is built in; declare only new "
+                         f"ones", display, key_node, hint="remove it from modifier_categories")
+            continue
+        if not _CATEGORY_NAME.fullmatch(name):
+            problems.add("CX113", f"modifier category '{name}' must be lower-case letters, "
+                         f"digits and _", display, key_node, hint="e.g. target_past")
+            continue
+        description = ""
+        if isinstance(value, yaml.MappingNode):
+            sub = _check_keys(value, {"description": ("str", False)},
+                              f"modifier category '{name}'", display, problems)
+            description = str(sub["description"].value) if "description" in sub else ""
+        elif isinstance(value, yaml.ScalarNode):
+            description = "" if value.value in ("", "null", "~") else str(value.value)
+        else:
+            problems.add("CX112", f"modifier category '{name}' must map to a description",
+                         display, value)
+        out[name] = description
+    return out
+
+
+_VarDef = tuple[str, yaml.Node, str, yaml.SequenceNode]  # display, key node, mode, words
+
+
+def _var_definitions(documents: Sequence[tuple[str, yaml.MappingNode]],
+                     problems: _Problems) -> dict[str, _VarDef]:
+    """The ``vars:`` of every rule file of a pack: a list of words (defines the var, or
+    replaces an inherited one) or ``{extend: [words]}`` (adds to an inherited one)."""
+    defs: dict[str, _VarDef] = {}
+    for display, node in documents:
+        for key, key_node, value in _mapping_items(node):
+            if key not in _FILE_KEYS:
+                problems.add("CX110", f"unknown top-level key '{key}'", display, key_node,
+                             hint="a rule file holds `vars:` and `rules:`")
+                continue
+            if key != "vars":
+                continue
+            if not isinstance(value, yaml.MappingNode):
+                problems.add("CX112", "'vars' must be a mapping of name -> list of words",
+                             display, value)
+                continue
+            for var_name, var_key, words in _mapping_items(value):
+                if var_name in defs:
+                    first = defs[var_name]
+                    problems.add("CX126", f"var '{var_name}' is defined twice (first at "
+                                 f"{first[0]}:{first[1].start_mark.line + 1})", display, var_key)
+                    continue
+                mode = "set"
+                if isinstance(words, yaml.MappingNode):
+                    parts = _mapping_items(words)
+                    if len(parts) != 1 or parts[0][0] != "extend":
+                        problems.add("CX112", f"var '{var_name}' must be a list of words, or "
+                                     f"{{extend: [words]}} to add to an inherited var",
+                                     display, words)
+                        continue
+                    mode, words = "extend", parts[0][2]
+                if not _check_value("strlist", words, var_name, display, problems):
+                    continue
+                defs[var_name] = (display, var_key, mode, words)  # type: ignore[assignment]
+    return defs
+
+
+def _resolve_vars(defs: dict[str, _VarDef], inherited: dict[str, tuple[str, ...]],
+                  problems: _Problems) -> dict[str, tuple[str, ...]]:
+    """Each var's words, ``$var`` items expanded (recursively, in any file order), duplicate
+    and blank words dropped. ``{extend: […]}`` (or ``$name`` inside the definition of
+    ``name``) stands for the inherited var's words; a var that includes itself is CX113."""
+    resolved: dict[str, tuple[str, ...]] = {}
+    known = {**inherited, **{name: () for name in defs}}
+
+    def resolve(name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
+        if name in resolved:
+            return resolved[name]
+        display, key_node, mode, items = defs[name]
+        if name in stack:
+            cycle = " -> ".join(stack[stack.index(name):] + (name,))
+            problems.add("CX113", f"var '{name}' includes itself ({cycle})", display, key_node,
+                         hint="remove one of the references")
+            return ()
+        words: list[str] = []
+        if mode == "extend":
+            if name in inherited:
+                words.extend(inherited[name])
+            else:
+                close = _closest(name, inherited)
+                problems.add("CX121", f"var '{name}' extends no var of an imported or extended "
+                             f"pack", display, key_node,
+                             hint=f"did you mean '{close}'?" if close else
+                             "write a plain list to define a new var")
+        for item in items.value:
+            value = str(item.value)
+            if value.startswith("$") and _VAR_NAME.fullmatch(value):
+                ref = value[1:]
+                if ref == name and name in inherited:
+                    words.extend(inherited[name])
+                elif ref in defs:
+                    words.extend(resolve(ref, stack + (name,)))
+                elif ref in inherited:
+                    words.extend(inherited[ref])
+                else:
+                    problems.add("CX121", f"unknown var '${ref}' in '{name}'", display, item,
+                                 hint=_var_hint(ref, known))
+            elif value.strip():
+                words.append(value)
+        resolved[name] = tuple(dict.fromkeys(words))
+        return resolved[name]
+
+    for name in defs:
+        resolve(name, ())
+    return resolved
+
+
+def _merge_settings(base: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """``own`` settings on top of ``base``: a mapping merges key by key (own wins per key),
+    ``{extend: [...]}`` adds to the base list (duplicates dropped), anything else replaces."""
+    out = dict(base)
+    for key, value in own.items():
+        if _is_extend(value):
+            before = out.get(key)
+            items = list(before) if isinstance(before, list) else []
+            out[key] = items + [v for v in value["extend"] if v not in items]
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def _is_extend(value: Any) -> bool:
+    return isinstance(value, dict) and list(value) == ["extend"] and isinstance(
+        value["extend"], list)
+
+
+def _rule_key(rule: Rule) -> tuple[str, str, str, int, int]:
+    return (rule.pack, rule.id, rule.source.path, rule.source.line, rule.source.column)
+
+
+def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _Memo,
+              overlay: dict[str, tuple[str, ...]] | None = None) -> Pack | None:
+    """Load the pack in ``root`` with the packs it extends and imports. ``overlay`` holds
+    vars of an extending pack that replace this pack's own (so its rules use them)."""
+    display_root = _pack_io.display_path(root)
     meta_path = root / "pack.yaml"
     if not meta_path.is_file():
-        problems.add("CX102", f"no pack.yaml in '{root}'", display_root)
+        problems.add("CX102", f"no pack.yaml in '{display_root}'", display_root)
         return None
-    meta_display = f"{display_root}/pack.yaml"
+    builder = _PackBuilder(root=root, name=root.name, display_root=display_root,
+                           problems=problems)
+    meta_display = builder.display(meta_path)
     meta_node = _compose(meta_path, meta_display, problems, root)
     if meta_node is None:
         return None
@@ -831,102 +1299,145 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
         return None
     meta = _check_keys(meta_node, _PACK_SCHEMA, "pack.yaml", meta_display, problems)
     name = str(meta["name"].value) if "name" in meta else root.name
+    builder.name = name
     requires = str(meta["requires_claimx"].value) if "requires_claimx" in meta else ""
     if requires and _version_tuple(requires) > _version_tuple(__version__):
         problems.add("CX104", f"pack '{name}' requires claimx {requires}, this is {__version__}",
                      meta_display, meta["requires_claimx"])
+    own_types = _claim_types_of(meta, meta_display, problems)
+    own_categories = _categories_of(meta, meta_display, problems)
+    notes: list[PackProblem] = []
+    # Problems that leave this pack's later checks incomplete: its own unreadable files
+    # (vars may be defined there) and extended or imported packs that do not load.
+    file_causes: list[PackProblem] = []
+    inherited_causes: list[PackProblem] = []
 
-    claim_types: dict[str, ClaimTypeInfo] = {}
-    if "claim_types" in meta:
-        for type_name, key_node, value in _mapping_items(meta["claim_types"]):  # type: ignore[arg-type]
-            polarity = Polarity.NEUTRAL
-            description = ""
-            if isinstance(value, yaml.MappingNode):
-                sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False)},
-                                  f"claim type '{type_name}'", meta_display, problems)
-                polarity = _polarity(sub.get("polarity"), meta_display, problems) or Polarity.NEUTRAL
-                description = str(sub["description"].value) if "description" in sub else ""
-            elif not (isinstance(value, yaml.ScalarNode) and value.value in ("", "null", "~")):
-                problems.add("CX112", f"claim type '{type_name}' must map to polarity/description",
-                             meta_display, value)
-            claim_types[type_name] = ClaimTypeInfo(type_name, polarity, description)
-
-    builder = _PackBuilder(root=root, name=name, display_root=display_root, problems=problems)
-    # Imports: vars of the imported packs become visible (their rules are not loaded again).
-    for imp_node in (meta["imports"].value if "imports" in meta else []):
-        target = str(imp_node.value)
-        imp_root = _import_root(root, target, meta_display, imp_node, problems)
-        if imp_root is None:
+    # ---- the packs this one extends (everything) and imports (vars and claim types)
+    bases: list[tuple[Path, Pack]] = []
+    for node in meta["extends"].value if "extends" in meta else []:
+        target = str(node.value)
+        base_root = _import_root(root, target, meta_display, node, problems, "extends")
+        if base_root is None:
+            inherited_causes.append(problems.items[-1])
             continue
-        key = str(imp_root.resolve())
+        key = str(base_root.resolve())
         if key in loading:
-            continue  # an import cycle: the vars are already being collected
-        if key not in imported_vars:
-            sub = _load_one(imp_root, problems, loading + (key,), imported_vars)
-            imported_vars[key] = dict(sub.vars) if sub else {}
-            if sub:
-                for type_name, info in sub.claim_types.items():
-                    claim_types.setdefault(type_name, info)
-        builder.vars.update(imported_vars[key])
+            problems.add("CX129", f"pack '{name}' extends '{target}', which extends it back "
+                         f"(a cycle)", meta_display, node)
+            inherited_causes.append(problems.items[-1])
+            continue
+        base, cause = _load_ref(base_root, problems, loading, memo)
+        if cause is not None or base is None:
+            inherited_causes.append(cause or problems.items[-1])
+        if base is None:
+            continue
+        if name in base.calibrations:
+            problems.add("CX129", f"pack '{name}' extends a pack of the same name "
+                         f"('{target}')", meta_display, node,
+                         hint="packs that build on each other need different names")
+            continue
+        bases.append((base_root, base))
+    imported: list[Pack] = []
+    for node in meta["imports"].value if "imports" in meta else []:
+        target = str(node.value)
+        imp_root = _import_root(root, target, meta_display, node, problems)
+        if imp_root is None:
+            inherited_causes.append(problems.items[-1])
+            continue
+        if str(imp_root.resolve()) in loading:
+            continue  # an import cycle: its vars are being collected already
+        sub, cause = _load_ref(imp_root, problems, loading, memo)
+        if cause is not None or sub is None:
+            inherited_causes.append(cause or problems.items[-1])
+        if sub is None:
+            continue
+        imported.append(sub)
+        if any(isinstance(r, ModifierRule) for r in sub.rules) or sub.settings:
+            notes.append(PackProblem(
+                "CX150", f"imports '{target}' makes its vars and claim types visible, not "
+                f"its rules, modifiers or settings", meta_display, node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                f"to build on '{target}' (its negation, hedging and settings too), write "
+                f"`extends: [{target}]`", "warning"))
 
-    settings = _plain(meta["settings"]) if "settings" in meta else {}
+    # ---- what the pack inherits (a later pack in `extends:` wins over an earlier one)
+    inherited_vars: dict[str, tuple[str, ...]] = {}
+    claim_types: dict[str, ClaimTypeInfo] = {}
+    for sub in imported:
+        inherited_vars.update(sub.vars)
+        for type_name, info in sub.claim_types.items():
+            claim_types.setdefault(type_name, info)
+    categories: dict[str, str] = {}
+    settings: dict[str, Any] = {}
+    calibrations: dict[str, Calibration] = {}
+    for _, base in bases:
+        inherited_vars.update(base.vars)
+        claim_types.update(base.claim_types)
+        categories.update(base.modifier_categories)
+        settings = _merge_settings(settings, base.settings)
+        calibrations.update(base.calibrations)
+        notes.extend(n for n in base.notes if n not in notes)
+    claim_types.update(own_types)
+    categories.update(own_categories)
+    own_settings = _plain(meta["settings"]) if "settings" in meta else {}
     if "settings" in meta:
         for key in _bad_settings(meta["settings"], meta_display, problems):  # type: ignore[arg-type]
-            settings.pop(key, None)
+            own_settings.pop(key, None)
+    settings = _merge_settings(settings, own_settings or {})
     calibration, calibration_priors, calibration_file = _calibration(
         meta.get("calibration"), root, meta_display, problems)
+    calibrations[name] = (calibration, calibration_priors)
 
+    # ---- the pack's own files and vars
     files = [p for p in _pack_io.rule_files(root, display_root, problems.items, problems.reads)
              if p.name != "pack.yaml" and p.relative_to(root).as_posix() != calibration_file]
     documents: list[tuple[str, yaml.MappingNode]] = []
     for path in files:
         display = builder.display(path)
+        before = len(problems.items)
         node = _compose(path, display, problems, root)
         if node is None:
+            file_causes.extend(problems.items[before:before + 1])
             continue
         if not isinstance(node, yaml.MappingNode):
             problems.add("CX112", "a rule file must be a mapping with `vars:` and/or `rules:`",
                          display, node)
+            file_causes.append(problems.items[-1])
             continue
         documents.append((display, node))
-    # Vars first, from every file, so a rule may use a var defined in any file of the pack.
-    for display, node in documents:
-        for key, key_node, value in _mapping_items(node):
-            if key not in _FILE_KEYS:
-                problems.add("CX110", f"unknown top-level key '{key}'", display, key_node,
-                             hint="a rule file holds `vars:` and `rules:`")
-            elif key == "vars":
-                if not isinstance(value, yaml.MappingNode):
-                    problems.add("CX112", "'vars' must be a mapping of name -> list of words",
-                                 display, value)
-                    continue
-                for var_name, var_key, words in _mapping_items(value):
-                    if var_name in builder.var_nodes:
-                        first = builder.var_nodes[var_name]
-                        problems.add("CX126", f"var '{var_name}' is defined twice (first at "
-                                     f"{first[0]}:{first[1].start_mark.line + 1})", display, var_key)
-                        continue
-                    if not _check_value("strlist", words, var_name, display, problems):
-                        continue
-                    builder.var_nodes[var_name] = (display, var_key)
-                    builder.vars[var_name] = ()
-        # second pass below resolves vars that reference other vars
-    for display, node in documents:
-        for key, _, value in _mapping_items(node):
-            if key == "vars" and isinstance(value, yaml.MappingNode):
-                for var_name, _, words in _mapping_items(value):
-                    if isinstance(words, yaml.SequenceNode) and builder.var_nodes.get(var_name, ("",))[0] == display:
-                        builder.vars[var_name] = tuple(
-                            str(w.value) for w in words.value if not str(w.value).startswith("$"))
-    for display, node in documents:
-        for key, _, value in _mapping_items(node):
-            if key == "vars" and isinstance(value, yaml.MappingNode):
-                for var_name, _, words in _mapping_items(value):
-                    if isinstance(words, yaml.SequenceNode) and builder.var_nodes.get(var_name, ("",))[0] == display:
-                        builder.vars[var_name] = _expand_list(words, builder.vars, var_name,
-                                                              display, problems)
-    rules: list[Rule] = []
+    dependent_from = len(problems.items)
+    defs = _var_definitions(documents, problems)
+    shadowing = {n for sub in imported for n in sub.vars} - {n for _, b in bases for n in b.vars}
+    for var_name in defs.keys() & shadowing:
+        display, key_node, mode, _ = defs[var_name]
+        if mode == "set":
+            notes.append(PackProblem(
+                "CX151", f"var '{var_name}' replaces the var of the same name of an imported "
+                f"pack", display, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                f"write `{var_name}: {{extend: [...]}}` to add to it, or choose another name",
+                "warning"))
+    own_vars = _resolve_vars(defs, inherited_vars, problems)
+    builder.vars = {**inherited_vars, **own_vars, **(overlay or {})}
+
+    # ---- inherited rules, compiled with this pack's vars where it redefines theirs
+    down = {**own_vars, **(overlay or {})}
+    inherited_rules: dict[tuple[str, str, str, int, int], Rule] = {}
+    changes: list[RuleChange] = []
+    roots = [str(root.resolve())]
+    for base_root, base in bases:
+        changed = {k: v for k, v in down.items() if k in base.vars and base.vars[k] != v}
+        if changed:
+            base = _with_vars(base_root, base, changed, problems, loading)
+        for rule in base.rules:
+            inherited_rules.setdefault(_rule_key(rule), rule)
+        changes.extend(c for c in base.changes if c not in changes)
+        roots.extend(r for r in base.roots if r not in roots)
+    by_id = {rule.id: rule for rule in inherited_rules.values()}
+
+    # ---- own rules
+    own_rules: list[Rule] = []
     known_types = set(claim_types)
+    category_names = (*MODIFIER_CATEGORIES, *categories)
     for display, node in documents:
         for key, _, value in _mapping_items(node):
             if key != "rules":
@@ -938,9 +1449,66 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
                 if not isinstance(rule_node, yaml.MappingNode):
                     problems.add("CX112", "each rule must be a mapping", display, rule_node)
                     continue
-                rule = _compile_rule(rule_node, display, builder, claim_types, known_types)
+                rule = _compile_rule(rule_node, display, builder, claim_types, known_types,
+                                     category_names)
                 if rule is not None:
-                    rules.append(rule)
+                    own_rules.append(rule)
+
+    # ---- disable: and override: true
+    disabled: dict[str, SourceLocation] = {}
+    own_ids = {rule.id for rule in own_rules}
+    for node in meta["disable"].value if "disable" in meta else []:
+        rule_id = str(node.value)
+        where = SourceLocation(builder.file_of(meta_display), node.start_mark.line + 1,
+                               node.start_mark.column + 1)
+        if rule_id in by_id:
+            disabled[rule_id] = where
+        elif rule_id in own_ids:
+            problems.add("CX131", f"'{rule_id}' is a rule of this pack, not of a pack it "
+                         f"extends", meta_display, node,
+                         hint="set `enabled: false` on the rule to turn it off")
+        else:
+            close = _closest(rule_id, by_id)
+            problems.add("CX131", f"disable: no extended pack has a rule '{rule_id}'",
+                         meta_display, node,
+                         hint=f"did you mean '{close}'?" if close else
+                         ("see `claimx explain --pack PACK` or `claimx packs --json` for rule ids"
+                          if bases else "`disable:` turns off rules of the packs in `extends:`"))
+    kept_own: list[Rule] = []
+    for rule in own_rules:
+        original = by_id.get(rule.id)
+        if original is not None and not rule.override:
+            problems.items.append(PackProblem(
+                "CX120", f"rule id '{rule.id}' is already a rule of extended pack "
+                f"'{original.pack}' (at {original.source})", _pack_io.display_path(
+                    rule.source.path), rule.source.line, rule.source.column,
+                "add `override: true` to replace that rule, or choose another id"))
+            continue
+        if original is None and rule.override:
+            close = _closest(rule.id, by_id)
+            problems.items.append(PackProblem(
+                "CX132", f"rule '{rule.id}' has `override: true`, but no extended pack has a "
+                f"rule of that id", _pack_io.display_path(rule.source.path), rule.source.line,
+                rule.source.column,
+                f"did you mean '{close}'?" if close else "remove `override: true`"))
+        if original is not None:
+            if rule.id in disabled:
+                problems.items.append(PackProblem(
+                    "CX131", f"rule '{rule.id}' is both disabled and overridden",
+                    _pack_io.display_path(disabled[rule.id].path), disabled[rule.id].line,
+                    disabled[rule.id].column, "keep one: remove it from `disable:` or drop "
+                    "the overriding rule"))
+                del disabled[rule.id]
+            changes.append(RuleChange(rule.id, "overridden", name, original.pack,
+                                      original.source, rule.source))
+        kept_own.append(rule)
+    for rule_id, where in disabled.items():
+        changes.append(RuleChange(rule_id, "disabled", name, by_id[rule_id].pack,
+                                  by_id[rule_id].source, where))
+    replaced = {c.rule_id for c in changes if c.pack == name}
+    rules = [r for r in inherited_rules.values() if r.id not in replaced] + kept_own
+
+    _skip_dependent(problems, dependent_from, file_causes, inherited_causes)
     return Pack(
         name=name,
         version=str(meta["version"].value) if "version" in meta else "0",
@@ -948,7 +1516,47 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...],
         description=str(meta["description"].value) if "description" in meta else "",
         requires_claimx=requires, path=str(root), claim_types=claim_types, rules=tuple(rules),
         vars=dict(builder.vars), settings=settings, calibration=calibration,
-        calibration_priors=calibration_priors)
+        calibration_priors=calibration_priors, extends=tuple(b.name for _, b in bases),
+        changes=tuple(changes), roots=tuple(roots), calibrations=calibrations,
+        modifier_categories=categories, notes=tuple(notes))
+
+
+def _with_vars(base_root: Path, base: Pack, changed: dict[str, tuple[str, ...]],
+               problems: _Problems, loading: tuple[str, ...]) -> Pack:
+    """``base`` loaded again with the extending pack's values of ``changed`` vars, so its
+    rules use them. Its problems were reported by the first load; only new ones (from the
+    changed words) are added."""
+    scratch = _Problems(reads=problems.reads, texts=problems.texts)
+    rebuilt = _load_one(base_root, scratch, loading + (str(base_root.resolve()),), _Memo(),
+                        changed)
+    seen = set(problems.items)
+    problems.items.extend(p for p in scratch.items if p not in seen)
+    return rebuilt if rebuilt is not None else base
+
+
+def _skip_dependent(problems: _Problems, start: int, file_causes: list[PackProblem],
+                    inherited_causes: list[PackProblem]) -> None:
+    """Drop, from the problems found since ``start``, the checks that a root cause made
+    unanswerable (an unknown var when a rule file could not be read: it may define it;
+    an unknown type or rule id when an extended pack did not load), and say so on the
+    root cause itself: one root cause, one message."""
+    skippable = (_NEEDS_INHERITED if inherited_causes else frozenset()) | (
+        _NEEDS_VARS if file_causes else frozenset())
+    if not skippable:
+        return
+    dropped = [p for p in problems.items[start:] if p.code in skippable]
+    if not dropped:
+        return
+    problems.items[start:] = [p for p in problems.items[start:] if p.code not in skippable]
+    cause = min(file_causes + inherited_causes, key=problem_order)
+    kinds = ", ".join(dict.fromkeys(_DEPENDENT_WHAT[p.code] for p in dropped))
+    count = len(dropped)
+    note = (f"; {count} check{'s' if count != 1 else ''} that depend{'s' if count == 1 else ''}"
+            f" on it {'were' if count != 1 else 'was'} skipped ({kinds})")
+    for index, problem in enumerate(problems.items):
+        if problem == cause:
+            problems.items[index] = attrs.evolve(problem, message=problem.message + note)
+            break
 
 
 # Settings read by assemble and sentiment, with the kind of value each needs. Other keys
@@ -971,6 +1579,15 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
     bad: list[str] = []
     for key, _, value in _mapping_items(node):
         kind = _SETTINGS_SCHEMA.get(key)
+        if isinstance(value, yaml.MappingNode) and [k for k, _, _ in _mapping_items(value)] == [
+                "extend"]:
+            # `{extend: [...]}` adds to the list of the packs this one extends.
+            value = value.value[0][1]
+            if not isinstance(value, yaml.SequenceNode) or kind not in (None, "strlist"):
+                problems.add("CX112", f"setting '{key}': `extend:` takes a list, and only "
+                             f"list settings can be extended", display, value)
+                bad.append(key)
+                continue
         if kind is None:
             continue
         if kind == "numbermap":
@@ -1056,7 +1673,8 @@ def _calibration(node: yaml.Node | None, root: Path, display: str, problems: _Pr
 # its imports' files, its calibration file, the folders listed), so an edit to any of them
 # - not only to a file of the pack's own folder - loads it afresh. claimx keeps no cache
 # of packs on disk: with libyaml's parser the default pack loads in ~0.07 s.
-_cache: dict[str, tuple[Pack, _pack_io.Reads]] = {}
+# The working directory is kept too: problems and rule locations are shown relative to it.
+_cache: dict[str, tuple[Pack, _pack_io.Reads, str]] = {}
 _cache_lock = threading.Lock()
 
 
@@ -1072,7 +1690,8 @@ def load_pack(name_or_path: str | os.PathLike[str]) -> Pack:
 def load_packs(names_or_paths: Sequence[str | os.PathLike[str]]) -> tuple[Pack, ...]:
     """Load several packs, collecting the problems of all of them before raising.
 
-    Also checks what only shows across packs: a rule id used twice.
+    Also checks what only shows across packs: a rule id used twice (see
+    :func:`active_rules` for how packs loaded together combine).
     """
     problems = _Problems()
     packs: list[Pack] = []
@@ -1084,29 +1703,109 @@ def load_packs(names_or_paths: Sequence[str | os.PathLike[str]]) -> tuple[Pack, 
             continue
         with _cache_lock:
             cached = _cache.get(str(root))
-        if cached is not None and cached[1].current():
+        if cached is not None and cached[1].current() and cached[2] == os.getcwd():
             packs.append(cached[0])
             continue
         local = _Problems()
-        pack = _load_one(root, local, (str(root),), {})
+        pack = _load_one(root, local, (str(root),), _Memo())
         problems.items.extend(local.items)
         if pack is not None:
+            pack = attrs.evolve(pack, files=tuple(local.reads.files))
             # A pack with problems is not kept, but its rule ids still take part in the
             # duplicate check below, so the author sees every problem in one run.
             if not local.items:
                 with _cache_lock:
-                    _cache[str(root)] = (pack, local.reads)
+                    _cache[str(root)] = (pack, local.reads, os.getcwd())
             packs.append(pack)
     seen: dict[str, SourceLocation] = {}
-    for pack in packs:
-        for rule in pack.rules:
-            if rule.id in seen:
-                first = seen[rule.id]
-                problems.items.append(PackProblem(
-                    "CX120", f"rule id '{rule.id}' is used twice (first at {first})",
-                    rule.source.path, rule.source.line, rule.source.column, CODES["CX120"][1]))
-            else:
-                seen[rule.id] = rule.source
+    for rule in active_rules(packs):
+        if rule.id in seen:
+            first = seen[rule.id]
+            problems.items.append(PackProblem(
+                "CX120", f"rule id '{rule.id}' is used twice (first at {first})",
+                _pack_io.display_path(rule.source.path), rule.source.line, rule.source.column,
+                CODES["CX120"][1]))
+        else:
+            seen[rule.id] = rule.source
     if problems.items:
         raise PackLoadError(problems.items)
     return tuple(packs)
+
+
+def _standalone(packs: Sequence[Pack]) -> list[Pack]:
+    """The packs that no other of ``packs`` extends: a pack loaded together with a pack that
+    extends it is already part of that pack, with its changes (``zh-business`` next to a
+    pack that extends it and disables one of its rules does not bring the rule back)."""
+    out: list[Pack] = []
+    for index, pack in enumerate(packs):
+        own = pack.roots[0] if pack.roots else pack.path
+        if any(own in other.roots[1:] for other in packs if other is not pack):
+            continue
+        if any(other is pack for other in packs[:index]):
+            continue  # the same pack named twice
+        out.append(pack)
+    return out
+
+
+def active_rules(packs: Sequence[Pack]) -> tuple[Rule, ...]:
+    """The rules of ``packs`` loaded together, in pack order.
+
+    A pack that another of ``packs`` extends counts once, through the extending pack. A
+    rule two packs inherit from the same pack counts once; a rule one of them disabled or
+    overrode is off (or replaced) for all of them. Rule ids are not checked for duplicates
+    here (:func:`load_packs` does).
+    """
+    chosen = _standalone(packs)
+    off = {c.rule_id for p in chosen for c in p.changes if c.action == "disabled"}
+    replaced = {r.id for p in chosen for r in p.rules if r.override}
+    seen: set[tuple[str, str, str, int, int]] = set()
+    out: list[Rule] = []
+    for pack in chosen:
+        for rule in pack.rules:
+            key = _rule_key(rule)
+            if key in seen:
+                continue
+            seen.add(key)
+            if not rule.override and (rule.id in off or rule.id in replaced) and (
+                    rule.pack != pack.name):
+                continue
+            out.append(rule)
+    return tuple(out)
+
+
+def merged_settings(packs: Sequence[Pack]) -> dict[str, Any]:
+    """The settings of ``packs`` loaded together (a pack that another extends counts once,
+    through it). List settings are concatenated, first pack first, duplicates dropped;
+    mapping settings merge key by key; for a conflicting key or any other setting the first
+    pack that sets it wins. (Within one pack that ``extends:`` others, the extending pack
+    wins instead: see docs/rule-packs.md.)"""
+    settings: dict[str, Any] = {}
+    for pack in _standalone(packs):
+        for key, value in (pack.settings or {}).items():
+            have = settings.get(key)
+            if isinstance(value, list) and isinstance(have, list):
+                settings[key] = have + [v for v in value if v not in have]
+            elif isinstance(value, dict) and isinstance(have, dict):
+                settings[key] = {**value, **have}
+            else:
+                settings.setdefault(key, value)
+    return settings
+
+
+def merged_claim_types(packs: Sequence[Pack]) -> dict[str, ClaimTypeInfo]:
+    """The claim types of ``packs`` loaded together; the first pack declaring one wins."""
+    out: dict[str, ClaimTypeInfo] = {}
+    for pack in _standalone(packs):
+        for name, info in pack.claim_types.items():
+            out.setdefault(name, info)
+    return out
+
+
+def merged_calibrations(packs: Sequence[Pack]) -> dict[str, Calibration]:
+    """Every composed pack's calibration, by pack name (the first pack of a name wins)."""
+    out: dict[str, Calibration] = {}
+    for pack in _standalone(packs):
+        for name, calibration in pack.calibrations.items():
+            out.setdefault(name, calibration)
+        out.setdefault(pack.name, (pack.calibration, pack.calibration_priors))
+    return out

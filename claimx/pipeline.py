@@ -89,7 +89,8 @@ class Extractor:
         self.regex_budget = regex_budget
         self.compiled, self._settings = _compiled_for(self.packs)
         if not use_calibration:  # raw confidences, e.g. to fit a new calibration
-            self.compiled = attrs.evolve(self.compiled, calibration=(), priors={})
+            self.compiled = attrs.evolve(self.compiled, calibration=(), priors={},
+                                         calibrations={})
         self.segmenter = segmenter
         self.pkuseg_model = pkuseg_model
         # Token rules (spaCy Matcher patterns) need a word segmenter; see claimx/tokens.py.

@@ -16,17 +16,29 @@ Claims are stored in ``doc.user_data`` as plain data (via the ``doc._.claimx_dat
 extension) and rebuilt into :class:`~claimx.Claim` values by the ``span._.claim`` getter:
 ``Doc.to_bytes`` — used by ``nlp.pipe(n_process=2)`` and ``DocBin`` — serialises user data
 with msgpack, which cannot hold arbitrary Python objects.
+
+A saved pipeline is self-contained, as spaCy's ``SpanRuler`` writes its patterns:
+``nlp.to_disk`` (and ``nlp.to_bytes``) writes the files of every pack given as a folder —
+with the folders they extend or import, in the same layout — into the component's
+directory, and ``spacy.load`` builds the component from those copies, from any working
+directory, after the original folders are gone. Packs named by name (the bundled
+``zh-business``, a pack installed as a package) are referred to by name.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from claimx.errors import PackLoadError
 from claimx.pipeline import DEFAULT_PACKS, Extractor
 from claimx.tokens import SEGMENTERS
 from claimx.types import Claim, Evidence, Sentiment
@@ -35,6 +47,12 @@ from claimx.types import Span as ClaimSpan
 __all__ = ["ClaimxComponent", "claim_from_data", "claim_to_data", "make_claimx_component"]
 
 _ID_PREFIX = "claimx/"
+#: The component's files in a saved pipeline: which pack was saved where, and the copies.
+_MANIFEST = "packs.json"
+_PACKS_DIR = "packs"
+#: Set in ``nlp.meta`` by the factory: a pipeline loaded from disk carries its packs, so a
+#: pack folder missing at construction is looked for in the saved copies instead.
+_META_KEY = "claimx"
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "packs": list(DEFAULT_PACKS),
@@ -147,14 +165,34 @@ class ClaimxComponent:
         self.spans_key = spans_key
         self.segmenter = segmenter
         self.pkuseg_model = None if pkuseg_model is None else str(pkuseg_model)
-        self.extractor = Extractor(self.packs, segmenter=segmenter, pkuseg_model=self.pkuseg_model)
+        # The pack files a saved pipeline carried (relative path -> bytes) and where each
+        # configured pack is among them; None until from_disk / from_bytes.
+        self._saved: dict[str, Any] | None = None
+        self._missing: PackLoadError | None = None
+        try:
+            self.extractor: Extractor | None = self._extractor_for(self.packs)
+        except PackLoadError as exc:
+            # spacy.load builds the component before from_disk hands it the saved packs:
+            # a pack folder that is gone is then found in the pipeline's own copies.
+            if nlp is None or not nlp.meta.get(_META_KEY, {}).get("packs_saved") or not all(
+                    p.code == "CX103" for p in exc.problems):
+                raise
+            self.extractor, self._missing = None, exc
+        if nlp is not None:
+            nlp.meta.setdefault(_META_KEY, {})["packs_saved"] = True
         _register_extensions()
+
+    def _extractor_for(self, packs: Sequence[str]) -> Extractor:
+        return Extractor(list(packs), segmenter=self.segmenter, pkuseg_model=self.pkuseg_model)
 
     def __repr__(self) -> str:
         return f"ClaimxComponent(packs={self.packs!r}, spans_key={self.spans_key!r})"
 
     def __call__(self, doc: Doc) -> Doc:
         """Tag ``doc``: claims into its span group, sentiment into ``doc._.claimx_sentiment``."""
+        if self.extractor is None:
+            assert self._missing is not None
+            raise self._missing
         analysis = self.extractor.analyze(doc.text)
         spans: list[Span] = []
         for i, claim in enumerate(analysis.claims):
@@ -170,15 +208,113 @@ class ClaimxComponent:
         doc._.claimx_data = data
         return doc
 
+    # ------------------------------------------------------------------ serialisation
+
+    def _payload(self) -> dict[str, Any]:
+        """The packs as data: for each configured pack, its name (a bundled or installed
+        pack) or where its copy sits among ``files`` (relative path -> bytes), which hold
+        every file its loading read, in the folders' own layout."""
+        if self._saved is not None:
+            return self._saved
+        assert self.extractor is not None
+        from claimx.packs import _bundled_root, available_packs
+
+        named_roots = [os.path.realpath(_bundled_root())]
+        named_roots += [os.path.realpath(p) for p in available_packs().values()]
+
+        def by_name(path: str) -> bool:
+            return any(Path(path).is_relative_to(root) for root in named_roots)
+
+        loaded = list(self.extractor.packs)
+        folders = [os.path.realpath(p.path) for p in loaded]
+        files = sorted({f for p in loaded for f in p.files if not by_name(f)})
+        copied = [f for f in folders if not by_name(f)]
+        common = os.path.commonpath([os.path.dirname(f) for f in files] + copied) if copied else ""
+        entries = []
+        for ref, pack, folder in zip(self.packs, loaded, folders):
+            if by_name(folder):
+                entries.append({"given": ref, "name": pack.name})
+            else:
+                entries.append({"given": ref, "name": pack.name,
+                                "saved": Path(os.path.relpath(folder, common)).as_posix()})
+        data = {os.path.relpath(f, common): Path(f).read_bytes() for f in files}
+        return {"packs": entries, "files": data}
+
+    def _restore(self, payload: dict[str, Any]) -> None:
+        """Build the extractor from saved pack files (written to a temporary folder, read,
+        then removed: the extractor keeps everything it needs in memory)."""
+        with tempfile.TemporaryDirectory(prefix="claimx-packs-") as tmp:
+            root = Path(tmp)
+            for relative, data in payload["files"].items():
+                target = root / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            refs = [str(root / e["saved"]) if "saved" in e else e["name"]
+                    for e in payload["packs"]]
+            self.extractor = self._extractor_for(refs)
+        self._saved, self._missing = payload, None
+
+    def to_disk(self, path: str | os.PathLike[str], *, exclude: Iterable[str] = ()) -> None:
+        """Write the packs into ``path`` (see the module docstring): ``packs.json`` says
+        which configured pack is where, ``packs/`` holds the copies."""
+        payload = self._payload()
+        folder = Path(path)
+        if folder.exists():
+            shutil.rmtree(folder)
+        (folder / _PACKS_DIR).mkdir(parents=True)
+        for relative, data in payload["files"].items():
+            target = folder / _PACKS_DIR / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        manifest = {"packs": payload["packs"], "files": sorted(payload["files"])}
+        (folder / _MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2),
+                                        encoding="utf-8")
+
+    def from_disk(self, path: str | os.PathLike[str], *, exclude: Iterable[str] = ()
+                  ) -> ClaimxComponent:
+        """Load the packs :meth:`to_disk` wrote (a pipeline saved before claimx wrote them
+        keeps the packs it was built with)."""
+        folder = Path(path)
+        manifest_path = folder / _MANIFEST
+        if not manifest_path.is_file():
+            return self
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        files = {name: (folder / _PACKS_DIR / name).read_bytes() for name in manifest["files"]}
+        self._restore({"packs": manifest["packs"], "files": files})
+        return self
+
+    def to_bytes(self, *, exclude: Iterable[str] = ()) -> bytes:
+        """The packs as bytes (``nlp.to_bytes``), as :meth:`to_disk` writes them."""
+        import srsly
+
+        return srsly.msgpack_dumps(self._payload())
+
+    def from_bytes(self, data: bytes, *, exclude: Iterable[str] = ()) -> ClaimxComponent:
+        """Load the packs :meth:`to_bytes` wrote."""
+        import srsly
+
+        self._restore(srsly.msgpack_loads(data))
+        return self
+
     def __getstate__(self) -> dict[str, Any]:
-        # The extractor is rebuilt from data rather than pickled with its automaton.
+        # The extractor is rebuilt from data rather than pickled with its automaton; a
+        # component loaded from a saved pipeline carries the saved pack files along.
         return {"name": self.name, "packs": self.packs, "spans_key": self.spans_key,
-                "segmenter": self.segmenter, "pkuseg_model": self.pkuseg_model}
+                "segmenter": self.segmenter, "pkuseg_model": self.pkuseg_model,
+                "saved": self._saved}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__init__(None, state["name"], packs=state["packs"],  # type: ignore[misc]
-                      spans_key=state["spans_key"], segmenter=state["segmenter"],
-                      pkuseg_model=state["pkuseg_model"])
+        if state.get("saved") is None:
+            self.__init__(None, state["name"], packs=state["packs"],  # type: ignore[misc]
+                          spans_key=state["spans_key"], segmenter=state["segmenter"],
+                          pkuseg_model=state["pkuseg_model"])
+            return
+        self.name, self.packs = state["name"], state["packs"]
+        self.spans_key, self.segmenter = state["spans_key"], state["segmenter"]
+        self.pkuseg_model = state["pkuseg_model"]
+        self._saved, self._missing, self.extractor = None, None, None
+        _register_extensions()
+        self._restore(state["saved"])
 
 
 @Language.factory(

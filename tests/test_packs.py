@@ -40,11 +40,19 @@ def _where(problem: PackProblem) -> str:
 
 
 def _load_case(case: Path) -> PackLoadError:
+    # Problems name files relative to the working directory: load from the fixtures folder
+    # so expected.txt reads `every_problem/b_rules.yaml:7:12`.
+    os.chdir(FIXTURES)
     load = case / "load.txt"
     targets = [case / name for name in load.read_text().split()] if load.exists() else [case]
     with pytest.raises(PackLoadError) as info:
         load_packs(targets)
     return info.value
+
+
+@pytest.fixture(autouse=True)
+def _keep_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(os.getcwd())  # restored after each test, whatever it changed
 
 
 @pytest.mark.parametrize("name", BROKEN)
@@ -69,12 +77,35 @@ def test_broken_pack_reports_every_problem_located(name: str) -> None:
 
 def test_every_problem_case_covers_all_stages_at_once() -> None:
     error = _load_case(FIXTURES / "every_problem")
-    codes = {p.code for p in error.problems}
-    # read (YAML), schema (keys, values) and compile (vars, regex, types, ids) together.
-    assert {"CX101", "CX110", "CX113", "CX120", "CX121", "CX122", "CX123"} <= codes
+    codes = [p.code for p in error.problems]
+    # read (YAML), schema (keys, values) and compile (regex, types, ids) together ...
+    assert {"CX101", "CX110", "CX113", "CX120", "CX122", "CX123"} <= set(codes)
+    # ... root causes first: the file that does not parse, then schema, then compile.
+    stages = [int(code[2:4]) for code in codes]
+    assert codes[0] == "CX101" and stages == sorted(stages)
+    # The unknown var is not reported: the file that does not parse may define it.
+    assert "CX121" not in codes and "skipped (unknown var)" in str(error.problems[0])
+
+
+def test_unknown_vars_are_reported_when_every_file_reads() -> None:
+    # The same var mistakes as in yaml_error_in_vars, with vars.yaml fixed and one var
+    # misspelt: now each unknown var is a problem of its own.
+    import shutil
+
+    with tempfile.TemporaryDirectory() as tmp:
+        pack = Path(tmp) / "fixed"
+        shutil.copytree(FIXTURES / "yaml_error_in_vars", pack)
+        (pack / "vars.yaml").write_text("vars:\n  green_goals: [碳中和]\n  pledge: [承诺]\n"
+                                        "  deadlines: [年前]\n", encoding="utf-8")
+        os.chdir(tmp)
+        with pytest.raises(PackLoadError) as info:
+            load_packs([pack])
+    assert [(p.code, p.line, p.column, p.hint) for p in info.value.problems] == [
+        ("CX121", 5, 26, "did you mean '$pledge'?"), ("CX121", 9, 17, "did you mean '$pledge'?")]
 
 
 def test_unreadable_rule_file_is_located_not_raised(tmp_path: Path) -> None:
+    os.chdir(tmp_path)
     pack = tmp_path / "unreadable"
     pack.mkdir()
     (pack / "pack.yaml").write_text("name: unreadable\nversion: '1'\nlanguage: zh\n",
@@ -325,3 +356,32 @@ def test_a_bundled_pack_is_found_without_scanning_installed_distributions(
     assert (find_pack("zh-business") / "pack.yaml").is_file()
     with pytest.raises(AssertionError):  # any other name still looks at installed packs
         find_pack("no-such-pack")
+
+
+def test_regex_errors_point_into_the_pattern_as_written(tmp_path: Path) -> None:
+    # Errors after a long $var, in a quoted pattern with escapes, and in a literal block:
+    # each column is the one in the file, before the var was expanded.
+    rules = ("vars:\n  moves: [扩产, 新建工厂, 收购, 进军海外市场]\n"
+             "rules:\n"
+             "  - id: r.after-var\n    kind: pattern\n    type: risk\n"
+             "    pattern: $moves(?:扩产\n"
+             "  - id: r.quoted\n    kind: pattern\n    type: risk\n"
+             "    pattern: \"\\\\d+年[前后\"\n"
+             "  - id: r.block\n    kind: pattern\n    type: risk\n"
+             "    pattern: |\n      风险\n      (?:加大|上升){2,1}\n")
+    pack = tmp_path / "p"
+    pack.mkdir()
+    (pack / "pack.yaml").write_text(_PACK_META, encoding="utf-8")
+    (pack / "rules.yaml").write_text(rules, encoding="utf-8")
+    os.chdir(tmp_path)
+    with pytest.raises(PackLoadError) as info:
+        load_packs([pack])
+    lines = rules.splitlines()
+    got = [(p.line, p.column) for p in info.value.problems]
+    after_var = lines[6].index("(?:扩产") + 1
+    quoted = lines[10].index("[前后") + 1
+    assert got[:2] == [(7, after_var), (11, quoted)], [str(p) for p in info.value.problems]
+    # The block's bad repeat, on its own line of the file: where the engine stopped, the
+    # first bound of {2,1}.
+    assert got[2] == (17, lines[16].index("{2,1}") + 2)
+    assert all(p.code == "CX123" for p in info.value.problems)

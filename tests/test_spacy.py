@@ -269,3 +269,72 @@ def test_extensions_registered_by_the_factory_idempotently() -> None:
     assert Span.has_extension("claim") and Doc.has_extension("claimx_sentiment")
     doc = second(first(OWN_TEXTS[0]).text)
     assert _claims_of(doc, "other") == claimx.extract(OWN_TEXTS[0])
+
+
+# --------------------------------------------------------------------------- self-contained
+
+
+def _esg_layout(root: Path) -> Path:
+    """A pack that extends a sibling folder pack (which extends zh-business)."""
+    base = root / "packs" / "base"
+    user = root / "packs" / "user"
+    for folder in (base, user):
+        folder.mkdir(parents=True)
+    (base / "pack.yaml").write_text(
+        "name: base-green\nversion: '1'\nlanguage: zh\nextends: [zh-business]\n"
+        "claim_types: {esg_commitment: {polarity: positive}}\n", encoding="utf-8")
+    (base / "vars.yaml").write_text("vars:\n  green_goals: [碳中和, 碳达峰]\n", encoding="utf-8")
+    (user / "pack.yaml").write_text(
+        "name: user-green\nversion: '1'\nlanguage: zh\nextends: [../base]\n"
+        "disable: [intent.purpose]\ncalibration: curve.yaml\n", encoding="utf-8")
+    (user / "curve.yaml").write_text("points: [[0, 0.1], [1, 0.8]]\n", encoding="utf-8")
+    (user / "esg.yaml").write_text(
+        "rules:\n  - id: esg.goal\n    kind: lexicon\n    type: esg_commitment\n"
+        "    cues: [$green_goals]\n    prior: 0.5\n", encoding="utf-8")
+    return user
+
+
+def test_saved_pipeline_loads_from_elsewhere_after_its_pack_folder_is_gone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    work = tmp_path / "work"
+    _esg_layout(work)
+    monkeypatch.chdir(work)
+    pipeline = spacy.blank("zh")
+    pipeline.add_pipe("claimx", config={"packs": ["packs/user"]})  # relative to work/
+    text = "星河能源承诺2030年前实现碳中和，以应对气候变化带来的挑战。" + OWN_TEXTS[0]
+    before = _claims_of(pipeline(text))
+    assert "esg_commitment" in {c.type for c in before}
+    pipeline.to_disk(tmp_path / "saved")
+    shutil.rmtree(work / "packs")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    loaded = spacy.load(tmp_path / "saved")
+    assert _claims_of(loaded(text)) == before
+    assert loaded.get_pipe("claimx").packs == ["packs/user"]
+    # The copies keep the folders' layout; nothing of the bundled pack is copied.
+    saved = sorted(p.relative_to(tmp_path / "saved" / "claimx").as_posix()
+                   for p in (tmp_path / "saved" / "claimx").rglob("*") if p.is_file())
+    assert saved == ["packs.json", "packs/base/pack.yaml", "packs/base/vars.yaml",
+                     "packs/user/curve.yaml", "packs/user/esg.yaml", "packs/user/pack.yaml"]
+    # Bytes, and a pickled component (n_process), carry the packs too.
+    again = spacy.blank("zh")
+    again.add_pipe("claimx")
+    again.from_bytes(loaded.to_bytes())
+    assert _claims_of(again(text)) == before
+    clone = pickle.loads(pickle.dumps(loaded.get_pipe("claimx")))
+    assert [c.rules for c in clone.extractor.extract(text)] == [c.rules for c in before]
+
+
+def test_a_missing_pack_in_a_loaded_pipeline_fails_at_first_use(tmp_path: Path) -> None:
+    pipeline = spacy.blank("zh")
+    pipeline.add_pipe("claimx")
+    pipeline.to_disk(tmp_path / "p")
+    # A pipeline that carries its packs, loaded: adding a second component with a pack
+    # that exists nowhere fails at its first use, naming the pack.
+    loaded = spacy.load(tmp_path / "p")
+    component = loaded.add_pipe("claimx", name="second", config={"packs": ["no-such-pack"]})
+    with pytest.raises(claimx.PackLoadError, match="no-such-pack"):
+        component(loaded.make_doc("公司计划扩产。"))

@@ -3,9 +3,9 @@ table, and that a broken rule fails both `claimx test` and pytest with a located
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -232,18 +232,25 @@ def test_undeclared_type_in_a_test_file_fails_located(tmp_path: Path,
     runner = Runner([_make_pack(tmp_path, tests="公司【guidence: 发布业绩预告】。\n")])
     (outcome,) = [runner.run(c) for c in runner.cases() if c.line is not None]
     assert not outcome.passed
-    assert str(outcome.failures[0]).startswith("guidance-test/tests/guidance.txt:1:3: expected a "
-                                               "declared claim type (guidance) got 'guidence'")
+    assert str(outcome.failures[0]) == (
+        "guidance-test/tests/guidance.txt:1:3: CX141 expected a declared claim type (guidance) "
+        "got 'guidence' (did you mean 'guidance'?)")
 
 
 def test_malformed_test_file_is_one_failing_case(tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    runner = Runner([_make_pack(tmp_path, tests="好句子。\n公司【guidance 发布】。\n")])
-    (case,) = [c for c in runner.cases() if c.example is None]
-    outcome = runner.run(case)
-    assert not outcome.passed
-    assert "guidance-test/tests/guidance.txt:2:3: marker lacks ':'" in outcome.render()
+    tests = "好句子。\n公司【guidance 发布】。\n【guidance: 公司发布业绩预告】。\n【guidance|hedgd: 预计全年净利润】。\n"
+    runner = Runner([_make_pack(tmp_path, tests=tests)])
+    cases = [c for c in runner.cases() if c.example is None]
+    # A bad marker fails its own line; the other lines of the file still run.
+    assert [c.id for c in cases] == [f"guidance-test::tests/guidance.txt:{n}" for n in (1, 2, 3, 4)]
+    outcomes = [runner.run(c) for c in cases]
+    assert [o.passed for o in outcomes] == [True, False, True, False]
+    assert outcomes[1].render().startswith(
+        "guidance-test/tests/guidance.txt:2: CX140 expected a well-formed test file got "
+        "guidance-test/tests/guidance.txt:2:3: marker lacks ':'")
+    assert "unknown marker attribute 'hedgd' (hint: did you mean 'hedged'?" in outcomes[3].render()
 
 
 # --------------------------------------------------------------------------- a broken rule fails
@@ -266,9 +273,11 @@ def test_claimx_test_passes_then_fails_on_a_broken_rule(tmp_path: Path) -> None:
     bad = _run(["-m", "claimx", "test", str(broken)], tmp_path)
     assert bad.returncode == 1, bad.stdout + bad.stderr
     line = RULES_YAML.splitlines().index("        - text: 公司可能预计全年净利润下降。") + 1
-    assert (f"broken/guidance-test/guidance.yaml:{line}: expected mod.hedge to fire got "
-            "guidance|asserted|neutral {公司可能预计全年净利润下降} by guidance.forecast") in bad.stdout
-    assert "    {公司可能预计全年净利润下降}。" in bad.stdout
+    # Located at the example itself (line and column of `text:`), with the code and why.
+    assert (f"broken/guidance-test/guidance.yaml:{line}:11: CX130 expected mod.hedge to fire got "
+            "guidance|asserted|neutral {公司可能预计全年净利润下降} by guidance.forecast\n"
+            "    why: none of its cues (或许) occurs in the text\n"
+            "    {公司可能预计全年净利润下降}。") in bad.stdout
 
 
 def test_claimx_test_reports_a_pack_that_does_not_load(tmp_path: Path) -> None:
@@ -301,7 +310,8 @@ def test_claimx_test_focus_and_coverage(tmp_path: Path) -> None:
 
 def test_pytest_plugin_collects_items_and_fails_on_a_broken_rule(tmp_path: Path) -> None:
     pack = _make_pack(tmp_path, hedge="或许")
-    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", str(pack)], tmp_path)
+    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "--claimx", str(pack)],
+               tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
     text = out.stdout
     # Every example and every annotated sentence is an item, each collected once.
@@ -309,7 +319,7 @@ def test_pytest_plugin_collects_items_and_fails_on_a_broken_rule(tmp_path: Path)
     assert "guidance-test/pack.yaml::guidance-test::mod.hedge#1" in text
     assert "guidance-test/tests/guidance.txt::guidance-test::tests/guidance.txt:6" in text
     line = RULES_YAML.splitlines().index("        - text: 公司可能预计全年净利润下降。") + 1
-    assert f"guidance-test/guidance.yaml:{line}: expected mod.hedge to fire got guidance" in text
+    assert f"guidance-test/guidance.yaml:{line}:11: CX130 expected mod.hedge to fire got guidance" in text
     assert ("guidance-test/tests/guidance.txt:4: expected guidance|hedged [公司可能预计全年净利润翻番] "
             "got guidance|asserted|neutral {公司可能预计全年净利润翻番} (modality asserted, not hedged)\n"
             "    [{公司可能预计全年净利润翻番}]。") in text
@@ -321,6 +331,83 @@ def test_pytest_plugin_reports_a_pack_that_does_not_load(tmp_path: Path) -> None
     pack = _make_pack(tmp_path)
     (pack / "guidance.yaml").write_text("rules:\n  - id: x\n    kind: pattern\n    type: guidance\n"
                                         "    pattern: '(unclosed'\n", encoding="utf-8")
-    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", str(pack)], tmp_path)
+    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--claimx", str(pack)], tmp_path)
     assert out.returncode == 1, out.stdout + out.stderr
-    assert "guidance-test/guidance.yaml:5:14: CX123" in out.stdout
+    # The column of the unclosed parenthesis itself, inside the quoted pattern.
+    assert "guidance-test/guidance.yaml:5:15: CX123" in out.stdout
+
+
+# --------------------------------------------------------------------------- CI and editors
+
+
+def test_plugin_leaves_packs_of_a_project_that_did_not_opt_in_alone(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    (project / "data").mkdir(parents=True)
+    (project / "test_x.py").write_text("def test_x():\n    assert 1 + 1 == 2\n", encoding="utf-8")
+    (project / "data" / "pack.yaml").write_text("name: foo\n", encoding="utf-8")
+    (project / "data" / "tests").mkdir()
+    (project / "data" / "tests" / "t.txt").write_text("【risk 坏标记】\n", encoding="utf-8")
+    out = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], project)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "1 passed" in out.stdout
+    # Opting in (an ini option naming the folder, or --claimx) collects the pack.
+    (project / "pytest.ini").write_text("[pytest]\nclaimx_packs = data\n", encoding="utf-8")
+    opted = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q"], project)
+    assert opted.returncode == 1 and "data/pack.yaml" in opted.stdout
+    (project / "pytest.ini").unlink()
+    flagged = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--claimx"], project)
+    assert flagged.returncode == 1 and "CX111" in flagged.stdout
+
+
+def test_pytest_ids_can_be_pasted_back(tmp_path: Path) -> None:
+    pack = _make_pack(tmp_path, hedge="或许")
+    listed = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--co", "--claimx",
+                   pack.name], tmp_path)
+    ids = [line for line in listed.stdout.splitlines() if "::" in line]
+    assert len(ids) == 9, listed.stdout
+    for node_id in (ids[2], ids[-1]):  # an example and an annotated sentence
+        one = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", "--claimx", node_id],
+                   tmp_path)
+        assert ("1 failed" in one.stdout or "1 passed" in one.stdout), one.stdout
+        assert one.stdout.count(" in ") >= 1 and node_id in one.stdout
+    # A failure is headed by its id, and claimx test --format json gives the same id.
+    failed = _run(["-m", "pytest", "-p", "no:cacheprovider", "-q", "--claimx", ids[2]], tmp_path)
+    assert f"_ {ids[2]} _" in failed.stdout
+    report = json.loads(_run(["-m", "claimx", "test", pack.name, "--format", "json"],
+                             tmp_path).stdout)
+    assert [c["pytest_id"] for c in report["cases"]] == ids
+
+
+def test_claimx_test_json_and_junit_reports(tmp_path: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    pack = _make_pack(tmp_path, hedge="或许")
+    junit = tmp_path / "out" / "junit.xml"
+    junit.parent.mkdir()
+    out = _run(["-m", "claimx", "test", pack.name, "--format", "json", "--junitxml", str(junit)],
+               tmp_path)
+    assert out.returncode == 1
+    report = json.loads(out.stdout)
+    # As the text summary counts: a case whose only failures are todo gaps passed.
+    assert report["summary"] == {"cases": 9, "passed": 6, "failed": 3, "todo": 1}
+    assert report["rules"]["mod.hedge"] == {"tp": 0, "fp": 0, "fn": 1, "todo": 0}
+    by_id = {c["id"]: c for c in report["cases"]}
+    hedge = by_id["guidance-test::mod.hedge#1"]
+    assert hedge["outcome"] == "failed" and hedge["kind"] == "example" and hedge["column"] == 11
+    (failure,) = hedge["failures"]
+    assert failure["code"] == "CX130" and failure["reason"] == "none of its cues (或许) occurs in the text"
+    assert by_id["guidance-test::tests/guidance.txt:5"]["outcome"] == "todo"
+    suites = ET.parse(junit).getroot()
+    assert suites.tag == "testsuites" and suites.get("tests") == "9" and suites.get("failures") == "3"
+    (suite,) = suites
+    cases = {c.get("name"): c for c in suite.iter("testcase")}
+    assert len(cases) == 9 and suite.get("skipped") == "1"
+    failing = cases["mod.hedge#1"].find("failure")
+    assert failing is not None and failing.get("type") == "CX130"
+    assert "why: none of its cues (或许)" in (failing.text or "")
+    assert cases["tests/guidance.txt:5"].find("skipped") is not None
+    assert cases["guidance.forecast#1"].find("failure") is None
+    assert not [p for p in junit.parent.iterdir() if p.name != "junit.xml"]  # no temp left
+    unwritable = _run(["-m", "claimx", "test", pack.name, "--junitxml",
+                       str(tmp_path / "missing" / "j.xml")], tmp_path)
+    assert unwritable.returncode == 2 and "cannot write" in unwritable.stderr

@@ -1,6 +1,7 @@
 """``claimx explain``: show how one text was read, stage by stage.
 
-Prints the normalised text, the sentences and their clauses, every cue, modifier and
+Prints the packs in use (what each extends, and the inherited rules it disabled or
+overrode), the normalised text, the sentences and their clauses, every cue, modifier and
 sentiment word that matched (with its rule id), each claim with the cues and modifiers it
 rests on, and how its confidence was reached. Offsets of hits are into the normalised text
 (``n``), offsets of claims into the text as given.
@@ -16,7 +17,7 @@ from typing import Any
 from claimx.cli import EXIT_OK, report_pack_error
 from claimx.errors import PackLoadError
 
-__all__ = ["EXPLAINED_CHARS", "explain_text", "register", "run"]
+__all__ = ["EXPLAINED_CHARS", "describe_pack_changes", "explain_text", "register", "run"]
 
 #: A longer text is explained up to the last sentence end within this many characters.
 EXPLAINED_CHARS = 50_000
@@ -41,11 +42,28 @@ def _quote(text: str) -> str:
     return "“" + text.replace("\n", "⏎") + "”"
 
 
+def describe_pack_changes(packs: Any) -> list[str]:
+    """The ``packs`` section of the report: each pack, what it extends, and each inherited
+    rule it disabled or overrode (with where the rule and the change are written)."""
+    from claimx._pack_io import display_path
+
+    out = [f"packs ({len(packs)}):"]
+    for pack in packs:
+        extends = f", extends {', '.join(pack.extends)}" if pack.extends else ""
+        out.append(f"  {pack.name} {pack.version} ({display_path(pack.path)}){extends}: "
+                   f"{len(pack.rules)} rules, {len(pack.own_rules)} its own")
+        for change in pack.changes:
+            out.append(f"     {change.action:<10} {change.rule_id} of {change.inherited_from} "
+                       f"({change.original}) by {change.pack} at {change.by}")
+    out.append("")
+    return out
+
+
 def explain_text(extractor: Any, text: str) -> str:
     """The explanation of ``text`` as printed by ``claimx explain``."""
     a = extractor.analyze(text)
     norm = a.normalized.text
-    out: list[str] = []
+    out: list[str] = describe_pack_changes(extractor.packs)
     changed = "unchanged" if norm == text else "changed by normalisation"
     out.append(f"normalised text ({len(norm)} chars, original {len(text)} chars, {changed}):")
     out.append(f"  {_quote(norm)}")

@@ -40,6 +40,7 @@ __all__ = [
     "AnnotationError",
     "ExpectedClaim",
     "parse_annotated",
+    "parse_annotated_lines",
 ]
 
 OPEN, CLOSE, ESCAPE = "【", "】", "\\"
@@ -120,9 +121,14 @@ def _parse_header(header: str, path: str, line_no: int, column: int) -> dict[str
             fields["subject"] = attr[len("subject="):]
             continue
         else:
+            import difflib
+
+            close = difflib.get_close_matches(attr, [*_MODALITIES, *_POLARITIES, "todo"], n=1,
+                                              cutoff=0.6)
             raise AnnotationError(
                 path, line_no, column, f"unknown marker attribute {attr!r}",
-                hint="attributes are a modality (asserted, hedged, negated, question), a "
+                hint=(f"did you mean {close[0]!r}? " if close else "") +
+                     "attributes are a modality (asserted, hedged, negated, question), a "
                      "polarity (positive, negative, neutral, mixed), subject=NAME or todo")
         if key in fields:
             raise AnnotationError(path, line_no, column, f"marker gives its {key} twice")
@@ -190,34 +196,62 @@ def _parse_line(body: str, offset: int, path: str, line_no: int) -> tuple[str, l
 def parse_annotated(text: str, path: str = "<string>") -> tuple[AnnotatedLine, ...]:
     """Parse an annotated test file's text into its test sentences.
 
-    Raises :class:`AnnotationError` (``path:line:column``) on the first malformed marker.
+    Raises :class:`AnnotationError` (``path:line:column``) on the first malformed marker;
+    :func:`parse_annotated_lines` reports every malformed line and keeps the others.
 
     >>> [l.expected[0].type for l in parse_annotated("公司【risk: 面临亏损】。")]
     ['risk']
     """
+    lines, errors = parse_annotated_lines(text, path)
+    if errors:
+        raise errors[0]
+    return lines
+
+
+def parse_annotated_lines(text: str, path: str = "<string>"
+                          ) -> tuple[tuple[AnnotatedLine, ...], tuple[AnnotationError, ...]]:
+    """Parse every line of an annotated test file: the well-formed test sentences, and a
+    located :class:`AnnotationError` for each malformed line (the rest of the file still
+    counts: one bad marker does not hide the other sentences' results).
+
+    >>> lines, errors = parse_annotated_lines("【risk 面临亏损】。\\n公司【risk: 面临亏损】。")
+    >>> [l.line for l in lines], [(e.line, e.column) for e in errors]
+    ([2], [(1, 1)])
+    """
     lines: list[AnnotatedLine] = []
+    errors: list[AnnotationError] = []
     for line_no, raw in enumerate(text.splitlines(), start=1):
-        stripped = raw.strip()
-        if not stripped or stripped.startswith("#"):
+        try:
+            parsed = _parse_file_line(raw, line_no, path)
+        except AnnotationError as exc:
+            errors.append(exc)
             continue
-        offset = line_start = len(raw) - len(raw.lstrip())
-        body = raw.strip()
-        todo = partial = False
-        if body.startswith(TODO_PREFIX):
-            todo = True
-            cut = len(TODO_PREFIX)
-            cut += len(body[cut:]) - len(body[cut:].lstrip())
-            offset, body = offset + cut, body[cut:]
-        if body.startswith(PARTIAL_PREFIX):
-            partial = True
-            cut = 1 + len(body[1:]) - len(body[1:].lstrip())
-            offset, body = offset + cut, body[cut:]
-        sentence, expected = _parse_line(body, offset, path, line_no)
-        if not sentence.strip():
-            raise AnnotationError(path, line_no, offset + 1, "test line has no sentence")
-        if partial and not expected:
-            raise AnnotationError(path, line_no, line_start + 1,
-                                  "a '~' line checks only its marked claims but marks none",
-                                  hint="mark a claim, or drop '~' to assert there is no claim")
-        lines.append(AnnotatedLine(path, line_no, sentence, tuple(expected), partial, todo, raw))
-    return tuple(lines)
+        if parsed is not None:
+            lines.append(parsed)
+    return tuple(lines), tuple(errors)
+
+
+def _parse_file_line(raw: str, line_no: int, path: str) -> AnnotatedLine | None:
+    stripped = raw.strip()
+    if not stripped or stripped.startswith("#"):
+        return None
+    offset = line_start = len(raw) - len(raw.lstrip())
+    body = raw.strip()
+    todo = partial = False
+    if body.startswith(TODO_PREFIX):
+        todo = True
+        cut = len(TODO_PREFIX)
+        cut += len(body[cut:]) - len(body[cut:].lstrip())
+        offset, body = offset + cut, body[cut:]
+    if body.startswith(PARTIAL_PREFIX):
+        partial = True
+        cut = 1 + len(body[1:]) - len(body[1:].lstrip())
+        offset, body = offset + cut, body[cut:]
+    sentence, expected = _parse_line(body, offset, path, line_no)
+    if not sentence.strip():
+        raise AnnotationError(path, line_no, offset + 1, "test line has no sentence")
+    if partial and not expected:
+        raise AnnotationError(path, line_no, line_start + 1,
+                              "a '~' line checks only its marked claims but marks none",
+                              hint="mark a claim, or drop '~' to assert there is no claim")
+    return AnnotatedLine(path, line_no, sentence, tuple(expected), partial, todo, raw)

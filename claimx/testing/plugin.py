@@ -1,18 +1,33 @@
 """pytest plugin (entry point ``pytest11: claimx``): rule packs as test suites.
 
-``pytest rules/`` collects, under every pack folder (a folder holding ``pack.yaml``):
+The plugin collects rule packs **only when the project asks for it**: installing claimx
+must not turn every ``pack.yaml`` of an unrelated project into a failing test. Opt in with
+either
 
-* from ``pack.yaml``, each inline rule example as an item ``PACK::RULE#N``;
+* the ini option ``claimx_packs`` (under ``[tool.pytest.ini_options]`` or in
+  ``pytest.ini``): folders, relative to the ini file, whose packs are collected — e.g.
+  ``claimx_packs = ["rules"]``; or
+* ``--claimx`` on the command line: packs are collected wherever pytest is pointed
+  (``pytest --claimx my-pack/``).
+
+Under a collected pack folder (a folder holding ``pack.yaml``):
+
+* from ``pack.yaml``, each inline example of the pack's own rules as an item
+  ``PACK::RULE#N`` (the rules a pack inherits through ``extends:`` run with it, but are
+  tested with the pack that wrote them);
 * from each ``tests/**/*.txt`` annotated file, each sentence as an item
-  ``PACK::tests/FILE.txt:LINE``.
+  ``PACK::tests/FILE.txt:LINE`` (a malformed line is a failing item of its own; the other
+  lines still run).
 
-Each file is collected once (``pack.yaml`` yields the examples, a ``.txt`` its own lines),
-so a run over a folder never collects a case twice. Failures render as
-``file:line: expected … got …`` with ``[expected]`` and ``{got}`` marked in the sentence;
-a case whose only failures are ``todo`` gaps is reported as xfail.
+Item ids can be pasted back: ``pytest "rules/zh-business/pack.yaml::zh-business::risk.condition#1"``
+runs exactly that case, and failures are headed by that id. Each file is collected once
+(``pack.yaml`` yields the examples, a ``.txt`` its own lines), so a run over a folder never
+collects a case twice. Failures render as ``file:line:col: CX130 expected … got …`` with a
+``why:`` line and ``[expected]`` and ``{got}`` marked in the sentence; a case whose only
+failures are ``todo`` gaps is reported as xfail.
 
-``--claimx-with PACK`` (or the ini option ``claimx_with``) loads further packs together
-with each pack under test, e.g. a pack that adds a claim type on top of ``zh-business``.
+A pack that ``extends:`` others is loaded with them. ``--claimx-with PACK`` (or the ini
+option ``claimx_with``) loads further packs together with each pack under test.
 """
 
 from __future__ import annotations
@@ -29,10 +44,16 @@ _runners: dict[tuple[str, ...], Any] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Register ``--claimx-with`` and the ``claimx_with`` ini option."""
+    """Register ``--claimx``, ``--claimx-with`` and the ini options ``claimx_packs`` and
+    ``claimx_with``."""
     group = parser.getgroup("claimx", "claimx rule packs")
+    group.addoption("--claimx", action="store_true", default=False,
+                    help="collect the rule packs (pack.yaml and tests/*.txt) under the "
+                         "paths given to pytest")
     group.addoption("--claimx-with", action="append", default=[], metavar="PACK",
                     help="load PACK (name or folder) together with each rule pack under test")
+    parser.addini("claimx_packs", type="linelist", default=[],
+                  help="folders (relative to the ini file) whose rule packs pytest collects")
     parser.addini("claimx_with", type="linelist", default=[],
                   help="packs loaded together with each rule pack under test")
 
@@ -44,11 +65,29 @@ def _pack_root_of_test_file(path: Path) -> Path | None:
     return None
 
 
+def _opted_in(config: pytest.Config, path: Path) -> bool:
+    """Whether the project asked for the packs at ``path``: ``--claimx``, or ``path`` lies
+    under one of the ``claimx_packs`` folders."""
+    if config.getoption("claimx", False):
+        return True
+    folders = config.getini("claimx_packs") or []
+    if not folders:
+        return False
+    base = Path(config.inipath).parent if config.inipath else config.rootpath
+    resolved = path.resolve()
+    return any(resolved.is_relative_to((base / folder).resolve()) for folder in folders)
+
+
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    """Collect ``pack.yaml`` (rule examples) and annotated ``tests/*.txt`` of a pack."""
+    """Collect ``pack.yaml`` (rule examples) and annotated ``tests/*.txt`` of a pack, when
+    the project opted in (see the module docstring)."""
+    if file_path.name != "pack.yaml" and file_path.suffix != ".txt":
+        return None  # most files: decided without looking at the configuration
+    if not _opted_in(parent.config, file_path):
+        return None
     if file_path.name == "pack.yaml":
         return PackExamplesFile.from_parent(parent, path=file_path)
-    if file_path.suffix == ".txt" and _pack_root_of_test_file(file_path) is not None:
+    if _pack_root_of_test_file(file_path) is not None:
         return AnnotatedTestFile.from_parent(parent, path=file_path)
     return None
 
@@ -161,7 +200,8 @@ class CaseItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[Path | str, int | None, str]:
-        return self.path, max(self.case.lineno - 1, 0), self.case.id
+        # The headline of a failure is the node id: pasted back to pytest, it reruns it.
+        return self.path, max(self.case.lineno - 1, 0), self.nodeid
 
 
 class PackLoadItem(pytest.Item):

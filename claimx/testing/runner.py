@@ -14,6 +14,7 @@ fires when its cue is in the sentence sentiment's evidence.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -21,11 +22,13 @@ from pathlib import Path
 
 import attrs
 
+from claimx import _pack_io
 from claimx.evaluate import overlaps_enough
 from claimx.modifiers import modifiers_for
 from claimx.packs import Example, ModifierRule, Pack, Rule, SentimentRule
 from claimx.pipeline import Extractor
-from claimx.testing.annotated import AnnotatedLine, AnnotationError, ExpectedClaim, parse_annotated
+from claimx.testing.annotated import AnnotatedLine, ExpectedClaim, parse_annotated_lines
+from claimx.testing.diagnose import why_missed
 from claimx.types import Claim
 
 __all__ = [
@@ -41,6 +44,10 @@ __all__ = [
     "rule_coverage",
 ]
 
+#: Code of a rule example that does not hold.
+EXAMPLE_CODE = "CX130"
+
+
 #: Confusion-table key for an expected claim no rule produced: ``(risk)``.
 def _type_key(claim_type: str) -> str:
     return f"({claim_type})"
@@ -49,11 +56,7 @@ def _type_key(claim_type: str) -> str:
 def display_path(path: Path | str) -> str:
     """``path`` relative to the working directory when it lies below it (clickable in an
     editor and in CI logs), else absolute."""
-    absolute = Path(path).absolute()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(absolute)
+    return _pack_io.display_path(path)
 
 
 def mark_spans(sentence: str, expected: Iterable[tuple[int, int]] = (),
@@ -91,11 +94,23 @@ class Case:
     example: Example | None = None
     line: AnnotatedLine | None = None
     error: str = ""
+    column: int = 0  # 1-based column of a rule example's text; 0 for annotated lines
+    code: str = ""  # the problem code of ``error`` (CX140 for a malformed marker)
+    test_file: str = ""  # the pytest file an annotated case is collected from
 
     @property
     def location(self) -> str:
-        """``path:line`` of the case."""
-        return f"{self.path}:{self.lineno}"
+        """``path:line`` of the case (``path:line:col`` for a rule example)."""
+        where = f"{self.path}:{self.lineno}"
+        return f"{where}:{self.column}" if self.column else where
+
+    @property
+    def pytest_id(self) -> str:
+        """The node id under which the pytest plugin collects this case: pasted back as
+        ``pytest "ID"`` it runs exactly this case (paths relative to the working
+        directory, run from the project root)."""
+        file = self.test_file or self.path
+        return f"{file}::{self.id}"
 
 
 @attrs.frozen(slots=True)
@@ -107,10 +122,21 @@ class Failure:
     got: str
     marked: str = ""
     todo: bool = False
+    code: str = ""  # CX130 for a rule example that does not hold, CX14x for a test file
+    reason: str = ""  # why the rule missed, when it can be told
 
     def __str__(self) -> str:
-        head = f"{self.location}: {'todo: ' if self.todo else ''}expected {self.expected} got {self.got}"
-        return head + (f"\n    {self.marked}" if self.marked else "")
+        code = f"{self.code} " if self.code else ""
+        head = (f"{self.location}: {code}{'todo: ' if self.todo else ''}expected "
+                f"{self.expected} got {self.got}")
+        why = f"\n    why: {self.reason}" if self.reason else ""
+        return head + why + (f"\n    {self.marked}" if self.marked else "")
+
+    def to_dict(self) -> dict[str, object]:
+        """Plain data (``claimx test --format json``)."""
+        return {"location": self.location, "code": self.code, "expected": self.expected,
+                "got": self.got, "reason": self.reason, "marked": self.marked,
+                "todo": self.todo}
 
 
 @attrs.frozen(slots=True)
@@ -157,20 +183,23 @@ def collect_cases(packs: Sequence[Pack]) -> list[Case]:
     """
     cases: list[Case] = []
     for pack in packs:
-        root = Path(pack.path)
-        for rule in pack.rules:
+        # A pack's own rules: the rules it inherits (``extends:``) are tested with the
+        # pack that wrote them.
+        for rule in pack.own_rules:
             for number, example in enumerate(rule.examples, start=1):
                 loc = example.source or rule.source
                 cases.append(Case(id=f"{pack.name}::{rule.id}#{number}", pack=pack.name,
-                                  path=display_path(root.parent / loc.path), lineno=loc.line,
-                                  rule=rule, example=example))
+                                  path=display_path(loc.path), lineno=loc.line,
+                                  rule=rule, example=example, column=loc.column,
+                                  test_file=display_path(Path(pack.path) / "pack.yaml")))
         for file in _test_files(pack):
             cases.extend(annotated_cases(pack, file))
     return cases
 
 
 def annotated_cases(pack: Pack, file: Path) -> list[Case]:
-    """The cases of one annotated test file of ``pack``."""
+    """The cases of one annotated test file of ``pack``: one per test sentence, and one
+    failing case per malformed line (the file's other lines still run)."""
     root = Path(pack.path)
     try:
         relative = file.resolve().relative_to(root.resolve()).as_posix()
@@ -178,13 +207,17 @@ def annotated_cases(pack: Pack, file: Path) -> list[Case]:
         relative = file.name
     shown = display_path(file)
     try:
-        lines = parse_annotated(file.read_text(encoding="utf-8"), shown)
-    except (AnnotationError, OSError, UnicodeDecodeError) as exc:
-        lineno = exc.line if isinstance(exc, AnnotationError) else 0
-        return [Case(id=f"{pack.name}::{relative}", pack=pack.name, path=shown, lineno=lineno,
-                     error=str(exc))]
-    return [Case(id=f"{pack.name}::{relative}:{line.line}", pack=pack.name, path=shown,
-                 lineno=line.line, line=line) for line in lines]
+        lines, errors = parse_annotated_lines(file.read_text(encoding="utf-8"), shown)
+    except (OSError, UnicodeDecodeError) as exc:
+        return [Case(id=f"{pack.name}::{relative}", pack=pack.name, path=shown, lineno=0,
+                     error=f"{shown}: cannot read: {exc}", code="CX100", test_file=shown)]
+    cases = [Case(id=f"{pack.name}::{relative}:{line.line}", pack=pack.name, path=shown,
+                  lineno=line.line, line=line, test_file=shown) for line in lines]
+    cases += [Case(id=f"{pack.name}::{relative}:{error.line}", pack=pack.name, path=shown,
+                   lineno=error.line, error=str(error), code="CX140", test_file=shown)
+              for error in errors]
+    cases.sort(key=lambda c: c.lineno)
+    return cases
 
 
 class Runner:
@@ -203,7 +236,8 @@ class Runner:
     def run(self, case: Case) -> Outcome:
         """Run one case."""
         if case.error:
-            return Outcome(case, (Failure(case.location, "a well-formed test file", case.error),))
+            return Outcome(case, (Failure(case.location, "a well-formed test file", case.error,
+                                          code=case.code),))
         if case.example is not None and case.rule is not None:
             return self._run_example(case, case.rule, case.example)
         assert case.line is not None
@@ -243,11 +277,13 @@ class Runner:
                 return Outcome(case, rules_seen=seen)
             return Outcome(case, (Failure(case.location, f"{rule.id} not to fire",
                                           _fired_text(rule, hits, text, spans),
-                                          mark_spans(text, (), spans)),),
+                                          mark_spans(text, (), spans), code=EXAMPLE_CODE),),
                            counts=((rule.id, "fp"),), rules_seen=seen)
         if not spans:
             return Outcome(case, (Failure(case.location, f"{rule.id} to fire",
-                                          _claims_text(claims), mark_spans(text, (), got_spans)),),
+                                          _claims_text(claims), mark_spans(text, (), got_spans),
+                                          code=EXAMPLE_CODE,
+                                          reason=why_missed(self.extractor, rule, text)),),
                            counts=((rule.id, "fn"),), rules_seen=seen)
         expect = example.expect
         if not expect or isinstance(rule, SentimentRule):
@@ -258,7 +294,8 @@ class Runner:
             at = text.find(want_span)
             if at < 0:
                 return Outcome(case, (Failure(case.location, f"span {want_span!r}",
-                                              "a span that is not in the example text"),),
+                                              "a span that is not in the example text",
+                                              code=EXAMPLE_CODE),),
                                counts=((rule.id, "fn"),), rules_seen=seen)
             expected_spans = [(at, at + len(want_span))]
         for claim in hits:
@@ -267,7 +304,9 @@ class Runner:
         if not hits:
             # A modifier that only touched a sentiment word: the expected claim is missing.
             return Outcome(case, (Failure(case.location, f"{rule.id} to reach a claim",
-                                          _claims_text(claims), mark_spans(text, (), got_spans)),),
+                                          _claims_text(claims), mark_spans(text, (), got_spans),
+                                          code=EXAMPLE_CODE,
+                                          reason=why_missed(self.extractor, rule, text)),),
                            counts=((rule.id, "fn"),), rules_seen=seen)
         best = hits[0]
         wanted = "|".join(f"{k}={v}" for k, v in expect.items() if k != "span")
@@ -275,7 +314,8 @@ class Runner:
         return Outcome(case, (Failure(case.location, f"{rule.id} to give {wanted or 'a claim'}"
                                       + (f" [{want_span}]" if want_span else ""),
                                       f"{_claim_label(best)} {{{best.text}}} ({got})",
-                                      mark_spans(text, expected_spans, [(best.start, best.end)])),),
+                                      mark_spans(text, expected_spans, [(best.start, best.end)]),
+                                      code=EXAMPLE_CODE),),
                        counts=((rule.id, "fn"),), rules_seen=seen)
 
     # ------------------------------------------------------------------ annotated lines
@@ -284,9 +324,12 @@ class Runner:
         unknown = [e for e in line.expected if e.type not in self.claim_types]
         if unknown:
             e = unknown[0]
+            close = difflib.get_close_matches(e.type, sorted(self.claim_types), n=1, cutoff=0.6)
             return Outcome(case, (Failure(f"{case.path}:{line.line}:{e.column}",
                                           f"a declared claim type ({', '.join(sorted(self.claim_types))})",
-                                          f"'{e.type}'"),))
+                                          f"'{e.type}'" + (f" (did you mean '{close[0]}'?)"
+                                                           if close else ""),
+                                          code="CX141"),))
         text = line.sentence
         claims = self.extractor.extract(text)
         used: set[int] = set()
