@@ -54,10 +54,12 @@ NOT_BEFORE_WINDOW = 6
 
 
 def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
-            seen: dict[tuple[int, int], bool] | None = None) -> bool:
-    """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence, unless
-    one of its ``veto_unless`` words occurs there too (a macro-economic word vetoes a risk
-    unless a company is named as well); its ``not_after`` words cancel it when they stand
+            seen: dict[tuple[int, int], bool] | None = None,
+            previous: Sentence | None = None) -> bool:
+    """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence or in the
+    one before it (``previous``: a topic carries over a sentence end, as a quote after a
+    report on the economy), unless one of its ``veto_unless`` words occurs in the hit's own
+    sentence (a macro-economic word vetoes a risk unless a company is named as well); its ``not_after`` words cancel it when they stand
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
     it closely (风险较低, 压力可控); and a hit whose sentence holds none of its
@@ -72,7 +74,8 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     veto, unless, not_after, not_before, requires = words
     if requires is not None and not _occurs(requires, text, sentence, seen):
         return True
-    if veto is not None and _occurs(veto, text, sentence, seen) and (
+    if veto is not None and (_occurs(veto, text, sentence, seen) or (
+            previous is not None and _occurs(veto, text, previous, seen))) and (
             unless is None or not _occurs(unless, text, sentence, seen)):
         return True
     if not_after is not None or not_before is not None:
@@ -453,7 +456,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
-            if _vetoed(text, sentences[si], hit, compiled, seen):
+            if _vetoed(text, sentences[si], hit, compiled, seen,
+                       sentences[si - 1] if si > 0 else None):
                 continue
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order

@@ -37,7 +37,7 @@ from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 
 __all__ = ["FittedCalibration", "OutOfFold", "PRIOR_WEIGHT", "fit_calibration",
-           "isotonic_points", "out_of_fold", "write_calibration"]
+           "isotonic_points", "out_of_fold", "priors_from_audit", "write_calibration"]
 
 #: Pseudo-observations that pull a rule's fitted prior towards its hand-set prior.
 PRIOR_WEIGHT = 4.0
@@ -107,6 +107,27 @@ def fit_calibration(extractor: Extractor, records: Sequence[GoldRecord]) -> Fitt
     return FittedCalibration(priors=priors, points=isotonic_points(pairs), claims=len(pairs))
 
 
+def priors_from_audit(hand_set: dict[str, float], judged: dict[str, tuple[int, int]]
+                      ) -> FittedCalibration:
+    """Per-rule priors from a precision audit on text with no gold (``claimx hits``
+    samples judged by hand): ``judged`` maps a rule id to ``(hits judged, correct)``, and
+    each rule's prior becomes ``(correct + w·prior) / (judged + w)`` with ``w =
+    PRIOR_WEIGHT`` pseudo-observations of its hand-set prior. No curve is fitted.
+
+    The audit text is text the rules were not tuned against and that holds no gold
+    sentence, so confidences from these priors can be judged on every gold file without
+    the optimism of a fit on the same sentences (docs/quality.md). Rules of ``judged``
+    that ``hand_set`` does not know are left out; rules without judgements keep their
+    hand-set prior (they are not written).
+    """
+    priors = {rule_id: round((correct + PRIOR_WEIGHT * hand_set[rule_id])
+                             / (hits + PRIOR_WEIGHT), 4)
+              for rule_id, (hits, correct) in judged.items()
+              if rule_id in hand_set and hits > 0}
+    return FittedCalibration(priors=priors, points=(),
+                             claims=sum(judged[r][0] for r in priors))
+
+
 def calibrated(extractor: Extractor, fitted: FittedCalibration) -> Extractor:
     """A copy of ``extractor`` whose confidences use ``fitted`` priors and curve."""
     copied = copy.copy(extractor)
@@ -154,18 +175,22 @@ def out_of_fold(extractor: Extractor, records: Sequence[GoldRecord], folds: int 
                      sentence_micro=micro)
 
 
-def write_calibration(fitted: FittedCalibration, path: str | os.PathLike[str]) -> None:
-    """Write the fitted calibration as YAML (atomically: temp file, then rename)."""
+def write_calibration(fitted: FittedCalibration, path: str | os.PathLike[str], *,
+                      method: str | None = None,
+                      written_by: str = "claimx eval --fit-calibration") -> None:
+    """Write the fitted calibration as YAML (atomically: temp file, then rename).
+    ``method`` describes the fit (default: the gold fit of :func:`fit_calibration`)."""
     target = Path(path)
     document = {
-        "method": "per-rule priors (precision smoothed with "
-                  f"{PRIOR_WEIGHT:g} pseudo-observations) + isotonic regression (PAV)",
+        "method": method or ("per-rule priors (precision smoothed with "
+                             f"{PRIOR_WEIGHT:g} pseudo-observations) + isotonic regression "
+                             "(PAV)"),
         "fitted": datetime.date.today().isoformat(),
         "claims": fitted.claims,
         "priors": dict(sorted(fitted.priors.items())),
         "points": [list(p) for p in fitted.points],
     }
     temp = target.with_name(f".{target.name}.tmp")
-    temp.write_text("# Written by `claimx eval --fit-calibration`; see docs/quality.md.\n"
+    temp.write_text(f"# Written by `{written_by}`; see docs/quality.md.\n"
                     + yaml.safe_dump(document, allow_unicode=True, sort_keys=False), encoding="utf-8")
     os.replace(temp, target)

@@ -131,13 +131,16 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
         return _detect(data)
     sample = data[:_SNIFF_BYTES]
     valid, invalid = _utf8_bytes(sample)
+    # Stray bytes in UTF-8 are rare among valid sequences; in GB18030 or Big5 text, the
+    # byte pairs that happen to form UTF-8 are outnumbered by those that do not.
+    stray_bytes = invalid * _STRAY_RATIO <= valid
     mostly_utf8 = valid >= invalid
     # A strict GB18030 or Big5 reading made of common Chinese characters is a confident
-    # answer, unless the bytes are mostly UTF-8 whose valid part reads as well: UTF-8
-    # Chinese read as GB18030 often gives common characters too.
+    # answer, unless the bytes are UTF-8 with stray bytes, or mostly UTF-8 whose valid part
+    # reads as well: UTF-8 Chinese read as GB18030 often gives common characters too.
     chinese = _chinese_reading(data)
-    if chinese is not None and (not mostly_utf8
-                                or _cjk_score(chinese[0]) > _utf8_plausibility(sample)):
+    if chinese is not None and not stray_bytes and (
+            not mostly_utf8 or _cjk_score(chinese[0]) >= _utf8_plausibility(sample)):
         return chinese
     if not mostly_utf8:
         from charset_normalizer import from_bytes  # imported late: only off the UTF-8 path
@@ -151,8 +154,8 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
             # recognised a language, or that reads as CJK, is taken.
             if (best.coherence > 0 and best.chaos <= _MAX_CHAOS) or _plausible_cjk(text):
                 return text, name
-    stray = f"{invalid} byte{'s' if invalid != 1 else ''} that are not UTF-8" if mostly_utf8 \
-        else "no encoding that reads it as plausible text"
+    stray = (f"{invalid} byte{'s that are' if invalid != 1 else ' that is'} not UTF-8"
+             if mostly_utf8 else "no encoding that reads it as plausible text")
     raise DecodeError(f"not valid UTF-8 at byte {first_bad} ({stray}); fix the file or "
                       f"pass --encoding NAME (utf-8, gb18030, big5, utf-16)")
 
@@ -169,6 +172,8 @@ def _detect(data: bytes) -> tuple[str, str]:
     return _pick_reading(data, name)
 
 
+# Bytes are taken as UTF-8 with stray bytes when at most one in this many is not UTF-8.
+_STRAY_RATIO = 4
 # A detector reading is taken only below this share of "mess" (charset-normalizer's chaos).
 _MAX_CHAOS = 0.1
 # A legacy Chinese reading needs at least this many characters that are not ASCII, and

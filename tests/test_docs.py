@@ -138,7 +138,7 @@ _INPUT_ARGS = ("paths", "gold", "sentiment", "check_floors", "tally", "text")
 
 def _commands(source: str) -> Iterator[tuple[str, list[list[str]]]]:
     """Each line of a shell block (continuations joined) with its commands, split at
-    ``|``, ``&&``, ``||`` and ``;``; comments dropped."""
+    ``|``, ``&&``, ``||`` and ``;``; comments and redirections (``> file``) dropped."""
     for line in source.replace("\\\n", " ").splitlines():
         lexer = shlex.shlex(line, posix=True, punctuation_chars="|&;<>")
         lexer.whitespace_split = True
@@ -147,9 +147,14 @@ def _commands(source: str) -> Iterator[tuple[str, list[list[str]]]]:
         if not tokens:
             continue
         commands: list[list[str]] = [[]]
+        redirected = False
         for token in tokens:
-            if token in ("|", "&&", "||", ";"):
+            if redirected:  # the file of a redirection is no argument
+                redirected = False
+            elif token in ("|", "&&", "||", ";"):
                 commands.append([])
+            elif token in (">", ">>", "<", ">&", "&>"):
+                redirected = True
             else:
                 commands[-1].append(token)
         yield line, [c for c in commands if c]
@@ -245,6 +250,12 @@ def check_json(example: Example) -> None:
                 json.loads(line)
 
 
+def check_toml(example: Example) -> None:
+    import tomllib
+
+    tomllib.loads(example.parsed)
+
+
 def shown_not_run(example: Example) -> None:
     if example.parsed.startswith("$ "):
         check_session(example)
@@ -274,6 +285,7 @@ _PARSERS = [
     CodeBlockParser(language="sh", evaluator=check_shell),
     CodeBlockParser(language="yaml", evaluator=check_yaml),
     CodeBlockParser(language="json", evaluator=check_json),
+    CodeBlockParser(language="toml", evaluator=check_toml),
     CodeBlockParser(language="text", evaluator=shown_not_run),
     _BareBlocks(),
 ]

@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -479,6 +480,50 @@ def test_audit_round_trip_sample_judge_tally(tmp_path: Path, pack: Path) -> None
     assert loss.split() == ["demo.loss", "1", "1", "1.00", "0.21–1.00", "1"]
     assert overall.split()[:4] == ["all", "6", "4", "0.67"]
     assert note == '1 hit not judged yet ("correct": null) is left out of the precision'
+
+
+def test_judged_audit_becomes_the_priors_of_a_pack_calibration(tmp_path: Path,
+                                                                pack: Path) -> None:
+    folder = corpus_of(tmp_path / "audit", EXPAND + LOSS)
+    records = [json.loads(line) for line in
+               run_hits(str(folder), "--format", "jsonl", pack=pack).stdout.decode().splitlines()]
+    for record in records:  # expansions: 3 of 5 right; losses: 1 of 2
+        record["correct"] = (record["rule"] == "demo.expand"
+                             and not any(ch.isascii() and ch.isalpha()
+                                         for ch in record["claim"]["text"])) or (
+            record["rule"] == "demo.loss" and "星河" in record["claim"]["text"])
+    judged = tmp_path / "audit.jsonl"
+    judged.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                      encoding="utf-8")
+    copy = tmp_path / "pack"
+    copy.mkdir()
+    (copy / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
+    (copy / "rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    done = run_hits("--tally", str(judged), "--write-priors", str(copy / "calibration.yaml"),
+                    pack=copy)
+    assert done.returncode == 0, done.stderr.decode()
+    # the pack names its new calibration file
+    (copy / "pack.yaml").write_text(PACK_YAML + "calibration: calibration.yaml\n",
+                                    encoding="utf-8")
+    written = yaml.safe_load((copy / "calibration.yaml").read_text(encoding="utf-8"))
+    # (correct + 4 x hand-set prior 0.7) / (judged + 4); no curve
+    assert written["priors"] == {"demo.expand": round((3 + 2.8) / 9, 4),
+                                 "demo.loss": round((1 + 2.8) / 6, 4)}
+    assert written["points"] == [] and written["claims"] == 7
+    claims = Extractor(packs=[copy]).extract("宏远机械明年扩建二期厂房。")
+    assert [c.confidence for c in claims] == [pytest.approx((3 + 2.8) / 9, abs=1e-4)]
+
+
+def test_write_priors_needs_a_clean_tally(tmp_path: Path, pack: Path) -> None:
+    judged = tmp_path / "judged.jsonl"
+    judged.write_text(json.dumps({"rule": "demo.expand", "correct": True}) + "\n"
+                      + "not json\n", encoding="utf-8")
+    target = tmp_path / "calibration.yaml"
+    done = run_hits("--tally", str(judged), "--write-priors", str(target), pack=pack)
+    assert done.returncode == 1 and not target.exists()
+    assert "not written" in done.stderr.decode()
+    alone = run_hits(str(tmp_path), "--write-priors", str(target), pack=pack)
+    assert alone.returncode == 2 and "goes with --tally" in alone.stderr.decode()
 
 
 def test_tally_reports_bad_lines_and_unreadable_files_and_exits_1(tmp_path: Path) -> None:

@@ -297,6 +297,14 @@ def test_a_veto_word_cancels_a_hit_unless_a_veto_unless_word_is_there_too(
     assert [c.rules for c in settled.extract("公司资金压力较大。")] == [("r.weak",)]
 
 
+def test_a_veto_word_in_the_sentence_before_cancels_a_hit_too(settled: Extractor) -> None:
+    # the topic carries over a sentence end (a quote after a report on the economy) …
+    assert settled.extract("通胀仍在上升。他说：“压力较大。”") == []
+    # … but not two sentences on, and a veto_unless word must stand in the hit's sentence
+    assert [c.rules for c in settled.extract("通胀仍在上升。天气转冷。压力较大。")] == [("r.weak",)]
+    assert [c.rules for c in settled.extract("通胀仍在上升。集团压力较大。")] == [("r.weak",)]
+
+
 def test_a_rule_with_requires_stands_only_when_one_of_its_words_is_in_the_sentence(
         settled: Extractor) -> None:
     assert settled.extract("球迷起诉了裁判。") == []

@@ -110,6 +110,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--tally", nargs="+", metavar="FILE",
                    help="instead of sampling: read judged JSON Lines samples ('-' for "
                         "stdin) and print each rule's precision with a Wilson 95%% interval")
+    p.add_argument("--write-priors", metavar="CALIBRATION.yaml", default=None,
+                   help="with --tally: write each judged rule's precision (smoothed towards "
+                        "its hand-set prior) as the priors of a pack calibration file")
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no failure lines or summary on stderr")
     p.set_defaults(handler=run)
@@ -536,6 +539,8 @@ def run(args: argparse.Namespace) -> int:
         if args.format == "jsonl":
             return _usage("--tally prints a table (--format text) or JSON (--format json)")
         return _run_tally(args)
+    if args.write_priors:
+        return _usage("--write-priors goes with --tally FILE…")
     problem = _option_problem(args)
     if problem is not None:
         return _usage(problem)
@@ -688,6 +693,14 @@ def _run_tally(args: argparse.Namespace) -> int:
     if len(problems) > _MAX_REPORTED:
         print(f"claimx hits: … {len(problems) - _MAX_REPORTED} more problems", file=sys.stderr)
     rows = tally(judgements)
+    if args.write_priors:
+        if problems:
+            print(f"claimx hits: {args.write_priors} not written: fix the lines above first",
+                  file=sys.stderr)
+            return EXIT_FAILURES
+        written = _write_priors(args, rows)
+        if written is not None:
+            return written
     if args.format == "json":
         judged = sum(r.judged for r in rows)
         correct = sum(r.correct for r in rows)
@@ -698,6 +711,41 @@ def _run_tally(args: argparse.Namespace) -> int:
     else:
         _emit(lambda out: out.write(_tally_table(rows)))
     return EXIT_FAILURES if problems else EXIT_OK
+
+
+def _write_priors(args: argparse.Namespace, rows: Sequence[Tally]) -> int | None:
+    """Write the judged rules' priors to ``args.write_priors`` (see
+    :func:`claimx.calibration.priors_from_audit`); an exit code on failure, else None."""
+    from claimx.calibration import priors_from_audit, write_calibration
+    from claimx.packs import ClaimRule
+    from claimx.pipeline import Extractor
+
+    try:
+        extractor = Extractor(packs=args.packs or ["zh-business"], use_calibration=False)
+    except PackLoadError as exc:
+        return report_pack_error("hits", exc)
+    hand_set = {r.id: r.prior for pack in extractor.packs for r in pack.rules
+                if isinstance(r, ClaimRule)}
+    judged = {t.group: (t.judged, t.correct) for t in rows if not t.group.startswith("type:")}
+    unknown = sorted(set(judged) - set(hand_set))
+    for rule_id in unknown:
+        print(f"claimx hits: {_unknown('rule', rule_id, list(hand_set))}: its judgements "
+              f"are not used", file=sys.stderr)
+    fitted = priors_from_audit(hand_set, judged)
+    try:
+        write_calibration(fitted, args.write_priors,
+                          method="per-rule priors from a judged audit of unlabelled text "
+                                 "(precision smoothed with 4 pseudo-observations of the "
+                                 "hand-set prior); no curve",
+                          written_by="claimx hits --tally … --write-priors")
+    except OSError as exc:
+        print(f"claimx hits: cannot write {args.write_priors}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return EXIT_FAILURES
+    if not args.quiet:
+        print(f"claimx hits: wrote priors of {len(fitted.priors)} rules ({fitted.claims} "
+              f"judged hits) to {args.write_priors}", file=sys.stderr)
+    return None
 
 
 def _tally_table(rows: Sequence[Tally]) -> str:
