@@ -131,9 +131,12 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
         return _detect(data)
     sample = data[:_SNIFF_BYTES]
     valid, invalid = _utf8_bytes(sample)
-    # Stray bytes in UTF-8 are rare among valid sequences; in GB18030 or Big5 text, the
-    # byte pairs that happen to form UTF-8 are outnumbered by those that do not.
-    stray_bytes = invalid * _STRAY_RATIO <= valid
+    # Stray bytes in UTF-8 are rare among valid sequences that read as ordinary text; in
+    # GB18030 or Big5 text, the byte runs that happen to form UTF-8 are outnumbered by those
+    # that do not, or read as rare characters.
+    stray_bytes = (invalid * _STRAY_RATIO <= valid
+                   and _utf8_plausibility(sample) >= _MIN_STRAY_PLAUSIBILITY
+                   and not _private_or_astral(sample))
     mostly_utf8 = valid >= invalid
     # A strict GB18030 or Big5 reading made of common Chinese characters is a confident
     # answer, unless the bytes are UTF-8 with stray bytes, or mostly UTF-8 whose valid part
@@ -172,8 +175,10 @@ def _detect(data: bytes) -> tuple[str, str]:
     return _pick_reading(data, name)
 
 
-# Bytes are taken as UTF-8 with stray bytes when at most one in this many is not UTF-8.
+# Bytes are taken as UTF-8 with stray bytes when at most one in this many is not UTF-8
+# and at least this share of what UTF-8 decodes is ordinary text.
 _STRAY_RATIO = 4
+_MIN_STRAY_PLAUSIBILITY = 0.5
 # A detector reading is taken only below this share of "mess" (charset-normalizer's chaos).
 _MAX_CHAOS = 0.1
 # A legacy Chinese reading needs at least this many characters that are not ASCII, and
@@ -212,6 +217,13 @@ def _utf8_plausibility(data: bytes) -> float:
     ordinary = sum(1 for ch in sample if _common_cjk(ch) or 0xA0 <= ord(ch) <= 0x24F
                    or 0x2000 <= ord(ch) <= 0x20CF)
     return ordinary / len(sample) if sample else 0.0
+
+
+def _private_or_astral(data: bytes) -> bool:
+    """Whether what UTF-8 decodes from ``data`` holds a private-use or supplementary-plane
+    character: real text almost never does, GB18030 bytes read as UTF-8 often do."""
+    return any(ord(ch) > 0xFFFF or 0xE000 <= ord(ch) <= 0xF8FF
+               for ch in data.decode("utf-8", errors="ignore"))
 
 
 def _plausible_cjk(text: str) -> bool:

@@ -103,11 +103,18 @@ class Extractor:
     def __repr__(self) -> str:
         return f"Extractor(packs={list(self.pack_names)!r})"
 
-    def analyze(self, text: str) -> Analysis:
-        """Run every stage on ``text`` and keep what each stage produced."""
-        return self._run(text, with_sentiment=True)
+    def analyze(self, text: str, *, lead_in: int = 0) -> Analysis:
+        """Run every stage on ``text`` and keep what each stage produced.
 
-    def _run(self, text: str, *, with_sentiment: bool) -> Analysis:
+        The first ``lead_in`` characters are context only: rules that look back a sentence
+        (a ``veto`` word in the sentence before a hit) read them, but they yield no claims
+        and add nothing to the sentiment. A long text tagged window by window passes the
+        sentence before each window this way, and its claims and sentiment come out as
+        from one pass over the whole text.
+        """
+        return self._run(text, with_sentiment=True, lead_in=lead_in)
+
+    def _run(self, text: str, *, with_sentiment: bool, lead_in: int = 0) -> Analysis:
         if not isinstance(text, str):
             raise TypeError(f"claimx reads str, got {type(text).__name__}; decode bytes first")
         doc = normalize(text)
@@ -121,8 +128,13 @@ class Extractor:
         # Without sentiment, only the modifiers near a claim cue matter.
         reach = scopes(found, sentences, claim_sentences_only=not with_sentiment)
         claims = tuple(assemble(doc, sentences, found, reach, self.compiled, self._settings))
+        scored = found
+        if lead_in > 0:  # context only: no claims, no sentiment from it
+            claims = tuple(c for c in claims if c.start >= lead_in)
+            scored = attrs.evolve(found, sentiment=tuple(
+                h for h in found.sentiment if doc.to_original(h.start, h.end)[0] >= lead_in))
         # Sentiment is a tenth of the work: skipped when only the claims are asked for.
-        mood = (score_sentiment(doc, sentences, found, reach, claims, self._settings)
+        mood = (score_sentiment(doc, sentences, scored, reach, claims, self._settings)
                 if with_sentiment else _NOT_SCORED)
         return Analysis(doc, tuple(sentences), found, reach, claims, mood)
 

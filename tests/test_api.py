@@ -176,3 +176,21 @@ def test_available_packs_lists_the_bundled_pack() -> None:
     assert (packs["zh-business"] / "pack.yaml").is_file()
     pack = claimx.load_pack("zh-business")
     assert set(claimx.CLAIM_TYPES) <= set(pack.claim_types)
+
+
+def test_lead_in_text_is_context_only() -> None:
+    # Written for this test: a first sentence that is tagged and scored on its own, then a
+    # window after it.
+    before = "星河科技营收同比大增，业绩亮眼。"
+    window = "受需求疲软影响，远航物流面临库存积压的风险。"
+    extractor = claimx.default_extractor()
+    whole = extractor.analyze(before + window)
+    part = extractor.analyze(before + window, lead_in=len(before))
+    alone = extractor.analyze(window)
+    # no claim from the context, the window's claims as in one pass …
+    assert [c.start for c in part.claims] == [c.start for c in whole.claims
+                                              if c.start >= len(before)]
+    assert all(c.start >= len(before) for c in part.claims) and part.claims
+    # … and the sentiment of the window alone: the context's positive words add nothing
+    assert whole.sentiment.score > part.sentiment.score
+    assert part.sentiment.score == pytest.approx(alone.sentiment.score)

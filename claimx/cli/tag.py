@@ -199,10 +199,13 @@ def _tag_chunk(texts: Sequence[str | None]) -> list[_Tagged]:
     return out
 
 
-# A document longer than this is tagged one window of whole sentences at a time: every
-# stage works within a sentence, so the claims are the same as from one pass over the
-# whole text, and memory follows the window, not the document (a 5 MB line took 140 MB).
+# A document longer than this is tagged one window of whole sentences at a time, each with
+# the sentence before it as context (a veto word there counts): every stage works within a
+# sentence or looks back one, so the claims are the same as from one pass over the whole
+# text, and memory follows the window, not the document (a 5 MB line took 140 MB).
 _WINDOW_CHARS = 1 << 16
+# How far back the context of a window may reach for the start of the sentence before it.
+_CONTEXT_CHARS = 2_000
 # Where a window may end: after a 。 that a Chinese character follows (no closing quote,
 # bracket or whitespace that could still belong to the sentence, no ? that may stand for
 # a lost character).
@@ -247,10 +250,16 @@ def _tag_text(text: str, window: int = _WINDOW_CHARS) -> tuple[list[dict[str, An
     softness = float(_extractor._settings.get("sentiment_softness", 1.0))
     threshold = float(_extractor._settings.get("sentiment_threshold", 0.2))
     for start, end in windows(text, window):
-        analysis = _extractor.analyze(text if end - start == len(text) else text[start:end])
+        # The sentence before the window is read as context, not tagged again.
+        context = text.rfind(_CUT_AFTER, max(0, start - _CONTEXT_CHARS), start - 1) + 1 \
+            if start else 0
+        if start and context == 0:
+            context = max(0, start - _CONTEXT_CHARS)
+        analysis = _extractor.analyze(text if end - start == len(text) else text[context:end],
+                                      lead_in=start - context)
         for claim in analysis.claims:
-            if start:
-                claim = _shifted(claim, start)
+            if context:
+                claim = _shifted(claim, context)
             claims.append(claim.to_dict(with_evidence=_with_evidence))
         score = analysis.sentiment.score
         if start == 0 and end == len(text):  # one window: the pipeline's own result
