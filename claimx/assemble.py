@@ -63,7 +63,8 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
     it closely (风险较低, 压力可控); and a hit whose sentence holds none of its
-    ``requires`` words is cancelled too, and so is a hit of a ``not_clause_initial`` rule
+    ``requires`` words is cancelled too, as is one whose sentence holds a ``veto_always`` word
+    (no ``veto_unless`` lifts those), and a hit of a ``not_clause_initial`` rule
     that opens its clause. ``seen`` remembers, per document, whether a word list occurs in
     a sentence (many rules share their lists)."""
     if getattr(hit.rule, "not_clause_initial", False) and _opens_clause(text, sentence, hit):
@@ -71,8 +72,10 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     words = compiled.context_words.get(hit.rule.id)
     if words is None:
         return False
-    veto, unless, not_after, not_before, requires = words
+    veto, unless, not_after, not_before, requires, always = words
     if requires is not None and not _occurs(requires, text, sentence, seen):
+        return True
+    if always is not None and _occurs(always, text, sentence, seen):
         return True
     if veto is not None and (_occurs(veto, text, sentence, seen) or (
             previous is not None and _occurs(veto, text, previous, seen))) and (

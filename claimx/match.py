@@ -119,10 +119,11 @@ class CompiledRules:
     # steps in order): a document looks only at sequences whose first step occurred.
     sequence_keys: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = attrs.field(
         factory=dict)
-    # Each claim rule's context words (veto, veto_unless, not_after, not_before) as one
+    # Each claim rule's context words (veto, veto_unless, not_after, not_before, requires,
+    # veto_always) as one
     # compiled alternation per list, by rule id: the assembly stage tests them for every hit,
     # and a pack's word classes make these lists hundreds of words long.
-    context_words: dict[str, tuple[Any, Any, Any, Any, Any]] = attrs.field(
+    context_words: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = attrs.field(
         init=False, eq=False, repr=False)
 
     @claim_roles_of.default
@@ -140,15 +141,15 @@ class CompiledRules:
                      if not r.anchors)
 
     @context_words.default
-    def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any, Any]]:
-        out: dict[str, tuple[Any, Any, Any, Any, Any]] = {}
+    def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any, Any, Any]]:
+        out: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = {}
         # One compiled search per distinct word list: rules that share a var (veto:
         # [$macro_topics]) share the search, so a sentence's answer can be remembered.
         shared: dict[tuple[str, ...], Any] = {}
         for rule in self.by_id or self.rules:
             lists = (getattr(rule, "veto", ()), getattr(rule, "veto_unless", ()),
                      getattr(rule, "not_after", ()), getattr(rule, "not_before", ()),
-                     getattr(rule, "requires", ()))
+                     getattr(rule, "requires", ()), getattr(rule, "veto_always", ()))
             if any(lists):
                 out[rule.id] = tuple(  # type: ignore[assignment]
                     shared.setdefault(words, _alternation(words)) if words else None

@@ -110,7 +110,8 @@ class ClaimRule(_RuleBase):
     type's default), a prior, how far its claim's span reaches, and the words that cancel a
     hit (``veto`` anywhere in the sentence — unless one of ``veto_unless`` is there too —,
     ``not_after`` just before it, ``not_before`` just after it), and the words one of which
-    its sentence must hold (``requires``). With ``not_clause_initial`` a hit that opens its
+    its sentence must hold (``requires``); ``veto_always`` words cancel a hit in its sentence
+    whatever ``veto_unless`` says (力争 makes a record a target even where a company is named). With ``not_clause_initial`` a hit that opens its
     clause (or a list item after 、) is dropped: in directive prose a subjectless 推动/促进
     is an order to act, not an effect an actor had."""
 
@@ -121,6 +122,7 @@ class ClaimRule(_RuleBase):
     veto: tuple[str, ...] = ()
     veto_unless: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    veto_always: tuple[str, ...] = ()
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
     not_clause_initial: bool = False
@@ -393,7 +395,7 @@ _COMMON = {"id": ("str", True), "kind": ("str", True), "description": ("str", Fa
 # Keys of every rule that produces claims (the fields of ClaimRule).
 _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", False),
           "span": ("str", False), "veto": ("strlist", False), "veto_unless": ("strlist", False),
-          "requires": ("strlist", False),
+          "requires": ("strlist", False), "veto_always": ("strlist", False),
           "not_after": ("strlist", False),
           "not_before": ("strlist", False), "not_clause_initial": ("bool", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
@@ -841,7 +843,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
                                  problems),
                     veto=cues("veto"), veto_unless=cues("veto_unless"),
-                    requires=cues("requires"),
+                    requires=cues("requires"), veto_always=cues("veto_always"),
                     not_after=cues("not_after"),
                     not_before=cues("not_before"),
                     not_clause_initial=bool(_scalar(fields["not_clause_initial"]))

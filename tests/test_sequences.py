@@ -280,6 +280,13 @@ rules:
     type: advantage
     cues: [带动]
     not_clause_initial: true
+  - id: a.record
+    kind: lexicon
+    type: advantage
+    cues: [创新高]
+    veto: [指数]
+    veto_unless: [公司]
+    veto_always: [力争]
 """
 
 
@@ -295,6 +302,12 @@ def test_a_veto_word_cancels_a_hit_unless_a_veto_unless_word_is_there_too(
     assert settled.extract("经济下行压力较大。") == []
     assert [c.rules for c in settled.extract("经济下行，集团经营压力较大。")] == [("r.weak",)]
     assert [c.rules for c in settled.extract("公司资金压力较大。")] == [("r.weak",)]
+
+
+def test_veto_always_words_cancel_a_hit_whatever_veto_unless_says(settled: Extractor) -> None:
+    assert settled.extract("指数创新高。") == []
+    assert [c.rules for c in settled.extract("指数走强，公司营收创新高。")] == [("a.record",)]
+    assert settled.extract("公司力争营收创新高。") == []
 
 
 def test_a_veto_word_in_the_sentence_before_cancels_a_hit_too(settled: Extractor) -> None:
