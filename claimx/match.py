@@ -125,6 +125,13 @@ class CompiledRules:
     # and a pack's word classes make these lists hundreds of words long.
     context_words: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = attrs.field(
         init=False, eq=False, repr=False)
+    # ``sequence_keys`` ready to run: by first key, each sequence as (rule position, keys of
+    # its steps, those keys as a set, the gap allowed before each later step). A document
+    # tests the set against the keys it holds in one C-level comparison, and the gaps are
+    # not looked up again for every document.
+    sequence_plans: dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
+                                          tuple[int, ...]], ...]] = attrs.field(
+        init=False, eq=False, repr=False)
 
     @claim_roles_of.default
     def _claim_roles(self) -> tuple[tuple[tuple[int, int], ...], ...]:
@@ -155,6 +162,15 @@ class CompiledRules:
                     shared.setdefault(words, _alternation(words)) if words else None
                     for words in lists)
         return out
+
+    @sequence_plans.default
+    def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
+                                                       tuple[int, ...]], ...]]:
+        return {first: tuple((position, keys, frozenset(keys),
+                              tuple(self.by_id[position].gap_before(step)  # type: ignore[union-attr]
+                                    for step in range(1, len(keys))))
+                             for position, keys in found)
+                for first, found in self.sequence_keys.items()}
 
     @token_rule_positions.default
     def _token_positions(self) -> frozenset[int]:
@@ -444,19 +460,20 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         exc_cover = _covers(sentiment_exc)
         sentiment_spans = [(s, e, i) for s, e, i in sentiment_spans
                            if not (i in exc_cover and exc_cover[i].covers(s, e))]
-    # Pattern and sequence matches are tested against their rules' exception words.
-    overlap = _covers(exceptions) if exceptions else {}
+    # Pattern and sequence matches are tested against their rules' exception words (the
+    # covers are built on first need: most documents' chains meet few of those rules).
+    overlap: dict[int, _Cover] = {}
     if steps:
         chains = _run_sequences(compiled, text, steps)
-        if exceptions:
-            chains = [hit for hit in chains if not _holds_exception(hit, overlap)]
+        if exceptions and chains:
+            chains = [hit for hit in chains if not _holds_exception(hit, exceptions, overlap)]
         cue_spans.extend(chains)
     if anchors or compiled.unanchored_patterns:
         if budget is None:
             budget = RegexBudget(len(text), timeout=regex_timeout, on_timeout=on_rule_timeout)
         found = _run_patterns(compiled, text, sentences, anchors, budget)
-        if exceptions:
-            found = [hit for hit in found if not _holds_exception(hit, overlap)]
+        if exceptions and found:
+            found = [hit for hit in found if not _holds_exception(hit, exceptions, overlap)]
         cue_spans.extend(found)
     cue_spans.sort()
     modifier_spans.sort()
@@ -480,64 +497,79 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
     so on; a complete chain is a hit ``(start, end, rule position)``, and the next chain
     starts after it. Returns the hits of all sequence rules.
     """
-    ordered_of: dict[int, list[tuple[int, int]]] = {}  # by key: sorted once, however shared
     hits: list[tuple[int, int, int]] = []
-    rules = compiled.by_id
-    starting = compiled.sequence_keys
-    for rule_position, keys in [s for first in steps if first in starting for s in starting[first]]:
-        if not all(key in steps for key in keys):
-            continue  # a step with no word in the document: no chain can complete
-        rule = rules[rule_position]
-        gaps = [rule.gap_before(step) for step in range(1, len(keys))]  # type: ignore[union-attr]
-        ordered = []
-        for key in keys:
-            if key not in ordered_of:
-                ordered_of[key] = _longest_first(steps[key])
-            ordered.append(ordered_of[key])
-        reached = -1
-        for start, end in ordered[0]:
-            if start < reached:
-                continue
-            chain_end = end
-            for later, gap in zip(ordered[1:], gaps):
-                chain_end = _next_step(text, later, chain_end, gap)
-                if chain_end < 0:
-                    break
-            if chain_end >= 0:
-                hits.append((start, chain_end, rule_position))
-                reached = chain_end
+    present = steps.keys()
+    plans_of = compiled.sequence_plans
+    # Each step key's words as (starts, ends), sorted once however many sequences share it.
+    ordered_of: dict[int, tuple[list[int], list[int]]] = {}
+    for first in steps:
+        plans = plans_of.get(first)
+        if plans is None:
+            continue
+        for rule_position, keys, needed, gaps in plans:
+            if not needed <= present:
+                continue  # a step with no word in the document: no chain can complete
+            ordered = []
+            for key in keys:
+                spans = ordered_of.get(key)
+                if spans is None:
+                    spans = ordered_of[key] = _longest_first(steps[key])
+                ordered.append(spans)
+            later = list(zip(ordered[1:], gaps))
+            reached = -1
+            for start, end in zip(*ordered[0]):
+                if start < reached:
+                    continue
+                chain_end = end
+                for (step_starts, step_ends), gap in later:
+                    # The first word of the next step starting at or after the chain's end:
+                    # it must start within the gap, with no clause break before it.
+                    k = bisect.bisect_left(step_starts, chain_end)
+                    if k == len(step_starts):
+                        chain_end = -1
+                        break
+                    step_start = step_starts[k]
+                    if (step_start - chain_end > gap
+                            or not _CLAUSE_BREAKS.isdisjoint(text[chain_end:step_start])):
+                        chain_end = -1
+                        break
+                    chain_end = step_ends[k]
+                if chain_end >= 0:
+                    hits.append((start, chain_end, rule_position))
+                    reached = chain_end
     return hits
 
 
-def _longest_first(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Spans by start, only the longest of those that start together (市场份额, not 市场)."""
+def _longest_first(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Starts and ends of ``spans`` by start, only the longest of those that start together
+    (市场份额, not 市场)."""
+    if len(spans) == 1:  # the common case: one word of the step in the document
+        ((start, end),) = spans
+        return [start], [end]
     best: dict[int, int] = {}
     for start, end in spans:
         if end > best.get(start, -1):
             best[start] = end
-    return sorted(best.items())
+    starts = sorted(best)
+    return starts, [best[start] for start in starts]
 
 
-def _next_step(text: str, spans: list[tuple[int, int]], after: int, gap: int) -> int:
-    """End of the first of ``spans`` (sorted by start) that starts within ``gap`` characters
-    after ``after`` with no clause break in between; -1 if there is none."""
-    k = bisect.bisect_left(spans, (after, -1))
-    if k < len(spans):
-        start, end = spans[k]
-        if start - after <= gap and not any(ch in _CLAUSE_BREAKS for ch in text[after:start]):
-            return end
-    return -1
-
-
-def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, _Cover]) -> bool:
+def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, list[tuple[int, int]]],
+                     covers: dict[int, _Cover]) -> bool:
     """Whether a pattern match ``(start, end, rule position)`` overlaps one of its rule's
     exception words: inside it (规模以上 in a match over 规模) or across one of its ends
     (资本市场 before a match that starts at 市场). A pattern match is long, so the test is
     wider than a lexicon cue's (the cue inside the exception). O(log n) per match: a
-    document repeating one exception word must not make this quadratic."""
+    document repeating one exception word must not make this quadratic. ``covers`` keeps
+    the :class:`_Cover` of each rule's exception spans, built the first time it is asked."""
     start, end, index = hit
-    cover = exceptions.get(index)
-    return cover is not None and cover.overlaps(start, end)
+    cover = covers.get(index)
+    if cover is None:
+        spans = exceptions.get(index)
+        if spans is None:
+            return False
+        cover = covers[index] = _Cover(spans)
+    return cover.overlaps(start, end)
 
 
 def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Sentence],
