@@ -602,17 +602,15 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
                 for index, rule in compiled.unanchored_patterns)
     for index, rule, targets in runs:
         pattern = rule.pattern
-        has_claim = "claim" in pattern.groupindex
+        group = "claim" if "claim" in pattern.groupindex else None
+        match_at, lead = rule.match_at, rule.lead
         for sentence, positions in targets:
             timeout = budget.next_timeout()
             try:
                 if timeout <= 0:
                     raise TimeoutError
-                for found in _matches(pattern, rule.match_at, text, sentence, positions, timeout,
-                                      rule.lead):
-                    span = found.span("claim") if has_claim else found.span()
-                    if span[1] > span[0]:
-                        hits.append((span[0], span[1], index))
+                _match_into(hits, index, pattern, group, match_at, lead, text, sentence,
+                            positions, timeout)
             except TimeoutError:
                 if budget.on_timeout == "raise":
                     raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
@@ -623,21 +621,42 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     return hits
 
 
-def _matches(pattern: Any, match_at: str, text: str, sentence: Sentence, positions: list[int],
-             timeout: float, lead: int | None = None) -> Iterator[Any]:
-    """The matches of one pattern rule in one sentence, left to right and not overlapping,
-    as its ``match_at`` says: searched anywhere, or tried only at its anchors' starts, or
-    only at the starts of clauses (of the clauses holding one of its anchors, when it has
-    anchors: a match at a clause start that held none could not contain one; with ``lead``,
-    of those holding one within ``lead`` characters of their start)."""
+#: A clause starts after one of these (a separator's last character) or after whitespace;
+#: ``\s`` is ``str.isspace``, which clause splitting skips (see segment.Sentence).
+_CLAUSE_OPENER = re.compile(r"[,，:：;；—\-\s]")
+
+
+def _match_into(hits: list[tuple[int, int, int]], index: int, pattern: Any, group: str | None,
+                match_at: str, lead: int | None, text: str, sentence: Sentence,
+                positions: list[int], timeout: float) -> None:
+    """Append to ``hits`` the non-empty matches ``(start, end, index)`` of one pattern rule
+    in one sentence (the span of its ``group`` when it has one), left to right and not
+    overlapping, as its ``match_at`` says: searched anywhere, or tried only at its anchors'
+    starts, or only at the starts of clauses (of the clauses holding one of its anchors,
+    when it has anchors: a match at a clause start that held none could not contain one;
+    with ``lead``, of those holding one within ``lead`` characters of their start).
+
+    Matches are appended as they are found, so the ones before a timeout are kept."""
     if match_at == "anywhere" or (match_at == "anchors" and not positions):
-        yield from pattern.finditer(text, sentence.start, sentence.end, timeout=timeout)
+        for found in pattern.finditer(text, sentence.start, sentence.end, timeout=timeout):
+            span = found.span(group) if group else found.span()
+            if span[1] > span[0]:
+                hits.append((span[0], span[1], index))
         return
     if match_at == "anchors":
-        tries: Iterable[int] = sorted(set(positions))
+        tries: Iterable[int] = sorted(set(positions)) if len(positions) > 1 else positions
     elif positions and lead is not None:
+        # Only an anchor with a clause start at most `lead` characters before it can make a
+        # try; such a start is the sentence's first or follows a separator or whitespace,
+        # so one of the `lead + 1` characters before the anchor is one. Most anchors (为, 以
+        # inside a clause) fail this and cost no clause splitting.
+        first = sentence.start
+        near = [p for p in positions if p - lead <= first
+                or _CLAUSE_OPENER.search(text, max(first, p - lead - 1), p) is not None]
+        if not near:
+            return
         # The clause starts with an anchor at most `lead` characters after them.
-        ordered = sorted(positions)
+        ordered = sorted(near)
         tries = [s for s in sentence.clause_starts
                  if (k := bisect.bisect_left(ordered, s)) < len(ordered) and ordered[k] - s <= lead]
     elif positions:
@@ -650,10 +669,13 @@ def _matches(pattern: Any, match_at: str, text: str, sentence: Sentence, positio
     else:
         tries = [clause.start for clause in sentence.clauses]
     reached = -1
+    end = sentence.end
     for at in tries:
         if at < reached:
             continue  # inside the previous match, as finditer would skip it
-        found = pattern.match(text, at, sentence.end, timeout=timeout)
+        found = pattern.match(text, at, end, timeout=timeout)
         if found is not None:
             reached = found.end()
-            yield found
+            span = found.span(group) if group else found.span()
+            if span[1] > span[0]:
+                hits.append((span[0], span[1], index))
