@@ -84,19 +84,11 @@ class Sentence:
 
     @functools.cached_property
     def clause_starts(self) -> tuple[int, ...]:
-        """Where the clauses start (``[c.start for c in clauses]``), without building the
-        clauses: matching asks for this in many sentences that hold no claim."""
-        text, end = self.source, self.end
-        out = []
-        cs = self.start
-        for a, b in [m.span() for m in _SEPARATOR.finditer(text, self.start, end)] + [(end, end)]:
-            s = cs
-            while s < a and text[s].isspace():
-                s += 1
-            if s < a and _trim_end(text, s, a) > s:
-                out.append(s)
-            cs = b
-        return tuple(out)
+        """Where the clauses start (``[c.start for c in clauses]``). Read from the clauses:
+        a sentence whose clause starts matching asks for is usually one that holds a claim
+        cue, whose clauses assembly splits anyway, and splitting twice cost more than the
+        clause objects do."""
+        return tuple([clause.start for clause in self.clauses])
 
 
 def _is_lost_mark(doc: NormalizedText, i: int) -> bool:
