@@ -378,14 +378,18 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     # sentence's start: 2 to SUBJECT_TOPIC_MAX name characters up to the first stop word.
     after_heading = (sentence.clauses[1].start
                      if len(sentence.clauses) > 1 and sentence.clauses[0].heading else claim_start)
-    for start in (claim_start, after_heading, sentence.start):
+    # Usually two or all three are one position (a claim opening its sentence): each is
+    # tried once, since a start that failed fails again.
+    for start in dict.fromkeys((claim_start, after_heading, sentence.start)):
         # The first stop word that leaves a name of two characters or more: a one-character
         # stop right after the first character belongs to the name (华能电力, 华为).
-        stop = next((m for m in stops.finditer(text, start + 1, min(sentence.end, start + reach))
-                     if m.start() - start >= 2), None)
-        if stop is None:
+        end = -1
+        for stop in stops.finditer(text, start + 1, min(sentence.end, start + reach)):
+            if stop.start() - start >= 2:
+                end = stop.start()
+                break
+        if end < 0:
             continue
-        end = stop.start()
         if (2 <= end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
                 and not text[start:end].startswith(not_names)):
             return start, end
