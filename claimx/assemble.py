@@ -251,9 +251,9 @@ def _claim_confidence(hits: Sequence[Hit], mods: Sequence[ModifierScope],
     follows it, and news text repeats a few hundred such combinations; formatting the
     steps was a tenth of the assembly stage before they were remembered.
     """
-    before_contrast = _before_contrast(hits, mods)
+    before_contrast = bool(mods) and _before_contrast(hits, mods)
     rule_ids = {hit.rule.id: hit.rule for hit in hits}
-    key = (tuple(sorted(rule_ids)), before_contrast)
+    key = (tuple(sorted(rule_ids)) if len(rule_ids) > 1 else tuple(rule_ids), before_contrast)
     memo = compiled.confidence_memo
     found = memo.get(key)
     if found is None:
@@ -570,6 +570,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                  sentence_scopes: Sequence[ModifierScope], compiled: CompiledRules,
                  settings: dict[str, Any]) -> Claim:
     text = doc.text
+    hits = cand.hits
     if cand.exact is not None:
         start, end = cand.exact
     else:
@@ -579,25 +580,26 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         end = _trim_end(text, start, end)
         end = _balance_quotes(text, start, end, sentence.end)
     if end <= start:  # a claim made only of punctuation: fall back to the cue itself
-        start, end = cand.hits[0].start, cand.hits[0].end
+        start, end = hits[0].start, hits[0].end
     mods: list[ModifierScope] = []
-    # By identity: comparing attrs values field by field is slow. A modifier limited to
-    # some claim types (`allowed_types`) leaves the others alone, as in ConText.
-    seen: set[int] = {id(scope) for scope in sentence_scopes
-                      if scope.hit.rule.allowed_types
-                      and cand.type not in scope.hit.rule.allowed_types}
-    for hit in cand.hits:
-        for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
-            if id(scope) not in seen:
+    if sentence_scopes:  # most claims' sentences hold no modifier at all
+        # By identity: comparing attrs values field by field is slow. A modifier limited
+        # to some claim types (`allowed_types`) leaves the others alone, as in ConText.
+        seen: set[int] = {id(scope) for scope in sentence_scopes
+                          if scope.hit.rule.allowed_types
+                          and cand.type not in scope.hit.rule.allowed_types}
+        for hit in hits:
+            for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
+                if id(scope) not in seen:
+                    seen.add(id(scope))
+                    mods.append(scope)
+        # Hedges and questions inside the claim's span colour the whole claim (意味着, 能否 in
+        # a later clause of the same claim); negation stays local to the cues it reaches.
+        for scope in sentence_scopes:
+            if (scope.category in ("hedge", "question") and start <= scope.hit.start < end
+                    and id(scope) not in seen):
                 seen.add(id(scope))
                 mods.append(scope)
-    # Hedges and questions inside the claim's span colour the whole claim (意味着, 能否 in a
-    # later clause of the same claim); negation stays local to the cues it reaches.
-    for scope in sentence_scopes:
-        if (scope.category in ("hedge", "question") and start <= scope.hit.start < end
-                and id(scope) not in seen):
-            seen.add(id(scope))
-            mods.append(scope)
     categories = {m.category for m in mods}
     in_last_clause = cand.last == len(sentence.clauses) - 1
     if "question" in categories or (sentence.is_question and in_last_clause):
@@ -610,23 +612,36 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         modality = Modality.ASSERTED
     # The rules' own polarities, in text order; a definite one (positive, negative, mixed)
     # wins over a neutral one, since a neutral rule only says "no direction stated".
-    stated = [h.rule.polarity for h in cand.hits if h.rule.polarity is not None]
+    stated = [h.rule.polarity for h in hits if h.rule.polarity is not None]
     rule_polarity = next((p for p in stated if p is not Polarity.NEUTRAL), None) or (
         stated[0] if stated else None)
     type_info = compiled.claim_types.get(cand.type)
     polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
     if modality is Modality.NEGATED:
         polarity = _FLIP.get(polarity, polarity)
-    score, steps = _claim_confidence(cand.hits, mods, compiled)
-    subject_span = find_subject(text, sentence, start, min(h.start for h in cand.hits), settings)
-    subject = doc.original_slice(*subject_span) if subject_span else None
-    o_start, o_end = doc.to_original(start, end)
-    cues = tuple(_evidence(doc, h.start, h.end, str(h.rule.type), h.rule.id)
-                 for h in sorted(cand.hits, key=lambda h: h.start))
-    modifier_spans = tuple(_evidence(doc, m.hit.start, m.hit.end, m.category, m.hit.rule.id)
-                           for m in mods)
+    score, steps = _claim_confidence(hits, mods, compiled)
+    single = len(hits) == 1  # most claims rest on one cue
+    cue_start = hits[0].start if single else min(h.start for h in hits)
+    subject_span = find_subject(text, sentence, start, cue_start, settings)
+    original = doc.original
+    ordered = hits if single else sorted(hits, key=lambda h: h.start)
+    if doc.offsets.is_identity:
+        # Offsets map to themselves (most news text): no mapping call per span.
+        subject = original[subject_span[0]:subject_span[1]] if subject_span else None
+        o_start, o_end = start, end
+        cues = tuple([Span(h.start, h.end, original[h.start:h.end], str(h.rule.type), h.rule.id)
+                      for h in ordered])
+        modifier_spans = tuple([Span(m.hit.start, m.hit.end, original[m.hit.start:m.hit.end],
+                                     m.category, m.hit.rule.id) for m in mods])
+    else:
+        subject = doc.original_slice(*subject_span) if subject_span else None
+        o_start, o_end = doc.to_original(start, end)
+        cues = tuple([_evidence(doc, h.start, h.end, str(h.rule.type), h.rule.id)
+                      for h in ordered])
+        modifier_spans = tuple([_evidence(doc, m.hit.start, m.hit.end, m.category,
+                                          m.hit.rule.id) for m in mods])
     return Claim(
-        type=cand.type, start=o_start, end=o_end, text=doc.original[o_start:o_end],
+        type=cand.type, start=o_start, end=o_end, text=original[o_start:o_end],
         polarity=polarity, modality=modality, subject=subject, confidence=score,
-        rules=tuple(dict.fromkeys(h.rule.id for h in cand.hits)),
+        rules=(hits[0].rule.id,) if single else tuple(dict.fromkeys(h.rule.id for h in hits)),
         evidence=Evidence(cues=cues, modifiers=modifier_spans, confidence_steps=steps))

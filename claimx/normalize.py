@@ -171,6 +171,12 @@ class OffsetMap:
         return (self.norm_len == self.orig_len and self.norm_starts == (0,)
                 and self.orig_starts == (0,) and self.widths == (1,))
 
+    @property
+    def is_identity(self) -> bool:
+        """Whether every normalised offset maps to itself (nothing was removed or
+        collapsed): then a span inside the text needs no mapping."""
+        return self._unchanged
+
     @classmethod
     def identity(cls, length: int) -> OffsetMap:
         """The map of a text that normalisation did not change in length or position."""
