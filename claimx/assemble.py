@@ -19,7 +19,6 @@ type on touching clauses merge into one claim. Then:
 from __future__ import annotations
 
 import bisect
-import operator
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -82,12 +81,13 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
             unless is None or not _occurs(unless, text, sentence, seen)):
         return True
     if not_after is not None or not_before is not None:
-        clause = sentence.clauses[_clause_index(sentence, hit.start)]
+        starts, ends, _ = sentence.clause_bounds
+        k = _clause_index(sentence, hit.start)
         if not_after is not None and not_after.search(
-                text, max(clause.start, hit.start - NOT_AFTER_WINDOW), hit.start):
+                text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
             return True
         if not_before is not None and not_before.search(
-                text, hit.end, min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)):
+                text, hit.end, min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW)):
             return True
     return False
 
@@ -101,8 +101,8 @@ def _opens_clause(text: str, sentence: Sentence, hit: Hit) -> bool:
     list item (a clause part after 、), and no 了 follows its verb within a few characters
     (…，带动了上游: an effect reported with the subject in the clause before; a directive
     never takes 了)."""
-    clause = sentence.clauses[_clause_index(sentence, hit.start)]
-    lead = text[max(clause.start, hit.start - 40):hit.start]
+    clause_start = sentence.clause_starts[_clause_index(sentence, hit.start)]
+    lead = text[max(clause_start, hit.start - 40):hit.start]
     if lead.rpartition("、")[2].strip(_CLAUSE_LEAD):
         return False
     return "了" not in text[hit.start + 1:hit.start + 5]
@@ -120,29 +120,26 @@ def _occurs(words: Any, text: str, sentence: Sentence,
     return found
 
 
-_clause_start = operator.attrgetter("start")
-
-
 def _clause_index(sentence: Sentence, position: int) -> int:
     """Index of the clause holding ``position`` (the one before it if it falls between
     clauses, the first if it lies before them all)."""
-    clauses = sentence.clauses
-    k = bisect.bisect_right(clauses, position, key=_clause_start) - 1
-    return max(0, min(k, len(clauses) - 1))
+    starts = sentence.clause_starts
+    k = bisect.bisect_right(starts, position) - 1
+    return max(0, min(k, len(starts) - 1))
 
 
 def _clause_range(sentence: Sentence, hit: Hit) -> tuple[int, int]:
     first = _clause_index(sentence, hit.start)
     last = _clause_index(sentence, max(hit.start, hit.end - 1))
     mode = hit.rule.span
-    n = len(sentence.clauses)
+    n = len(sentence.clause_starts)
     if mode == "sentence":
         return 0, n - 1
     if mode == "to_end":
         return first, n - 1
     if mode == "from_start":
         return 0, last
-    if sentence.clauses[first].heading and first + 1 < n:
+    if first == 0 and sentence.clause_bounds[2] and n > 1:
         # A heading such as `劣势:` states its claim about what follows it in the sentence.
         return first, n - 1
     return first, last
@@ -376,8 +373,8 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     not_names = settings.get("_subject_not_start", ())
     # The topic at the claim's start, after a heading (优势:星河科技拥有…), or at the
     # sentence's start: 2 to SUBJECT_TOPIC_MAX name characters up to the first stop word.
-    after_heading = (sentence.clauses[1].start
-                     if len(sentence.clauses) > 1 and sentence.clauses[0].heading else claim_start)
+    clause_starts, _, heading = sentence.clause_bounds
+    after_heading = clause_starts[1] if len(clause_starts) > 1 and heading else claim_start
     # Usually two or all three are one position (a claim opening its sentence): each is
     # tried once, since a start that failed fails again.
     for start in dict.fromkeys((claim_start, after_heading, sentence.start)):
@@ -462,7 +459,7 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     seen: dict[tuple[int, int], bool] = {}
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
-        if si >= 0 and hit.start < sentences[si].end and sentences[si].clauses:
+        if si >= 0 and hit.start < sentences[si].end and sentences[si].clause_starts:
             if _vetoed(text, sentences[si], hit, compiled, seen,
                        sentences[si - 1] if si > 0 else None):
                 continue
@@ -574,8 +571,9 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     if cand.exact is not None:
         start, end = cand.exact
     else:
-        start = sentence.clauses[cand.first].start
-        end = sentence.clauses[cand.last].end
+        clause_starts, clause_ends, _ = sentence.clause_bounds
+        start = clause_starts[cand.first]
+        end = clause_ends[cand.last]
         start = _strip_leading(text, start, end, settings["_connectives"])
         end = _trim_end(text, start, end)
         end = _balance_quotes(text, start, end, sentence.end)
@@ -601,7 +599,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                 seen.add(id(scope))
                 mods.append(scope)
     categories = {m.category for m in mods}
-    in_last_clause = cand.last == len(sentence.clauses) - 1
+    in_last_clause = cand.last == len(sentence.clause_starts) - 1
     if "question" in categories or (sentence.is_question and in_last_clause):
         modality = Modality.QUESTION
     elif "negation" in categories:

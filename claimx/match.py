@@ -393,8 +393,9 @@ def _clause_key(sentences: Sequence[Sentence], starts: list[int], position: int)
     si = bisect.bisect_right(starts, position) - 1
     if si < 0:
         return (-1, -1)
-    for ci, clause in enumerate(sentences[si].clauses):
-        if clause.start <= position < clause.end:
+    clause_starts, clause_ends, _ = sentences[si].clause_bounds
+    for ci, (start, end) in enumerate(zip(clause_starts, clause_ends)):
+        if start <= position < end:
             return (si, ci)
     return (si, -1)
 
@@ -713,12 +714,12 @@ def _match_into(hits: list[tuple[int, int, int]], index: int, pattern: Any, grou
     elif positions:
         ordered = sorted(positions)
         tries = []
-        for clause in sentence.clauses:
-            k = bisect.bisect_left(ordered, clause.start)
-            if k < len(ordered) and ordered[k] < clause.end:
-                tries.append(clause.start)
+        for clause_start, clause_end in zip(*sentence.clause_bounds[:2]):
+            k = bisect.bisect_left(ordered, clause_start)
+            if k < len(ordered) and ordered[k] < clause_end:
+                tries.append(clause_start)
     else:
-        tries = [clause.start for clause in sentence.clauses]
+        tries = sentence.clause_starts
     reached = -1
     end = sentence.end
     for at in tries:

@@ -38,9 +38,10 @@ class ModifierScope:
 
 def _unit(sentence: Sentence, position: int, scope: str) -> tuple[int, int]:
     if scope == "clause":
-        for clause in sentence.clauses:
-            if clause.start <= position < clause.end:
-                return clause.start, clause.end
+        clause_starts, clause_ends, _ = sentence.clause_bounds
+        for start, end in zip(clause_starts, clause_ends):
+            if start <= position < end:
+                return start, end
     return sentence.start, sentence.end
 
 

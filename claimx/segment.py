@@ -78,17 +78,23 @@ class Sentence:
     source: str = attrs.field(default="", kw_only=True, eq=False, repr=False)
 
     @functools.cached_property
+    def clause_bounds(self) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
+        """The clauses as plain offsets: their starts, their ends, and whether the first is
+        a heading (only the first can be). What the pipeline's own stages read: a
+        :class:`Clause` object per clause cost more than splitting the sentence did."""
+        return _clause_bounds(self.source, self.start, self.end)
+
+    @functools.cached_property
     def clauses(self) -> tuple[Clause, ...]:
         """The clauses of the sentence, in order (see :class:`Clause`)."""
-        return _clauses(self.source, self.start, self.end)
+        starts, ends, heading = self.clause_bounds
+        return tuple([Clause(start, end, heading and k == 0)
+                      for k, (start, end) in enumerate(zip(starts, ends))])
 
     @functools.cached_property
     def clause_starts(self) -> tuple[int, ...]:
-        """Where the clauses start (``[c.start for c in clauses]``). Read from the clauses:
-        a sentence whose clause starts matching asks for is usually one that holds a claim
-        cue, whose clauses assembly splits anyway, and splitting twice cost more than the
-        clause objects do."""
-        return tuple([clause.start for clause in self.clauses])
+        """Where the clauses start (``[c.start for c in clauses]``)."""
+        return self.clause_bounds[0]
 
 
 def _is_lost_mark(doc: NormalizedText, i: int) -> bool:
@@ -135,8 +141,13 @@ def _trim_end(text: str, start: int, end: int) -> int:
         seg = t
 
 
-def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
-    out: list[Clause] = []
+def _clause_bounds(text: str, start: int, end: int
+                   ) -> tuple[tuple[int, ...], tuple[int, ...], bool]:
+    """Starts and ends of the clauses of ``text[start:end]`` and whether the first is a
+    heading (see :class:`Clause`)."""
+    starts: list[int] = []
+    ends: list[int] = []
+    heading = False
     cs = start
     seps = [m.span() for m in _SEPARATOR.finditer(text, start, end)]
     seps.append((end, end))
@@ -150,16 +161,13 @@ def _clauses(text: str, start: int, end: int) -> tuple[Clause, ...]:
         # Most clauses end in a Han character: nothing to trim, no call.
         e = a if not last.isspace() and last not in _TRIM_CHARS else _trim_end(text, s, a)
         if e > s:
-            heading = (
-                not out
-                and s == start
-                and a < end
-                and text[a] in _COLONS
-                and e - s <= _HEADING_MAX
-            )
-            out.append(Clause(s, e, heading))
+            if not starts:
+                heading = (s == start and a < end and text[a] in _COLONS
+                           and e - s <= _HEADING_MAX)
+            starts.append(s)
+            ends.append(e)
         cs = b
-    return tuple(out)
+    return tuple(starts), tuple(ends), heading
 
 
 def _sentence(text: str, start: int, end: int) -> Sentence | None:
