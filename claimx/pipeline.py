@@ -114,7 +114,11 @@ class Extractor:
         """
         return self._run(text, with_sentiment=True, lead_in=lead_in)
 
-    def _run(self, text: str, *, with_sentiment: bool, lead_in: int = 0) -> Analysis:
+    def _stages(self, text: str, *, with_sentiment: bool
+                ) -> tuple[NormalizedText, tuple[Sentence, ...], MatchResult,
+                           tuple[ModifierScope, ...], list[Claim]]:
+        """Normalise, segment, match, scope and assemble ``text``: what both ``analyze``
+        and ``extract`` run."""
         if not isinstance(text, str):
             raise TypeError(f"claimx reads str, got {type(text).__name__}; decode bytes first")
         doc = normalize(text)
@@ -127,7 +131,13 @@ class Extractor:
             found = self._token_matcher.add_hits(found, doc, sentences, budget=budget)
         # Without sentiment, only the modifiers near a claim cue matter.
         reach = scopes(found, sentences, claim_sentences_only=not with_sentiment)
-        claims = tuple(assemble(doc, sentences, found, reach, self.compiled, self._settings))
+        claims = assemble(doc, sentences, found, reach, self.compiled, self._settings)
+        return doc, sentences, found, reach, claims
+
+    def _run(self, text: str, *, with_sentiment: bool, lead_in: int = 0) -> Analysis:
+        doc, sentences, found, reach, claim_list = self._stages(text,
+                                                                with_sentiment=with_sentiment)
+        claims = tuple(claim_list)
         scored = found
         if lead_in > 0:  # context only: no claims, no sentiment from it
             claims = tuple(c for c in claims if c.start >= lead_in)
@@ -140,7 +150,8 @@ class Extractor:
 
     def extract(self, text: str) -> list[Claim]:
         """The claims in ``text``, sorted by start; offsets index ``text`` itself."""
-        return list(self._run(text, with_sentiment=False).claims)
+        # Straight from the stages: no Analysis is built for claims alone.
+        return self._stages(text, with_sentiment=False)[4]
 
     def sentiment(self, text: str) -> Sentiment:
         """Sentence or document sentiment of ``text``."""
