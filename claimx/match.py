@@ -632,45 +632,64 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
 
     Only the rules whose anchors occur are visited (most documents hit a few of them), and
     their sentences are found from the anchor hits (a bisect each), not by testing every
-    sentence against every rule.
+    sentence against every rule. Rules run by rule id: the same order in every run.
     """
     hits: list[tuple[int, int, int]] = []
-    # (rule position, rule, [(sentence, anchor starts in it)]) for each rule to run.
-    runs: list[tuple[int, PatternRule, list[tuple[Sentence, list[int]]]]] = []
     starts: list[int] | None = None
-    for index in sorted(anchors):  # by rule id: the same order in every run
+    for index in sorted(anchors):
         rule = compiled.anchored_patterns.get(index)
         if rule is None:
             continue  # the anchor of a token rule
         if starts is None:
             starts = [s.start for s in sentences]
-        chosen: dict[int, list[int]] = {}
-        for p in anchors[index]:
-            si = bisect.bisect_right(starts, p) - 1
-            if si >= 0 and p < sentences[si].end:
-                chosen.setdefault(si, []).append(p)
-        runs.append((index, rule, [(sentences[si], chosen[si]) for si in sorted(chosen)]))
-    runs.extend((index, rule, [(s, []) for s in sentences])
-                for index, rule in compiled.unanchored_patterns)
-    for index, rule, targets in runs:
-        pattern = rule.pattern
-        group = "claim" if "claim" in pattern.groupindex else None
-        match_at, lead = rule.match_at, rule.lead
-        for sentence, positions in targets:
-            timeout = budget.next_timeout()
-            try:
-                if timeout <= 0:
-                    raise TimeoutError
-                _match_into(hits, index, pattern, group, match_at, lead, text, sentence,
-                            positions, timeout)
-            except TimeoutError:
-                if budget.on_timeout == "raise":
-                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
-                                           budget=budget.seconds if budget.spent() else None
-                                           ) from None
-                if budget.spent():  # skip: nothing is left for this document's patterns
-                    return hits
+        if not _run_rule(hits, index, rule, text, _anchor_targets(anchors[index], sentences, starts),
+                         budget):
+            return hits
+    for index, rule in compiled.unanchored_patterns:
+        if not _run_rule(hits, index, rule, text, [(s, []) for s in sentences], budget):
+            return hits
     return hits
+
+
+def _anchor_targets(positions: list[int], sentences: Sequence[Sentence], starts: list[int]
+                    ) -> list[tuple[Sentence, list[int]]]:
+    """The sentences holding one of ``positions``, in order, each with its positions."""
+    if len(positions) == 1:  # the common case: one anchor of the rule in the document
+        p = positions[0]
+        si = bisect.bisect_right(starts, p) - 1
+        return [(sentences[si], positions)] if si >= 0 and p < sentences[si].end else []
+    chosen: dict[int, list[int]] = {}
+    for p in positions:
+        si = bisect.bisect_right(starts, p) - 1
+        if si >= 0 and p < sentences[si].end:
+            chosen.setdefault(si, []).append(p)
+    return [(sentences[si], chosen[si]) for si in sorted(chosen)]
+
+
+def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule, text: str,
+              targets: list[tuple[Sentence, list[int]]], budget: RegexBudget) -> bool:
+    """Run one pattern rule on its ``targets`` (sentences with their anchor starts), adding
+    its matches to ``hits``. False when the document's regex budget ran out with
+    ``on_timeout="skip"`` (no pattern runs on it any more); raises
+    :class:`~claimx.errors.RuleTimeoutError` with ``"raise"``."""
+    pattern = rule.pattern
+    group = "claim" if "claim" in pattern.groupindex else None
+    match_at, lead = rule.match_at, rule.lead
+    for sentence, positions in targets:
+        timeout = budget.next_timeout()
+        try:
+            if timeout <= 0:
+                raise TimeoutError
+            _match_into(hits, index, pattern, group, match_at, lead, text, sentence,
+                        positions, timeout)
+        except TimeoutError:
+            if budget.on_timeout == "raise":
+                raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
+                                       budget=budget.seconds if budget.spent() else None
+                                       ) from None
+            if budget.spent():  # skip: nothing is left for this document's patterns
+                return False
+    return True
 
 
 #: A clause starts after one of these (a separator's last character) or after whitespace;
@@ -707,10 +726,16 @@ def _match_into(hits: list[tuple[int, int, int]], index: int, pattern: Any, grou
                 or _CLAUSE_OPENER.search(text, max(first, p - lead - 1), p) is not None]
         if not near:
             return
-        # The clause starts with an anchor at most `lead` characters after them.
-        ordered = sorted(near)
-        tries = [s for s in sentence.clause_starts
-                 if (k := bisect.bisect_left(ordered, s)) < len(ordered) and ordered[k] - s <= lead]
+        # The clause starts with an anchor at most `lead` characters after them: those
+        # within `lead` before each anchor.
+        clause_starts = sentence.clause_starts
+        found_starts: set[int] = set()
+        for p in near:
+            k = bisect.bisect_left(clause_starts, p - lead)
+            while k < len(clause_starts) and clause_starts[k] <= p:
+                found_starts.add(clause_starts[k])
+                k += 1
+        tries = sorted(found_starts)
     elif positions:
         ordered = sorted(positions)
         tries = []
