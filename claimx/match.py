@@ -17,6 +17,7 @@ from typing import Any
 import ahocorasick_rs
 import attrs
 
+from claimx._first_chars import FirstChars, first_chars
 from claimx.errors import RuleTimeoutError
 from claimx.packs import (
     LexiconRule,
@@ -111,6 +112,10 @@ class CompiledRules:
     unanchored_patterns: tuple[tuple[int, PatternRule], ...] = attrs.field(
         init=False, eq=False, repr=False)
     token_rule_positions: frozenset[int] = attrs.field(init=False, eq=False, repr=False)
+    # For the pattern rules matched at clause starts, by position in ``by_id``: which
+    # characters a match can begin with (see claimx._first_chars), so that a clause start
+    # no match can begin at costs no regex call.
+    first_char_checks: dict[int, FirstChars] = attrs.field(init=False, eq=False, repr=False)
     # The steps a ``_STEP`` automaton entry stands for: a word list shared by several steps
     # (one var used by several rules) is one entry, so each of its words is one role.
     # Each entry lists its steps as (rule position in by_id, sequence, step).
@@ -178,6 +183,16 @@ class CompiledRules:
                                     for step in range(1, len(keys))))
                              for position, keys in found)
                 for first, found in self.sequence_keys.items()}
+
+    @first_char_checks.default
+    def _first_char_checks(self) -> dict[int, FirstChars]:
+        checks: dict[int, FirstChars] = {}
+        for index, rule in zip(self.pattern_indexes, self.pattern_rules):
+            if rule.match_at == "clauses":
+                check = first_chars(rule.pattern.pattern)
+                if check is not None:
+                    checks[index] = check
+        return checks
 
     @token_rule_positions.default
     def _token_positions(self) -> frozenset[int]:
@@ -643,10 +658,11 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
         if starts is None:
             starts = [s.start for s in sentences]
         if not _run_rule(hits, index, rule, text, _anchor_targets(anchors[index], sentences, starts),
-                         budget):
+                         budget, compiled.first_char_checks.get(index)):
             return hits
     for index, rule in compiled.unanchored_patterns:
-        if not _run_rule(hits, index, rule, text, [(s, []) for s in sentences], budget):
+        if not _run_rule(hits, index, rule, text, [(s, []) for s in sentences], budget,
+                         compiled.first_char_checks.get(index)):
             return hits
     return hits
 
@@ -667,9 +683,11 @@ def _anchor_targets(positions: list[int], sentences: Sequence[Sentence], starts:
 
 
 def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule, text: str,
-              targets: list[tuple[Sentence, list[int]]], budget: RegexBudget) -> bool:
+              targets: list[tuple[Sentence, list[int]]], budget: RegexBudget,
+              openers: FirstChars | None = None) -> bool:
     """Run one pattern rule on its ``targets`` (sentences with their anchor starts), adding
-    its matches to ``hits``. False when the document's regex budget ran out with
+    its matches to ``hits`` (``openers``: its first-character check, for a rule matched at
+    clause starts). False when the document's regex budget ran out with
     ``on_timeout="skip"`` (no pattern runs on it any more); raises
     :class:`~claimx.errors.RuleTimeoutError` with ``"raise"``."""
     pattern = rule.pattern
@@ -681,7 +699,7 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule, t
             if timeout <= 0:
                 raise TimeoutError
             _match_into(hits, index, pattern, group, match_at, lead, text, sentence,
-                        positions, timeout)
+                        positions, timeout, openers)
         except TimeoutError:
             if budget.on_timeout == "raise":
                 raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
@@ -699,13 +717,15 @@ _CLAUSE_OPENER = re.compile(r"[,，:：;；—\-\s]")
 
 def _match_into(hits: list[tuple[int, int, int]], index: int, pattern: Any, group: str | None,
                 match_at: str, lead: int | None, text: str, sentence: Sentence,
-                positions: list[int], timeout: float) -> None:
+                positions: list[int], timeout: float, openers: FirstChars | None = None
+                ) -> None:
     """Append to ``hits`` the non-empty matches ``(start, end, index)`` of one pattern rule
     in one sentence (the span of its ``group`` when it has one), left to right and not
     overlapping, as its ``match_at`` says: searched anywhere, or tried only at its anchors'
     starts, or only at the starts of clauses (of the clauses holding one of its anchors,
     when it has anchors: a match at a clause start that held none could not contain one;
-    with ``lead``, of those holding one within ``lead`` characters of their start).
+    with ``lead``, of those holding one within ``lead`` characters of their start), and
+    of those only the ones whose first character passes ``openers``, when given.
 
     Matches are appended as they are found, so the ones before a timeout are kept."""
     if match_at == "anywhere" or (match_at == "anchors" and not positions):
@@ -745,6 +765,10 @@ def _match_into(hits: list[tuple[int, int, int]], index: int, pattern: Any, grou
                 tries.append(clause_start)
     else:
         tries = sentence.clause_starts
+    if openers is not None and match_at == "clauses":
+        # No regex call where no match can begin: the check is a dict lookup per start.
+        allows = openers.allows
+        tries = [at for at in tries if allows(text[at])]
     reached = -1
     end = sentence.end
     for at in tries:
