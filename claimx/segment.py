@@ -211,8 +211,21 @@ def segment(doc: NormalizedText) -> tuple[Sentence, ...]:
         stop = m.group()
         if stop == "?" and _is_lost_mark(doc, m.start()):
             continue
-        end = m.start() if stop in _LINE_BREAKS else m.end()
-        if end - start <= MAX_SENTENCE_CHARS:  # the common case, without a call
+        if stop in _LINE_BREAKS:
+            end = m.start()
+        else:
+            end = m.end()
+            if end - start <= MAX_SENTENCE_CHARS:
+                # The common case, without a call: the sentence ends with this terminal run
+                # (and its closers), so it has no trailing space and the run is its tail.
+                if text[start].isspace():
+                    seg = text[start:end]
+                    start += len(seg) - len(seg.lstrip())
+                out.append(Sentence(start, end, not _QUESTION_MARKS.isdisjoint(
+                    stop.rstrip(_CLOSERS)), source=text))
+                start = end
+                continue
+        if end - start <= MAX_SENTENCE_CHARS:
             sentence = _sentence(text, start, end)
             if sentence is not None:
                 out.append(sentence)
