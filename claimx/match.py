@@ -569,11 +569,10 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
     plans_of = compiled.sequence_plans
     # Each step key's words as (starts, ends), sorted once however many sequences share it.
     ordered_of: dict[int, tuple[list[int], list[int]]] = {}
-    for first in steps:
-        plans = plans_of.get(first)
-        if plans is None:
-            continue
-        for rule_position, keys, needed, gaps in plans:
+    # Only the keys that start a sequence (a set intersection in C; the hits' order does
+    # not matter, they are sorted with the other cues).
+    for first in present & plans_of.keys():
+        for rule_position, keys, needed, gaps in plans_of[first]:
             if not needed <= present:
                 continue  # a step with no word in the document: no chain can complete
             ordered = []
@@ -613,12 +612,10 @@ def _longest_first(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
     if len(spans) == 1:  # the common case: one word of the step in the document
         ((start, end),) = spans
         return [start], [end]
-    best: dict[int, int] = {}
-    for start, end in spans:
-        if end > best.get(start, -1):
-            best[start] = end
-    starts = sorted(best)
-    return starts, [best[start] for start in starts]
+    # Sorted, the longest of the spans that start together comes last, and a dict keeps
+    # the last value of each key.
+    longest = dict(sorted(spans))
+    return list(longest), list(longest.values())
 
 
 def _holds_exception(hit: tuple[int, int, int], exceptions: dict[int, list[tuple[int, int]]],
