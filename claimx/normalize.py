@@ -297,6 +297,14 @@ def normalize(text: str) -> NormalizedText:
     if not isinstance(text, str):
         raise TypeError(f"normalize() expects str, got {type(text).__name__}")
     n = len(text)
+    if not _may_have_edits(text):
+        # Clean text (most news): only one-for-one folds, so offsets map to themselves
+        # unless the traditional-to-simplified step changed the length.
+        out = _to_simplified(_fold_full_width(text))
+        if len(out) == n:
+            return NormalizedText(original=text, text=out, offsets=OffsetMap.identity(n))
+        return NormalizedText(original=text, text=out,
+                              offsets=OffsetMap(len(out), n, (0,), (0,), (1,)))
     pieces: list[str] = []
     norm_starts = [0]
     orig_starts = [0]
@@ -316,7 +324,7 @@ def normalize(text: str) -> NormalizedText:
             orig_starts.append(os)
             widths.append(w)
 
-    for m in (_EDITS.finditer(text) if _may_have_edits(text) else ()):
+    for m in _EDITS.finditer(text):
         a, b = m.span()
         if a > pos:
             pieces.append(text[pos:a])
