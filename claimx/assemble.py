@@ -481,23 +481,26 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
                 continue
             first, last = _clause_range(sentence, hit)
             candidates.append(_Candidate(hit.rule.type, first, last, [hit]))
-        candidates.sort(key=lambda c: (c.type, c.first, c.last))
-        merged: list[_Candidate] = []
-        for cand in candidates:
-            prev = merged[-1] if merged else None
-            if (prev is not None and prev.type == cand.type and prev.exact is None
-                    and cand.exact is None and cand.first <= prev.last + gap):
-                prev.last = max(prev.last, cand.last)
-                prev.hits.extend(cand.hits)
-            else:
-                merged.append(cand)
+        if len(candidates) > 1:  # a sentence with one cue (the most common) has nothing to merge
+            candidates.sort(key=lambda c: (c.type, c.first, c.last))
+            merged: list[_Candidate] = []
+            for cand in candidates:
+                prev = merged[-1] if merged else None
+                if (prev is not None and prev.type == cand.type and prev.exact is None
+                        and cand.exact is None and cand.first <= prev.last + gap):
+                    prev.last = max(prev.last, cand.last)
+                    prev.hits.extend(cand.hits)
+                else:
+                    merged.append(cand)
+            candidates = merged
         # The modifiers standing in this sentence (a scope never crosses its sentence).
         lo = bisect.bisect_left(scope_hits, sentence.start)
         hi = bisect.bisect_left(scope_hits, sentence.end)
         sentence_scopes = all_scopes[lo:hi]
-        for cand in merged:
+        for cand in candidates:
             claims.append(_build_claim(doc, sentence, cand, sentence_scopes, compiled, settings))
-    claims.sort(key=lambda c: (c.start, c.end, str(c.type)))
+    if len(claims) > 1:
+        claims.sort(key=lambda c: (c.start, c.end, str(c.type)))
     return claims
 
 
