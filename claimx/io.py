@@ -131,11 +131,13 @@ def decode_bytes(data: bytes, encoding: str = "auto") -> tuple[str, str]:
         return _detect(data)
     sample = data[:_SNIFF_BYTES]
     valid, invalid = _utf8_bytes(sample)
-    # Stray bytes in UTF-8 are rare among valid sequences that read as ordinary text; in
-    # GB18030 or Big5 text, the byte runs that happen to form UTF-8 are outnumbered by those
-    # that do not, or read as rare characters.
-    stray_bytes = (invalid * _STRAY_RATIO <= valid
-                   and _utf8_plausibility(sample) >= _MIN_STRAY_PLAUSIBILITY
+    # Stray bytes in UTF-8 make few runs of bad bytes among valid characters that read as
+    # ordinary text (a stray byte inside a character spoils it too: one run); in GB18030 or
+    # Big5 text the bad bytes are scattered, and what happens to form UTF-8 reads as rare
+    # characters.
+    runs, characters = _utf8_damage(sample)
+    stray_bytes = (runs * _STRAY_RATIO <= characters
+                   and _stray_plausibility(sample) >= _MIN_STRAY_PLAUSIBILITY
                    and not _private_or_astral(sample))
     mostly_utf8 = valid >= invalid
     # A strict GB18030 or Big5 reading made of common Chinese characters is a confident
@@ -175,10 +177,11 @@ def _detect(data: bytes) -> tuple[str, str]:
     return _pick_reading(data, name)
 
 
-# Bytes are taken as UTF-8 with stray bytes when at most one in this many is not UTF-8
-# and at least this share of what UTF-8 decodes is ordinary text.
-_STRAY_RATIO = 4
-_MIN_STRAY_PLAUSIBILITY = 0.5
+# Bytes are taken as UTF-8 with stray bytes when there are at least this many valid
+# non-ASCII characters per run of bad bytes, and at least this share of what UTF-8 decodes
+# is ordinary text.
+_STRAY_RATIO = 2
+_MIN_STRAY_PLAUSIBILITY = 0.6
 # A detector reading is taken only below this share of "mess" (charset-normalizer's chaos).
 _MAX_CHAOS = 0.1
 # A legacy Chinese reading needs at least this many characters that are not ASCII, and
@@ -217,6 +220,33 @@ def _utf8_plausibility(data: bytes) -> float:
     ordinary = sum(1 for ch in sample if _common_cjk(ch) or 0xA0 <= ord(ch) <= 0x24F
                    or 0x2000 <= ord(ch) <= 0x20CF)
     return ordinary / len(sample) if sample else 0.0
+
+
+def _utf8_damage(data: bytes) -> tuple[int, int]:
+    """(runs of bytes UTF-8 rejects, valid non-ASCII characters) in ``data``."""
+    runs = characters = 0
+    bad = False
+    for ch in data.decode("utf-8", errors="surrogateescape"):
+        if 0xDC80 <= ord(ch) <= 0xDCFF:
+            runs += not bad
+            bad = True
+        else:
+            bad = False
+            characters += ord(ch) >= 0x80
+    return runs, characters
+
+
+def _stray_plausibility(data: bytes) -> float:
+    """The share of the non-ASCII characters UTF-8 decodes from ``data`` that are common
+    Chinese characters, Latin-1 letters or general punctuation: what text damaged by a stray
+    byte is made of. GB18030 or Big5 bytes read as UTF-8 give mostly two-byte characters
+    (Greek, Cyrillic, Arabic, Latin Extended) instead."""
+    sample = [ch for ch in data.decode("utf-8", errors="ignore")[:_SCORE_SAMPLE]
+              if ord(ch) >= 0x80]
+    usual = sum(1 for ch in sample if _common(ch) or 0xA0 <= ord(ch) <= 0xFF
+                or 0x2000 <= ord(ch) <= 0x206F or 0x3000 <= ord(ch) <= 0x303F
+                or 0xFF00 <= ord(ch) <= 0xFFEF)
+    return usual / len(sample) if sample else 0.0
 
 
 def _private_or_astral(data: bytes) -> bool:

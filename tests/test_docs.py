@@ -86,8 +86,11 @@ _DRAFT_PACK = {
 
 def _write_sandbox(root: Path) -> None:
     """The files the docs' commands and examples name, under ``root``."""
+    # Copies, not links: a documented command that writes (a pack's calibration file, an
+    # output next to its input) must never change the repository.
     for name in ("examples", "corpora", "rules", "tests", "docs"):
-        (root / name).symlink_to(REPO / name, target_is_directory=True)
+        shutil.copytree(REPO / name, root / name,
+                        ignore=shutil.ignore_patterns("__pycache__", ".hypothesis"))
     records = [{"id": f"n{i}", "text": t, "body": t, "doc_id": f"d{i}"}
                for i, t in enumerate(_TEXTS)]
     jsonl = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)

@@ -384,7 +384,12 @@ def test_explain_and_packs_json_report_what_was_disabled_and_overridden(tmp_path
     (disabled,) = entry["disabled"]
     (overridden,) = entry["overridden"]
     assert disabled["rule"] == "intent.purpose" and disabled["by"] == "good_esg/pack.yaml:10:11"
-    assert disabled["original"].endswith("zh-business/strategic_intent.yaml:89:5")
+    # The rule's place in the bundled pack, read from the file rather than written down,
+    # so that editing the bundled pack above it does not break this test.
+    bundled_file = Path(__file__).parents[1] / "claimx/rules/zh-business/strategic_intent.yaml"
+    (line,) = [n for n, text in enumerate(bundled_file.read_text("utf-8").splitlines(), 1)
+               if text == "  - id: intent.purpose"]
+    assert disabled["original"].endswith(f"zh-business/strategic_intent.yaml:{line}:5")
     assert overridden["rule"] == "intent.goal" and overridden["by"] == "good_esg/esg.yaml:22:5"
     assert entry["modifier_categories"] == {"target_past": "a green target already reached (已提前实现 …)"}
     report = cli("explain", "--pack", ESG.name, GREEN_GOAL)

@@ -50,6 +50,14 @@ def test_parquet_without_pyarrow_is_a_usage_error(tmp_path: Path, option: str) -
     assert not out.exists()
 
 
+def test_hits_on_parquet_without_pyarrow_is_a_usage_error(tmp_path: Path) -> None:
+    corpus = tmp_path / "news.parquet"
+    corpus.write_bytes(b"PAR1")
+    done = run_cli("hits", str(corpus), "--input-format", "parquet", without_pyarrow=True)
+    assert_one_line_usage_error(done, "--input-format parquet", "pyarrow",
+                                'pip install "claimx[spark]"')
+
+
 def test_parquet_with_pyarrow_still_works(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     doc = tmp_path / "a.txt"

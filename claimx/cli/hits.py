@@ -485,6 +485,13 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         except LookupError:
             return (f"unknown encoding '{args.encoding}' "
                     f"(try auto, utf-8, gb18030, big5, utf-16)")
+    if args.input_format == "parquet":
+        from claimx.parquet_io import ParquetUnavailableError, require_pyarrow
+
+        try:
+            require_pyarrow()
+        except ParquetUnavailableError as exc:
+            return f"--input-format parquet: {exc}"
     return None
 
 
