@@ -51,9 +51,13 @@ def test_the_template_installs_and_the_pack_is_used_by_name(tmp_path: Path) -> N
     site = tmp_path / "site"
     # A real build and install (setuptools through pip's build isolation, as a user's
     # `pip install .` does), into a folder of its own rather than this environment.
+    # The build runs with a home folder of its own: build back-ends probe for compilers, and
+    # a rustup proxy answering `rustc --version` writes ~/.rustup/settings.toml.
+    build_home = tmp_path / "build-home"
+    build_home.mkdir()
     built = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps",
                             "--target", str(site), str(project)], capture_output=True,
-                           text=True, timeout=600)
+                           text=True, timeout=600, env={**os.environ, "HOME": str(build_home)})
     assert built.returncode == 0, built.stdout + built.stderr
     assert (site / "claimx_esg" / "pack.yaml").is_file()
     assert (site / "claimx_esg" / "tests" / "esg.txt").is_file()
