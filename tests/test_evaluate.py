@@ -215,6 +215,19 @@ def test_eval_part_scores_one_part_and_refuses_errors_on_the_scored_part(tmp_pat
     assert refused.stdout == ""
 
 
+def test_eval_part_splits_the_sentiment_file_too() -> None:
+    from claimx.evaluate import holdout_part
+
+    sample = REPO / "corpora" / "sentiment-sample.jsonl"
+    records = load_gold(sample)
+    for part in ("read", "scored"):
+        done = subprocess.run([sys.executable, "-m", "claimx", "eval", "--sentiment", str(sample),
+                               "--part", part, "--json"], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        want = sum(holdout_part(r.id) == part for r in records if r.polarity)
+        assert json.loads(done.stdout)["sentiment"]["records"] == want
+
+
 def test_out_of_fold_scores_every_claim_once_with_a_fit_that_never_saw_it() -> None:
     from claimx.calibration import out_of_fold
     from claimx.pipeline import Extractor

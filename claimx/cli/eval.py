@@ -42,7 +42,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--per-rule", action="store_true", help="show each rule's hits and precision")
     parser.add_argument("--errors", action="store_true", help="list false positives, misses and attribute errors")
     parser.add_argument("--part", choices=("read", "scored"),
-                        help="score only one part of the gold file, split by a hash of each "
+                        help="score only one part of the gold files (claims and --sentiment), split by a hash of each "
                              "record's id (about 70%% read, 30%% scored; see docs/quality.md); "
                              "--errors is refused on the scored part")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
@@ -222,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
         gold = _select_part([r for path in args.gold for r in load_gold(path)],
                             args.part) if args.gold else None
         claims = evaluate(extractor, gold) if gold is not None else None
-        mood = evaluate_sentiment(extractor, load_gold(args.sentiment)) if args.sentiment else None
+        # The split applies to the sentiment file too: its scored part is read by no one either.
+        mood = (evaluate_sentiment(extractor, _select_part(load_gold(args.sentiment), args.part))
+                if args.sentiment else None)
     except (OSError, ValueError) as exc:
         print(f"claimx eval: {exc}", file=sys.stderr)
         return EXIT_FAILURES
