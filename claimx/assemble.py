@@ -328,7 +328,8 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
        characters before the first of the pack's ``subject_stops`` (在, 将, 已, 的 …);
     3. else the last of the pack's ``subject_self_refs`` (公司, 本集团 …) before the claim in
        its sentence (annual-report prose names its actor once, then lists what it does);
-    4. else None.
+    4. else the topic (as in 2) of an earlier clause of the sentence, the nearest first;
+    5. else None.
 
     The caller reads the subject from the original text, so it stays "as written".
     """
@@ -377,20 +378,12 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     after_heading = clause_starts[1] if len(clause_starts) > 1 and heading else claim_start
     # Usually two or all three are one position (a claim opening its sentence): each is
     # tried once, since a start that failed fails again.
-    for start in dict.fromkeys((claim_start, after_heading, sentence.start)):
-        # The first stop word that leaves a name of two characters or more: a one-character
-        # stop right after the first character belongs to the name (华能电力, 华为).
-        end = -1
-        for stop in stops.finditer(text, start + 1, min(sentence.end, start + reach)):
-            if stop.start() - start >= 2:
-                end = stop.start()
-                break
-        if end < 0:
-            continue
-        if (2 <= end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
-                and not text[start:end].startswith(not_names)):
-            return start, end
-    # 4. else the company's own name for itself (公司, 本集团 …) where the sentence has it
+    tried = dict.fromkeys((claim_start, after_heading, sentence.start))
+    for start in tried:
+        topic = _topic_at(text, start, sentence.end, stops, reach, not_names)
+        if topic is not None:
+            return topic
+    # 3. else the company's own name for itself (公司, 本集团 …) where the sentence has it
     # before the claim: annual reports name the actor once and then list what it does.
     if self_refs is not None:
         found = None
@@ -398,6 +391,29 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
             pass
         if found is not None:
             return found.span()
+    # 4. else the topic of an earlier clause of the sentence, the nearest first: news names
+    # the actor once and goes on about it (迪士尼在财报中提到，全球疫情正对其…造成冲击).
+    for start in reversed(clause_starts):
+        if start < claim_start and start not in tried:
+            topic = _topic_at(text, start, sentence.end, stops, reach, not_names)
+            if topic is not None:
+                return topic
+    return None
+
+
+def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
+              not_names: tuple[str, ...]) -> tuple[int, int] | None:
+    """The topic opening ``text`` at ``start``: 2 to SUBJECT_TOPIC_MAX name characters up to
+    the first stop word (在, 将, 已 …) within ``reach``, or None."""
+    # The first stop word that leaves a name of two characters or more: a one-character
+    # stop right after the first character belongs to the name (华能电力, 华为).
+    for stop in stops.finditer(text, start + 1, min(limit, start + reach)):
+        if stop.start() - start >= 2:
+            end = stop.start()
+            if (end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
+                    and not text[start:end].startswith(not_names)):
+                return start, end
+            return None
     return None
 
 
