@@ -341,6 +341,7 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
         if opening is not None:
             return opening.span()
     suffixes = settings.get("_subject_suffix_regex")
+    not_names = settings.get("_subject_not_start", ())
     # The actor is named close before the cue: only a bounded window is searched, for the
     # last suffix (公司, 集团 …) that ends a name (no Han character right after it); the name
     # is the run of name characters before it, cut after the last stop word or punctuation.
@@ -364,6 +365,8 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
                 head, boundary = cut.end(), cut.group()
             if boundary in markers:
                 continue  # 被监管部门, 向合作方: an agent or object, not the claim's actor
+            if text.startswith(not_names, head):
+                continue  # 在所有电商平台, 面对互联网公司: a place or an object, not the actor
             if head == start and text[start:candidate.end()] in weak:
                 continue  # a bare 行业 or 电商 names no one; 公司 alone does (年报 style)
             return head, candidate.end()
@@ -371,7 +374,6 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     if stops is None:
         return None
     reach = settings["_subject_stop_reach"]
-    not_names = settings.get("_subject_not_start", ())
     # The topic at the claim's start, after a heading (优势:星河科技拥有…), or at the
     # sentence's start: 2 to SUBJECT_TOPIC_MAX name characters up to the first stop word.
     clause_starts, _, heading = sentence.clause_bounds
