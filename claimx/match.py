@@ -199,7 +199,8 @@ class CompiledRules:
             # others (a word missing from the automaton, or one the automaton's scan of a
             # text with lone surrogates could find where the search does not) keep bit 0
             # and are searched.
-            if not all(word in index_of and _scanned_exactly(word) for word in search.words):
+            if not (all(map(index_of.__contains__, search.words))
+                    and _scanned_exactly(*search.words)):
                 continue
             search.bit = bit
             for word in search.words:
@@ -261,14 +262,18 @@ class _WordSearch:
         return compiled.search(text, pos, endpos)  # type: ignore[union-attr]
 
 
-def _scanned_exactly(word: str) -> bool:
-    """Whether the automaton finds ``word`` exactly where a search finds it, in any text.
+def _scanned_exactly(*words: str) -> bool:
+    """Whether the automaton finds each of ``words`` exactly where a search finds it, in
+    any text.
 
     The automaton scans a text with lone surrogates with U+FFFD in their place (see
     :meth:`_WordAutomaton.find_all`): a word holding neither occurs at the same places in
     both texts. The empty word is never in the automaton."""
-    return bool(word) and "\ufffd" not in word and not any(
-        "\ud800" <= ch <= "\udfff" for ch in word)
+    return all(words) and _UNSCANNABLE.search("".join(words)) is None
+
+
+#: A lone surrogate or U+FFFD (see :func:`_scanned_exactly`).
+_UNSCANNABLE = re.compile("[\ud800-\udfff\ufffd]")
 
 
 def _alternation(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -357,11 +362,11 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     # the document's hits which lists occur in a sentence (see CompiledRules.context_masks)
     # instead of searching each list in each sentence it tests. After every other word, so
     # the others keep their indexes.
-    for rule in rules:
-        for field in _CONTEXT_LISTS:
-            for word in getattr(rule, field, ()):
-                if _scanned_exactly(word) and word not in entries:
-                    entries[word] = []
+    context_words: set[str] = set().union(*(getattr(rule, field, ()) for rule in rules
+                                             for field in _CONTEXT_LISTS))
+    for word in sorted(context_words - entries.keys()):  # sorted: the same automaton each run
+        if _scanned_exactly(word):
+            entries[word] = []
     # The Rust aho-corasick automaton (ahocorasick_rs): its scan time does not grow with the
     # number of cue words, where pyahocorasick's trie slowed 16x with 20,000 extra Chinese
     # cues (it searches the children of a node one by one, and CJK nodes have many).
