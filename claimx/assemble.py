@@ -19,6 +19,7 @@ type on touching clauses merge into one claim. Then:
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -53,7 +54,7 @@ NOT_BEFORE_WINDOW = 6
 
 
 def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
-            seen: dict[tuple[int, int], bool] | None = None,
+            seen: _ContextWordsSeen | None = None,
             previous: Sentence | None = None) -> bool:
     """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence or in the
     one before it (``previous``: a topic carries over a sentence end, as a quote after a
@@ -64,8 +65,9 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     it closely (风险较低, 压力可控); and a hit whose sentence holds none of its
     ``requires`` words is cancelled too, as is one whose sentence holds a ``veto_always`` word
     (no ``veto_unless`` lifts those), and a hit of a ``not_clause_initial`` rule
-    that opens its clause. ``seen`` remembers, per document, whether a word list occurs in
-    a sentence (many rules share their lists)."""
+    that opens its clause. ``seen`` answers, per document, whether a word list occurs in
+    a sentence or window, mostly from the matching stage's automaton hits (many rules share
+    their lists)."""
     if getattr(hit.rule, "not_clause_initial", False) and _opens_clause(text, sentence, hit):
         return True
     words = compiled.context_words.get(hit.rule.id)
@@ -83,11 +85,13 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     if not_after is not None or not_before is not None:
         starts, ends, _ = sentence.clause_bounds
         k = _clause_index(sentence, hit.start)
-        if not_after is not None and not_after.search(
-                text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
+        if not_after is not None and _occurs_between(
+                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start,
+                seen):
             return True
-        if not_before is not None and not_before.search(
-                text, hit.end, min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW)):
+        if not_before is not None and _occurs_between(
+                not_before, text, hit.end,
+                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW), seen):
             return True
     return False
 
@@ -108,16 +112,82 @@ def _opens_clause(text: str, sentence: Sentence, hit: Hit) -> bool:
     return "了" not in text[hit.start + 1:hit.start + 5]
 
 
+class _ContextWordsSeen:
+    """Which context word lists occur in which sentences of one document.
+
+    A list the automaton indexes (``_WordSearch.bit``, see
+    :attr:`~claimx.match.CompiledRules.context_masks`) is looked up: a sentence's mask, the
+    OR of the masks of the words the matching stage found inside it, is made once, and each
+    list's answer is one bit of it. Other lists, and every list when the document's
+    automaton hits are not at hand, are searched, and the answer is remembered."""
+
+    __slots__ = ("_found", "_masks", "_sentence_masks", "_searched")
+
+    def __init__(self, found: Sequence[tuple[int, int, int]] | None,
+                 masks: Sequence[int]) -> None:
+        self._found = found
+        self._masks = masks
+        self._sentence_masks: dict[int, int] = {}
+        self._searched: dict[tuple[int, int], bool] = {}
+
+    def occurs(self, words: Any, text: str, sentence: Sentence) -> bool:
+        """Whether a word of ``words`` (a ``_WordSearch``) lies inside the sentence."""
+        bit = words.bit
+        if bit and self._found is not None:
+            mask = self._sentence_masks.get(sentence.start)
+            if mask is None:
+                mask = self._sentence_masks[sentence.start] = self._mask(sentence.start,
+                                                                         sentence.end)
+            return mask & bit != 0
+        key = (id(words), sentence.start)
+        found = self._searched.get(key)
+        if found is None:
+            found = self._searched[key] = words.search(
+                text, sentence.start, sentence.end) is not None
+        return found
+
+    def occurs_between(self, words: Any, text: str, start: int, end: int) -> bool:
+        """Whether a word of ``words`` lies inside ``text[start:end]`` (not remembered: the
+        windows around cues rarely repeat)."""
+        bit = words.bit
+        if bit and self._found is not None:
+            return self._mask(start, end) & bit != 0
+        return words.search(text, start, end) is not None
+
+    def _mask(self, start: int, end: int) -> int:
+        """The OR of the masks of the words found inside ``[start, end)`` (0 if it is
+        empty or reversed, where a search finds no word either)."""
+        found = self._found
+        assert found is not None
+        # The hits are ordered by end: those ending in (start, end], minus the ones that
+        # began before ``start``, are the words inside the span.
+        lo = bisect.bisect_right(found, start, key=_END)
+        hi = bisect.bisect_right(found, end, lo=lo, key=_END)
+        masks = self._masks
+        mask = 0
+        for word, word_start, _ in found[lo:hi]:
+            if word_start >= start:
+                mask |= masks[word]
+        return mask
+
+
+_END = operator.itemgetter(2)
+
+
 def _occurs(words: Any, text: str, sentence: Sentence,
-            seen: dict[tuple[int, int], bool] | None) -> bool:
+            seen: _ContextWordsSeen | None) -> bool:
     """Whether one of a compiled word list occurs in the sentence (remembered in ``seen``)."""
     if seen is None:
         return words.search(text, sentence.start, sentence.end) is not None
-    key = (id(words), sentence.start)
-    found = seen.get(key)
-    if found is None:
-        found = seen[key] = words.search(text, sentence.start, sentence.end) is not None
-    return found
+    return seen.occurs(words, text, sentence)
+
+
+def _occurs_between(words: Any, text: str, start: int, end: int,
+                    seen: _ContextWordsSeen | None) -> bool:
+    """Whether one of a compiled word list occurs inside ``text[start:end]``."""
+    if seen is None:
+        return words.search(text, start, end) is not None
+    return seen.occurs_between(words, text, start, end)
 
 
 def _clause_index(sentence: Sentence, position: int) -> int:
@@ -474,7 +544,7 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     text = doc.text
     starts = [s.start for s in sentences]
     per_sentence: dict[int, list[Hit]] = {}
-    seen: dict[tuple[int, int], bool] = {}
+    seen = _ContextWordsSeen(result.words_found, compiled.context_masks)
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clause_starts:

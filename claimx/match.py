@@ -40,6 +40,8 @@ __all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules"
 # Roles a lexicon entry can play in the automaton.
 (_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT, _SENTIMENT_EXC,
  _STEP) = range(10)
+#: The context word lists of a claim rule, in the order of ``CompiledRules.context_words``.
+_CONTEXT_LISTS = ("veto", "veto_unless", "not_after", "not_before", "requires", "veto_always")
 #: What may not stand between two steps of a sequence rule: the end of a clause.
 _CLAUSE_BREAKS = frozenset(",，;；:：。！？!?\n—")
 
@@ -67,6 +69,12 @@ class MatchResult:
     sentiment: tuple[Hit, ...]
     terminators: dict[str, tuple[int, ...]]  # modifier rule id -> sorted start offsets
     token_anchors: dict[str, tuple[int, ...]] = attrs.field(factory=dict)  # token rule id -> anchor starts
+    #: Every word the automaton found, as ``(word index, start, end)`` ordered by end (the
+    #: order the automaton reports them in); None when the text was not scanned as is.
+    #: The assembly stage reads the rules' context words from it (see
+    #: :meth:`CompiledRules.context_masks`).
+    words_found: Sequence[tuple[int, int, int]] | None = attrs.field(
+        default=None, eq=False, repr=False)
 
 
 @attrs.frozen(slots=True)
@@ -130,6 +138,11 @@ class CompiledRules:
     # these lists hundreds of words long.
     context_words: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = attrs.field(
         init=False, eq=False, repr=False)
+    # Those lists as bits: ``context_masks[k]`` has the ``bit`` of every list holding the
+    # automaton's k-th word (0 for a word of no list). The automaton holds every context
+    # word, so the words a sentence holds are among the document's ``words_found``, and a
+    # list's test over a sentence is a bit of the OR of their masks instead of a search.
+    context_masks: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
     # ``sequence_keys`` ready to run: by first key, each sequence as (rule position, keys of
     # its steps, those keys as a set, the gap allowed before each later step). A document
     # tests the set against the keys it holds in one C-level comparison, and the gaps are
@@ -168,12 +181,32 @@ class CompiledRules:
             return found
 
         for rule in self.by_id or self.rules:
-            lists = (getattr(rule, "veto", ()), getattr(rule, "veto_unless", ()),
-                     getattr(rule, "not_after", ()), getattr(rule, "not_before", ()),
-                     getattr(rule, "requires", ()), getattr(rule, "veto_always", ()))
+            lists = tuple(getattr(rule, field, ()) for field in _CONTEXT_LISTS)
             if any(lists):
                 out[rule.id] = tuple(search_for(words) for words in lists)  # type: ignore[assignment]
         return out
+
+    @context_masks.default
+    def _context_masks(self) -> tuple[int, ...]:
+        words = self.automaton.words if self.automaton is not None else ()
+        index_of = {word: k for k, word in enumerate(words)}
+        masks = [0] * len(words)
+        lists = {id(search): search for searches in self.context_words.values()
+                 for search in searches if search is not None}
+        bit = 1
+        for search in lists.values():
+            # Only a list the automaton finds exactly as its search would is indexed; the
+            # others (a word missing from the automaton, or one the automaton's scan of a
+            # text with lone surrogates could find where the search does not) keep bit 0
+            # and are searched.
+            if not (all(map(index_of.__contains__, search.words))
+                    and _scanned_exactly(*search.words)):
+                continue
+            search.bit = bit
+            for word in search.words:
+                masks[index_of[word]] |= bit
+            bit <<= 1
+        return tuple(masks)
 
     @sequence_plans.default
     def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
@@ -212,10 +245,13 @@ class _WordSearch:
     first together both compile it, and one of the equal results is kept.
     """
 
-    __slots__ = ("_compiled", "words")
+    __slots__ = ("_compiled", "bit", "words")
 
     def __init__(self, words: tuple[str, ...]) -> None:
         self.words = words
+        #: This list's bit in :attr:`CompiledRules.context_masks` (0: not indexed; set by
+        #: the compiled rules the search belongs to).
+        self.bit = 0
         self._compiled: re.Pattern[str] | None = None
 
     def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
@@ -224,6 +260,20 @@ class _WordSearch:
         if compiled is None:
             compiled = self._compiled = _alternation(self.words)
         return compiled.search(text, pos, endpos)  # type: ignore[union-attr]
+
+
+def _scanned_exactly(*words: str) -> bool:
+    """Whether the automaton finds each of ``words`` exactly where a search finds it, in
+    any text.
+
+    The automaton scans a text with lone surrogates with U+FFFD in their place (see
+    :meth:`_WordAutomaton.find_all`): a word holding neither occurs at the same places in
+    both texts. The empty word is never in the automaton."""
+    return all(words) and _UNSCANNABLE.search("".join(words)) is None
+
+
+#: A lone surrogate or U+FFFD (see :func:`_scanned_exactly`).
+_UNSCANNABLE = re.compile("[\ud800-\udfff\ufffd]")
 
 
 def _alternation(words: Sequence[str]) -> re.Pattern[str] | None:
@@ -307,6 +357,16 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
                 keys = tuple(key_of[step] for step in steps)
                 by_first[keys[0]].append((position_of[index], keys))
     sequence_keys = {first: tuple(found) for first, found in by_first.items()}
+    # The context words of the claim rules (veto, requires, not_after …) join the automaton
+    # with no role: the matching loop passes over them, and the assembly stage reads from
+    # the document's hits which lists occur in a sentence (see CompiledRules.context_masks)
+    # instead of searching each list in each sentence it tests. After every other word, so
+    # the others keep their indexes.
+    context_words: set[str] = set().union(*(getattr(rule, field, ()) for rule in rules
+                                             for field in _CONTEXT_LISTS))
+    for word in sorted(context_words - entries.keys()):  # sorted: the same automaton each run
+        if _scanned_exactly(word):
+            entries[word] = []
     # The Rust aho-corasick automaton (ahocorasick_rs): its scan time does not grow with the
     # number of cue words, where pyahocorasick's trie slowed 16x with 20,000 extra Chinese
     # cues (it searches the children of a node one by one, and CJK nodes have many).
@@ -352,8 +412,8 @@ class _WordAutomaton:
         return (_WordAutomaton, (self.words,))
 
     def find_all(self, text: str) -> list[tuple[int, int, int]]:
-        """Every (word index, start, end) in ``text``, overlaps included; offsets are code
-        points."""
+        """Every (word index, start, end) in ``text``, overlaps included, ordered by end
+        (the order the automaton meets them in); offsets are code points."""
         try:
             return self._automaton.find_matches_as_indexes(text, overlapping=True)
         except UnicodeEncodeError:
@@ -456,6 +516,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     on the whole text (by default one made from ``regex_timeout`` and ``on_rule_timeout``).
     """
     cue_spans: list[tuple[int, int, int]] = []
+    words_found: list[tuple[int, int, int]] | None = None
     modifier_spans: list[tuple[int, int, int]] = []
     sentiment_spans: list[tuple[int, int, int]] = []
     exceptions: dict[int, list[tuple[int, int]]] = defaultdict(list)
@@ -472,7 +533,8 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         # it cheap.
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
-        for word, start, end in compiled.automaton.find_all(text):
+        words_found = compiled.automaton.find_all(text)
+        for word, start, end in words_found:
             for role, index in roles_of[word]:
                 if role == _STEP:
                     steps[index].append((start, end))
@@ -550,8 +612,10 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         modifiers=tuple([Hit(s, e, rules[i]) for s, e, i in modifier_spans]),
         sentiment=tuple([Hit(s, e, rules[i]) for s, e, i in sentiment_spans]),
         terminators={rules[i].id: tuple(sorted(p)) for i, p in terminators.items()},
-        token_anchors={rules[i].id: tuple(sorted(p)) for i, p in anchors.items()
-                       if i in compiled.token_rule_positions} if compiled.token_rule_positions else {})
+        token_anchors=({rules[i].id: tuple(sorted(p)) for i, p in anchors.items()
+                        if i in compiled.token_rule_positions}
+                       if compiled.token_rule_positions else {}),
+        words_found=words_found)
 
 
 def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int]]]

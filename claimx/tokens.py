@@ -43,6 +43,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
 import regex
 
 from claimx.errors import PackLoadError, PackProblem, RuleTimeoutError
@@ -234,9 +235,7 @@ class TokenMatcher:
         if not hits:
             return found
         cues = sorted((*found.claim_cues, *hits), key=lambda h: (h.start, h.end, h.rule.id))
-        return MatchResult(claim_cues=tuple(cues), modifiers=found.modifiers,
-                           sentiment=found.sentiment, terminators=found.terminators,
-                           token_anchors=found.token_anchors)
+        return attrs.evolve(found, claim_cues=tuple(cues))
 
     def hits(self, text: str, sentences: Sequence[Sentence],
              anchors: dict[str, tuple[int, ...]], *,

@@ -1,0 +1,145 @@
+"""Context words (veto, veto_unless, requires, veto_always, not_after, not_before) are read
+from the matching stage's automaton hits instead of being searched per list and sentence
+(claimx.assemble._ContextWordsSeen, CompiledRules.context_masks). The lookup must answer
+exactly as the search did: substrings, overlapping and nested words, lone surrogates, empty
+and reversed windows."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import attrs
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from claimx import Extractor
+from claimx.assemble import _ContextWordsSeen
+from claimx.match import CompiledRules, _alternation, match
+from claimx.segment import Sentence
+
+PACK_YAML = """\
+name: context-test
+version: "0.1.0"
+language: zh
+claim_types:
+  risk: {polarity: negative, description: test}
+  advantage: {polarity: positive, description: test}
+"""
+
+
+def _yaml_list(words: list[str]) -> str:
+    # A JSON list is a YAML list (not ASCII-escaped: YAML takes no surrogate pairs).
+    return json.dumps(words, ensure_ascii=False)
+
+
+def _rule(rule_id: str, claim_type: str, cues: list[str], **lists: list[str]) -> str:
+    fields = "".join(f"    {name}: {_yaml_list(words)}\n" for name, words in lists.items())
+    return (f"  - id: {rule_id}\n    kind: lexicon\n    type: {claim_type}\n"
+            f"    cues: {_yaml_list(cues)}\n{fields}")
+
+
+# Lists with nested, overlapping and shared words, a word that is also a cue, and one list
+# holding U+FFFD (the automaton's stand-in for a lone surrogate), which must stay searched.
+RULES_YAML = "rules:\n" + "".join([
+    _rule("r.veto", "risk", ["风险", "压力"], veto=["汇率", "率风", "风"],
+          veto_unless=["公司", "司"], not_after=["应对", "对", "应对风"],
+          not_before=["可控", "较低", "控"]),
+    _rule("r.requires", "risk", ["下滑"], requires=["市场", "场", "风险"],
+          veto_always=["力争", "\ufffd"]),
+    _rule("a.record", "advantage", ["优势", "新高"], veto=["指数", "汇率"],
+          veto_unless=["公司"], veto_always=["😀优"], not_before=["势"]),
+])
+
+FRAGMENTS = ["风险", "汇率", "率", "风", "公司", "司", "应对", "对", "可控", "较低", "控",
+             "市场", "场", "力争", "优势", "新高", "指数", "😀", "优", "下滑", "压力", "。",
+             "，", "\ud800", "\ufffd", "a"]
+
+
+@pytest.fixture(scope="module")
+def extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    root: Path = tmp_path_factory.mktemp("pack") / "context-test"
+    root.mkdir()
+    (root / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
+    (root / "rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    return Extractor(packs=[root])
+
+
+def _lists(compiled: CompiledRules) -> list:  # type: ignore[type-arg]
+    return list({id(s): s for searches in compiled.context_words.values()
+                 for s in searches if s is not None}.values())
+
+
+def test_every_list_but_the_one_with_u_fffd_is_indexed(extractor: Extractor) -> None:
+    lists = _lists(extractor.compiled)
+    assert {("\ufffd" in s.words) for s in lists if not s.bit} == {True}
+    assert len({s.bit for s in lists if s.bit}) == len(lists) - 1  # one bit each
+
+
+@settings(max_examples=400)
+@given(text=st.lists(st.sampled_from(FRAGMENTS), max_size=30).map("".join),
+       start=st.integers(-2, 70), length=st.integers(-3, 40))
+def test_the_lookup_answers_as_the_search(extractor: Extractor, text: str, start: int,
+                                          length: int) -> None:
+    compiled = extractor.compiled
+    found = match(compiled, text, ()).words_found
+    start = max(0, start)
+    end = max(0, start + length)  # a window may be empty or reversed
+    for found_words in (found, None):  # indexed, and searched (no automaton hits at hand)
+        seen = _ContextWordsSeen(found_words, compiled.context_masks)
+        for words in _lists(compiled):
+            searched = _alternation(words.words).search(text, start, end) is not None
+            naive = any(text.find(w, start) != -1 and text.find(w, start) + len(w) <= end
+                        for w in words.words)
+            assert searched == naive
+            assert seen.occurs_between(words, text, start, end) == searched, words.words
+            if start <= end:
+                sentence = Sentence(start, end, source=text)
+                assert seen.occurs(words, text, sentence) == searched, words.words
+                assert seen.occurs(words, text, sentence) == searched  # remembered
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join))
+def test_claims_are_the_same_with_and_without_the_automaton_hits(extractor: Extractor,
+                                                                 text: str) -> None:
+    from claimx.assemble import assemble
+    from claimx.modifiers import scopes
+    from claimx.normalize import normalize
+    from claimx.segment import segment
+
+    compiled = extractor.compiled
+    doc = normalize(text)
+    sentences = segment(doc)
+    found = match(compiled, doc.text, sentences, sentiment=False)
+    reach = scopes(found, sentences, claim_sentences_only=True)
+    settings_ = extractor._settings
+    looked_up = assemble(doc, sentences, found, reach, compiled, settings_)
+    searched = assemble(doc, sentences, attrs.evolve(found, words_found=None), reach,
+                        compiled, settings_)
+    assert looked_up == searched
+
+
+def test_vetoes_still_cancel_hits(extractor: Extractor) -> None:
+    # One case per list kind, through the public API.
+    assert [c.rules for c in extractor.extract("市场下滑。")] == [("r.requires",)]
+    assert extractor.extract("需求下滑。") == []  # requires: no 市场/场
+    assert extractor.extract("市场力争下滑。") == []  # veto_always
+    assert extractor.extract("汇率压力。") == []  # veto
+    assert extractor.extract("汇率。压力。") == []  # veto in the sentence before
+    assert [c.rules for c in extractor.extract("公司汇率压力。")] == [("r.veto",)]  # unless
+    assert extractor.extract("应对压力。") == []  # not_after
+    assert extractor.extract("压力可控。") == []  # not_before
+    assert [c.rules for c in extractor.extract("压力。可控。")] == [("r.veto",)]
+
+
+def test_compiled_rules_keep_their_bits_through_pickle_and_evolve(extractor: Extractor) -> None:
+    import pickle
+
+    compiled = extractor.compiled
+    for copy in (pickle.loads(pickle.dumps(compiled)), attrs.evolve(compiled, priors={})):
+        assert copy.context_masks == compiled.context_masks
+        assert sorted(s.bit for s in _lists(copy)) == sorted(s.bit for s in _lists(compiled))
+        text = "公司汇率压力。应对风险，优势😀优。"
+        assert match(copy, text, ()).words_found == match(compiled, text, ()).words_found
