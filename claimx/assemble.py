@@ -54,8 +54,7 @@ NOT_BEFORE_WINDOW = 6
 
 
 def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
-            seen: _ContextWordsSeen | None = None,
-            previous: Sentence | None = None) -> bool:
+            seen: _ContextWordsSeen, previous: Sentence | None = None) -> bool:
     """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence or in the
     one before it (``previous``: a topic carries over a sentence end, as a quote after a
     report on the economy), unless one of its ``veto_unless`` words occurs in the hit's own
@@ -74,24 +73,24 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     if words is None:
         return False
     veto, unless, not_after, not_before, requires, always = words
-    if requires is not None and not _occurs(requires, text, sentence, seen):
+    occurs = seen.occurs
+    if requires is not None and not occurs(requires, text, sentence):
         return True
-    if always is not None and _occurs(always, text, sentence, seen):
+    if always is not None and occurs(always, text, sentence):
         return True
-    if veto is not None and (_occurs(veto, text, sentence, seen) or (
-            previous is not None and _occurs(veto, text, previous, seen))) and (
-            unless is None or not _occurs(unless, text, sentence, seen)):
+    if veto is not None and (occurs(veto, text, sentence) or (
+            previous is not None and occurs(veto, text, previous))) and (
+            unless is None or not occurs(unless, text, sentence)):
         return True
     if not_after is not None or not_before is not None:
         starts, ends, _ = sentence.clause_bounds
         k = _clause_index(sentence, hit.start)
-        if not_after is not None and _occurs_between(
-                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start,
-                seen):
+        if not_after is not None and seen.occurs_between(
+                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
             return True
-        if not_before is not None and _occurs_between(
+        if not_before is not None and seen.occurs_between(
                 not_before, text, hit.end,
-                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW), seen):
+                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW)):
             return True
     return False
 
@@ -172,22 +171,6 @@ class _ContextWordsSeen:
 
 
 _END = operator.itemgetter(2)
-
-
-def _occurs(words: Any, text: str, sentence: Sentence,
-            seen: _ContextWordsSeen | None) -> bool:
-    """Whether one of a compiled word list occurs in the sentence (remembered in ``seen``)."""
-    if seen is None:
-        return words.search(text, sentence.start, sentence.end) is not None
-    return seen.occurs(words, text, sentence)
-
-
-def _occurs_between(words: Any, text: str, start: int, end: int,
-                    seen: _ContextWordsSeen | None) -> bool:
-    """Whether one of a compiled word list occurs inside ``text[start:end]``."""
-    if seen is None:
-        return words.search(text, start, end) is not None
-    return seen.occurs_between(words, text, start, end)
 
 
 def _clause_index(sentence: Sentence, position: int) -> int:
