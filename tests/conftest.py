@@ -59,6 +59,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(_private_home, ignore_errors=True)
 
 
+def write_pack(root: Path, pack_yaml: str, rules_yaml: str) -> Path:
+    """A pack folder ``root`` holding ``pack.yaml`` and one ``rules.yaml`` (the small test
+    packs that several test modules build in a temporary folder)."""
+    root.mkdir(parents=True)
+    (root / "pack.yaml").write_text(pack_yaml, encoding="utf-8")
+    (root / "rules.yaml").write_text(rules_yaml, encoding="utf-8")
+    return root
+
+
 @pytest.fixture(scope="session")
 def private_home() -> Path:
     """The session's private folder holding the XDG base folders."""

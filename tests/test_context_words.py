@@ -7,7 +7,6 @@ and reversed windows."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import attrs
 import pytest
@@ -15,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claimx import Extractor
+from conftest import write_pack
 from claimx.assemble import _ContextWordsSeen
 from claimx.match import CompiledRules, _alternation, match
 from claimx.segment import Sentence
@@ -59,10 +59,7 @@ FRAGMENTS = ["风险", "汇率", "率", "风", "公司", "司", "应对", "对",
 
 @pytest.fixture(scope="module")
 def extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
-    root: Path = tmp_path_factory.mktemp("pack") / "context-test"
-    root.mkdir()
-    (root / "pack.yaml").write_text(PACK_YAML, encoding="utf-8")
-    (root / "rules.yaml").write_text(RULES_YAML, encoding="utf-8")
+    root = write_pack(tmp_path_factory.mktemp("pack") / "context-test", PACK_YAML, RULES_YAML)
     return Extractor(packs=[root])
 
 

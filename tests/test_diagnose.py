@@ -3,11 +3,11 @@ named, with the word or span that made it (issue 14)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from claimx import Extractor
+from conftest import write_pack
 from claimx.testing.diagnose import why_missed
 
 PACK = "name: why\nversion: '1'\nlanguage: zh\nclaim_types: {plan: {}, loss: {}}\n" \
@@ -63,11 +63,7 @@ rules:
 
 @pytest.fixture(scope="module")
 def extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
-    root: Path = tmp_path_factory.mktemp("why") / "why"
-    root.mkdir()
-    (root / "pack.yaml").write_text(PACK, encoding="utf-8")
-    (root / "rules.yaml").write_text(RULES, encoding="utf-8")
-    return Extractor([root])
+    return Extractor([write_pack(tmp_path_factory.mktemp("why") / "why", PACK, RULES)])
 
 
 def _why(extractor: Extractor, rule_id: str, text: str) -> str:
