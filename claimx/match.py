@@ -469,10 +469,8 @@ def _clause_key(sentences: Sequence[Sentence], starts: list[int], position: int)
     if si < 0:
         return (-1, -1)
     clause_starts, clause_ends, _ = sentences[si].clause_bounds
-    for ci, (start, end) in enumerate(zip(clause_starts, clause_ends)):
-        if start <= position < end:
-            return (si, ci)
-    return (si, -1)
+    ci = bisect.bisect_right(clause_starts, position) - 1  # clauses are sorted and disjoint
+    return (si, ci) if ci >= 0 and position < clause_ends[ci] else (si, -1)
 
 
 class RegexBudget:
