@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 import regex
 
-from claimx.match import CompiledRules, Hit, MatchResult
+from claimx.match import SHADOWABLE, CompiledRules, Hit, MatchResult, inside_pseudo_word
 from claimx.modifiers import ModifierScope, modifiers_for
 from claimx.normalize import NormalizedText
 from claimx.segment import Sentence
@@ -118,14 +118,22 @@ class _ContextWordsSeen:
     :attr:`~claimx.match.CompiledRules.context_masks`) is looked up: a sentence's mask, the
     OR of the masks of the words the matching stage found inside it, is made once, and each
     list's answer is one bit of it. Other lists, and every list when the document's
-    automaton hits are not at hand, are searched, and the answer is remembered."""
+    automaton hits are not at hand, are searched, and the answer is remembered. Either way
+    a word found inside one of the pack's pseudo words (未 in 未来, 不得 in 不得不) does not
+    count (see :attr:`~claimx.match.CompiledRules.context_shadows`)."""
 
-    __slots__ = ("_found", "_masks", "_sentence_masks", "_searched")
+    __slots__ = ("_found", "_masks", "_searched", "_sentence_masks", "_shadows", "_text")
 
     def __init__(self, found: Sequence[tuple[int, int, int]] | None,
-                 masks: Sequence[int]) -> None:
+                 masks: Sequence[int], text: str,
+                 shadows: Sequence[tuple[tuple[int, str], ...] | None]) -> None:
+        """``found``: the document's automaton hits (``MatchResult.words_found``);
+        ``masks``: ``CompiledRules.context_masks``; ``text``: the normalised text they were
+        found in; ``shadows``: ``CompiledRules.context_shadows`` by automaton word index."""
         self._found = found
         self._masks = masks
+        self._text = text
+        self._shadows = shadows
         self._sentence_masks: dict[int, int] = {}
         self._searched: dict[tuple[int, int], bool] = {}
 
@@ -141,8 +149,7 @@ class _ContextWordsSeen:
         key = (id(words), sentence.start)
         found = self._searched.get(key)
         if found is None:
-            found = self._searched[key] = words.search(
-                text, sentence.start, sentence.end) is not None
+            found = self._searched[key] = words.occurs(text, sentence.start, sentence.end)
         return found
 
     def occurs_between(self, words: Any, text: str, start: int, end: int) -> bool:
@@ -151,7 +158,7 @@ class _ContextWordsSeen:
         bit = words.bit
         if bit and self._found is not None:
             return self._mask(start, end) & bit != 0
-        return words.search(text, start, end) is not None
+        return bool(words.occurs(text, start, end))
 
     def _mask(self, start: int, end: int) -> int:
         """The OR of the masks of the words found inside ``[start, end)`` (0 if it is
@@ -167,6 +174,16 @@ class _ContextWordsSeen:
         for word, word_start, _ in found[lo:hi]:
             if word_start >= start:
                 mask |= masks[word]
+        if mask & SHADOWABLE:
+            # Rare (a negator-like word in a context list): the same OR again, without the
+            # words that lie inside a pseudo word of the text.
+            mask = 0
+            text, shadows = self._text, self._shadows
+            for word, word_start, _ in found[lo:hi]:
+                if word_start >= start:
+                    pairs = shadows[word]
+                    if pairs is None or not inside_pseudo_word(text, word_start, pairs):
+                        mask |= masks[word]
         return mask
 
 
@@ -527,7 +544,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     text = doc.text
     starts = [s.start for s in sentences]
     per_sentence: dict[int, list[Hit]] = {}
-    seen = _ContextWordsSeen(result.words_found, compiled.context_masks)
+    seen = _ContextWordsSeen(result.words_found, compiled.context_masks, text,
+                             compiled.context_shadows_by_index)
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clause_starts:

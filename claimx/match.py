@@ -132,6 +132,14 @@ class CompiledRules:
     # steps in order): a document looks only at sequences whose first step occurred.
     sequence_keys: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = attrs.field(
         factory=dict)
+    # The modifiers' pseudo words that hold a context word inside them, over the modifier
+    # cue they disguise (未来 holds 未, 不得不 holds 不得), by that word, each as (the
+    # word's offset in it, the pseudo word): a pack lists them as words that look like a
+    # modifier and are not one, and a context word found inside one in the text is not
+    # that word either (see :func:`inside_pseudo_word`). Before ``context_words``, whose
+    # searches use it.
+    context_shadows: dict[str, tuple[tuple[int, str], ...]] = attrs.field(
+        init=False, eq=False, repr=False)
     # Each claim rule's context words (veto, veto_unless, not_after, not_before, requires,
     # veto_always) as one search per list (a ``_WordSearch``, compiled on first use), by
     # rule id: the assembly stage tests them for every hit, and a pack's word classes make
@@ -139,10 +147,15 @@ class CompiledRules:
     context_words: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = attrs.field(
         init=False, eq=False, repr=False)
     # Those lists as bits: ``context_masks[k]`` has the ``bit`` of every list holding the
-    # automaton's k-th word (0 for a word of no list). The automaton holds every context
+    # automaton's k-th word (0 for a word of no list), plus ``SHADOWABLE`` when the word
+    # lies inside a pseudo word (``context_shadows``). The automaton holds every context
     # word, so the words a sentence holds are among the document's ``words_found``, and a
     # list's test over a sentence is a bit of the OR of their masks instead of a search.
     context_masks: tuple[int, ...] = attrs.field(init=False, eq=False, repr=False)
+    # ``context_shadows`` by the automaton's word index (None for a word inside no pseudo
+    # word), for the words whose mask has ``SHADOWABLE``.
+    context_shadows_by_index: tuple[tuple[tuple[int, str], ...] | None, ...] = attrs.field(
+        init=False, eq=False, repr=False)
     # ``sequence_keys`` ready to run: by first key, each sequence as (rule position, keys of
     # its steps, those keys as a set, the gap allowed before each later step). A document
     # tests the set against the keys it holds in one C-level comparison, and the gaps are
@@ -165,6 +178,31 @@ class CompiledRules:
         return tuple((i, r) for i, r in zip(self.pattern_indexes, self.pattern_rules)
                      if not r.anchors)
 
+    @context_shadows.default
+    def _context_shadows(self) -> dict[str, tuple[tuple[int, str], ...]]:
+        context = {word for rule in self.rules for field in _CONTEXT_LISTS
+                   for word in getattr(rule, field, ())}
+        found: dict[str, set[tuple[int, str]]] = defaultdict(set)
+        for rule in self.rules:
+            if not isinstance(rule, ModifierRule):
+                continue
+            for pseudo in rule.pseudo:
+                # The characters of the modifier's cue that the pseudo word disguises (未
+                # in 未来, 可能 in 可能性较低): a context word is shadowed only where it
+                # takes part of them, so 较低 in 可能性较低 still counts.
+                disguised = [(at, at + len(cue)) for cue in rule.cues if cue
+                             for at in range(len(pseudo)) if pseudo.startswith(cue, at)]
+                # Every shorter piece of the pseudo word (a few characters long) looked up
+                # among the context words, rather than thousands of context words searched
+                # in each pseudo word.
+                for offset in range(len(pseudo)):
+                    for end in range(offset + 1, len(pseudo) + 1):
+                        piece = pseudo[offset:end]
+                        if (len(piece) < len(pseudo) and piece in context
+                                and any(a < end and offset < b for a, b in disguised)):
+                            found[piece].add((offset, pseudo))
+        return {word: tuple(sorted(pairs)) for word, pairs in found.items()}
+
     @context_words.default
     def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any, Any, Any]]:
         out: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = {}
@@ -177,7 +215,7 @@ class CompiledRules:
                 return None
             found = shared.get(words)
             if found is None:  # one search per distinct list, not one per rule using it
-                found = shared[words] = _WordSearch(words)
+                found = shared[words] = _WordSearch(words, self.context_shadows)
             return found
 
         for rule in self.by_id or self.rules:
@@ -193,7 +231,7 @@ class CompiledRules:
         masks = [0] * len(words)
         lists = {id(search): search for searches in self.context_words.values()
                  for search in searches if search is not None}
-        bit = 1
+        bit = SHADOWABLE << 1  # the lowest bit flags a word that may be inside a pseudo word
         for search in lists.values():
             # Only a list the automaton finds exactly as its search would is indexed; the
             # others (a word missing from the automaton, or one the automaton's scan of a
@@ -206,7 +244,15 @@ class CompiledRules:
             for word in search.words:
                 masks[index_of[word]] |= bit
             bit <<= 1
+        for word in self.context_shadows:
+            if word in index_of:
+                masks[index_of[word]] |= SHADOWABLE
         return tuple(masks)
+
+    @context_shadows_by_index.default
+    def _context_shadows_by_index(self) -> tuple[tuple[tuple[int, str], ...] | None, ...]:
+        words = self.automaton.words if self.automaton is not None else ()
+        return tuple(self.context_shadows.get(word) for word in words)
 
     @sequence_plans.default
     def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
@@ -245,13 +291,17 @@ class _WordSearch:
     first together both compile it, and one of the equal results is kept.
     """
 
-    __slots__ = ("_compiled", "bit", "words")
+    __slots__ = ("_compiled", "bit", "shadows", "words")
 
-    def __init__(self, words: tuple[str, ...]) -> None:
+    def __init__(self, words: tuple[str, ...],
+                 shadows: dict[str, tuple[tuple[int, str], ...]] | None = None) -> None:
         self.words = words
         #: This list's bit in :attr:`CompiledRules.context_masks` (0: not indexed; set by
         #: the compiled rules the search belongs to).
         self.bit = 0
+        #: The pseudo words around each of ``words`` that has some (see
+        #: :attr:`CompiledRules.context_shadows`).
+        self.shadows = {w: shadows[w] for w in words if w in shadows} if shadows else {}
         self._compiled: re.Pattern[str] | None = None
 
     def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
@@ -260,6 +310,38 @@ class _WordSearch:
         if compiled is None:
             compiled = self._compiled = _alternation(self.words)
         return compiled.search(text, pos, endpos)  # type: ignore[union-attr]
+
+    def occurs(self, text: str, pos: int, endpos: int) -> bool:
+        """Whether one of ``words`` lies inside ``text[pos:endpos]`` and not inside a
+        pseudo word of ``text`` (未 in 未来).
+
+        Where the search finds a word inside a pseudo word, every shorter word of the list
+        starting there lies inside it as well (the search finds the longest word at the
+        leftmost position), so the search goes on from the next position."""
+        found = self.search(text, pos, endpos)
+        shadows = self.shadows
+        while found is not None and shadows:
+            pairs = shadows.get(found.group())
+            if pairs is None or not inside_pseudo_word(text, found.start(), pairs):
+                return True
+            found = self.search(text, found.start() + 1, endpos)
+        return found is not None
+
+
+#: The bit of :attr:`CompiledRules.context_masks` that marks a context word which may lie
+#: inside a pseudo word: a mask with it is worked out again word by word.
+SHADOWABLE = 1
+
+
+def inside_pseudo_word(text: str, start: int, pairs: Sequence[tuple[int, str]]) -> bool:
+    """Whether the context word found at ``start`` of ``text`` is part of one of the pseudo
+    words that hold it (``pairs`` from :attr:`CompiledRules.context_shadows`: 不得 at
+    ``start`` is part of 不得不 when the text holds 不得不 from ``start - 0``)."""
+    for offset, pseudo in pairs:
+        begin = start - offset
+        if begin >= 0 and text.startswith(pseudo, begin):
+            return True
+    return False
 
 
 def _scanned_exactly(*words: str) -> bool:

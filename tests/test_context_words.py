@@ -84,7 +84,8 @@ def test_the_lookup_answers_as_the_search(extractor: Extractor, text: str, start
     start = max(0, start)
     end = max(0, start + length)  # a window may be empty or reversed
     for found_words in (found, None):  # indexed, and searched (no automaton hits at hand)
-        seen = _ContextWordsSeen(found_words, compiled.context_masks)
+        seen = _ContextWordsSeen(found_words, compiled.context_masks, text,
+                                 compiled.context_shadows_by_index)
         for words in _lists(compiled):
             searched = _alternation(words.words).search(text, start, end) is not None
             naive = any(text.find(w, start) != -1 and text.find(w, start) + len(w) <= end
@@ -140,3 +141,90 @@ def test_compiled_rules_keep_their_bits_through_pickle_and_evolve(extractor: Ext
         assert sorted(s.bit for s in _lists(copy)) == sorted(s.bit for s in _lists(compiled))
         text = "公司汇率压力。应对风险，优势😀优。"
         assert match(copy, text, ()).words_found == match(compiled, text, ()).words_found
+
+
+# A negation modifier whose pseudo words disguise its cue 不/未 (不得不 is no 不得, 未来 is no
+# 未), and context lists holding words inside them: over the disguised cue (不得, 未) and
+# beside it (来 in 未来 is not over 未, so it still counts).
+SHADOW_RULES_YAML = "rules:\n" + "".join([
+    _rule("r.loss", "risk", ["亏损"], veto=["不得"], not_after=["未"]),
+    _rule("a.plan", "advantage", ["优势"], requires=["来", "未"]),
+]) + """\
+  - id: m.negation
+    kind: modifier
+    category: negation
+    cues: [不, 未]
+    pseudo: [不得不, 未来]
+    direction: forward
+    max_scope: 6
+    scope: clause
+"""
+
+SHADOW_FRAGMENTS = ["不得不", "不得", "不", "得", "未来", "未", "来", "亏损", "优势", "。", "，",
+                    "a", "\ud800"]
+
+
+@pytest.fixture(scope="module")
+def shadow_extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    root = write_pack(tmp_path_factory.mktemp("pack") / "shadow-test", PACK_YAML,
+                      SHADOW_RULES_YAML)
+    return Extractor(packs=[root])
+
+
+def test_only_context_words_over_a_disguised_cue_are_shadowed(
+        shadow_extractor: Extractor) -> None:
+    shadows = shadow_extractor.compiled.context_shadows
+    assert shadows == {"不得": ((0, "不得不"),), "未": ((0, "未来"),)}
+
+
+def test_a_context_word_inside_a_pseudo_word_does_not_count(
+        shadow_extractor: Extractor) -> None:
+    ex = shadow_extractor
+    assert ex.extract("公司不得亏损。") == []  # veto 不得
+    assert [c.rules for c in ex.extract("公司将不得不承担亏损。")] == [("r.loss",)]
+    assert ex.extract("公司未亏损。") == []  # not_after 未
+    assert [c.rules for c in ex.extract("公司未来亏损。")] == [("r.loss",)]
+    # requires: 来 beside the disguised 未 still counts; 未 inside 未来 does not.
+    assert [c.rules for c in ex.extract("未来优势。")] == [("a.plan",)]
+    assert [c.rules for c in ex.extract("未优势。")] == [("a.plan",)]
+    assert ex.extract("得优势。") == []
+
+
+def _outside_pseudo_words(text: str, word: str, start: int, end: int) -> bool:
+    """The oracle: ``word`` occurs in ``text[start:end]`` at a place that is not the first
+    character(s) of 不得不 / 未来 (the test pack's shadows)."""
+    at = text.find(word, start)
+    while at != -1 and at + len(word) <= end:
+        if not ((word == "不得" and text.startswith("不得不", at))
+                or (word == "未" and text.startswith("未来", at))):
+            return True
+        at = text.find(word, at + 1)
+    return False
+
+
+@settings(max_examples=400)
+@given(text=st.lists(st.sampled_from(SHADOW_FRAGMENTS), max_size=30).map("".join),
+       start=st.integers(-2, 70), length=st.integers(-3, 40))
+def test_the_lookup_and_the_search_skip_the_same_shadowed_words(
+        shadow_extractor: Extractor, text: str, start: int, length: int) -> None:
+    compiled = shadow_extractor.compiled
+    found = match(compiled, text, ()).words_found
+    start = max(0, start)
+    end = max(0, start + length)
+    for found_words in (found, None):
+        seen = _ContextWordsSeen(found_words, compiled.context_masks, text,
+                                 compiled.context_shadows_by_index)
+        for words in _lists(compiled):
+            expected = any(_outside_pseudo_words(text, w, start, end) for w in words.words)
+            assert seen.occurs_between(words, text, start, end) == expected, words.words
+            if start <= end:
+                sentence = Sentence(start, end, source=text)
+                assert seen.occurs(words, text, sentence) == expected, words.words
+
+
+def test_shadows_survive_pickling(shadow_extractor: Extractor) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(shadow_extractor))
+    assert copy.compiled.context_shadows == shadow_extractor.compiled.context_shadows
+    assert [c.rules for c in copy.extract("公司将不得不承担亏损。")] == [("r.loss",)]
