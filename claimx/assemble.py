@@ -399,7 +399,9 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     3. else the last of the pack's ``subject_self_refs`` (公司, 本集团 …) before the claim in
        its sentence (annual-report prose names its actor once, then lists what it does);
     4. else the topic (as in 2) of an earlier clause of the sentence, the nearest first;
-    5. else None.
+    5. else the run of name characters from the claim's start to its cue (中佳易购|非法集资),
+       up to a figure;
+    6. else None.
 
     The caller reads the subject from the original text, so it stays "as written".
     """
@@ -470,6 +472,16 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
             topic = _topic_at(text, start, sentence.end, stops, reach, not_names)
             if topic is not None:
                 return topic
+    # 5. else the name that stands between the claim's start and its cue with no stop word
+    # to end it (中佳易购|非法集资, 宜贷网|清盘): what precedes the predicate is its subject.
+    # It ends at a figure (招行|2021年净利润…) and does not open with a figure or a word
+    # that cannot start a name (对其他…, 累计…).
+    run = _NAME_BEFORE_FIGURE.match(text, claim_start, cue_start)
+    if (run is not None and 2 <= run.end() - claim_start <= SUBJECT_TOPIC_MAX
+            and not text.startswith(not_names, claim_start)
+            and stops.match(text, claim_start) is None
+            and "了" not in text[claim_start:run.end()]):  # 有赞启动了第一轮|裁员: a verb
+        return claim_start, run.end()
     return None
 
 
@@ -491,6 +503,8 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
 
 # The characters a topic subject is made of.
 _NAME_RUN = regex.compile(r"[\p{Han}A-Za-z0-9·&\-]+")
+# A name up to the first figure, reaching the end of the window it is matched in.
+_NAME_BEFORE_FIGURE = regex.compile(r"[\p{Han}A-Za-z·&\-]+(?=[0-9]|$)")
 
 
 def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,27 @@
+"""The subject of a claim named by nothing but its place: the name that stands right before
+the claim's cue, with no stop word (在, 将, 的 …) to end it (claimx.assemble.find_subject,
+step 5). The sentences are written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from claimx import extract
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("星河云购非法集资八亿元。", "星河云购"),       # name|cue
+    ("云帆2023年净利润同比增长18%。", "云帆"),     # the name ends at a figure
+])
+def test_the_name_before_the_cue_is_the_subject(text: str, subject: str) -> None:
+    claims = extract(text)
+    assert [c.subject for c in claims] == [subject]
+
+
+@pytest.mark.parametrize("text", [
+    "2020年5月至今拖欠货款三千万元。",  # a date, not a name
+    "有赞启动了新一轮裁员。",           # 了: a verb phrase, not a name
+])
+def test_no_subject_from_a_date_or_a_verb_phrase(text: str) -> None:
+    claims = extract(text)
+    assert claims and all(c.subject is None for c in claims)
