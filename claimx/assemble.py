@@ -510,6 +510,8 @@ _NAME_BEFORE_FIGURE = regex.compile(r"[\p{Han}A-Za-z·&\-]+(?=[0-9]|$)")
 def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """Compile the regexes that assembly needs from a pack's settings (once per extractor)."""
     out = dict(settings)
+    out["_sentiment_only_categories"] = frozenset(
+        settings.get("sentiment_reversal_categories") or ())
     suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
     stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
     if suffixes:
@@ -689,9 +691,13 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     if sentence_scopes:  # most claims' sentences hold no modifier at all
         # By identity: comparing attrs values field by field is slow. A modifier limited
         # to some claim types (`allowed_types`) leaves the others alone, as in ConText.
+        # Modifiers that only sentiment reads (``sentiment_reversal_categories``) touch no
+        # claim either.
+        sentiment_only = settings["_sentiment_only_categories"]
         seen: set[int] = {id(scope) for scope in sentence_scopes
-                          if scope.hit.rule.allowed_types
-                          and cand.type not in scope.hit.rule.allowed_types}
+                          if (scope.hit.rule.allowed_types
+                              and cand.type not in scope.hit.rule.allowed_types)
+                          or scope.category in sentiment_only}
         for hit in hits:
             for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
                 if id(scope) not in seen:

@@ -166,7 +166,15 @@ class CompiledRules:
 
     @claim_roles_of.default
     def _claim_roles(self) -> tuple[tuple[tuple[int, int], ...], ...]:
-        return tuple(tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC))
+        # Modifiers of a category that only sentiment reads (the pack's
+        # ``sentiment_reversal_categories``) are left out with the sentiment words.
+        sentiment_only = set(self.settings.get("sentiment_reversal_categories") or ())
+        rules = self.by_id or self.rules
+        skipped = {position for position, rule in enumerate(rules)
+                   if isinstance(rule, ModifierRule) and rule.category in sentiment_only}
+        return tuple(tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC)
+                           and not (r[0] in (_MODIFIER, _PSEUDO, _TERMINATOR)
+                                    and r[1] in skipped))
                      for roles in self.roles_of)
 
     @anchored_patterns.default

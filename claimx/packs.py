@@ -1613,7 +1613,7 @@ _SETTINGS_SCHEMA: dict[str, str] = {
     "merge_gap": "int", "one_type_per_clause": "bool", "causative_verbs": "strlist",
     "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
-    "sentiment_claim_weights": "numbermap",
+    "sentiment_claim_weights": "numbermap", "sentiment_reversal_categories": "strlist",
 }
 
 

@@ -3,7 +3,10 @@ claims found in the same text.
 
 Each sentiment word adds its weight (+ for positive, - for negative); then
 
-* a negation reaching the word turns it over (``并未下滑``) at ``negation_factor`` strength,
+* a negation reaching the word turns it over (``并未下滑``) at ``negation_factor`` strength
+  (once: nested negators of one category, 并不 and its 不, are one modifier),
+* a modifier of one of the pack's ``sentiment_reversal_categories`` reaching it turns it
+  over at full strength (成本|上涨: a rise in a quantity that is bad news),
 * an intensity word reaching it multiplies it by that modifier's weight (``大幅``),
 * inside a sentence with a contrast word (但, 然而, 不过), words before the contrast count
   ``contrast_before`` and after it ``contrast_after`` times,
@@ -40,6 +43,7 @@ def score_sentiment(doc: NormalizedText, sentences: Sequence[Sentence], result: 
     claim_weights: dict[str, float] = settings.get("sentiment_claim_weights", {}) or {}
     softness = float(settings.get("sentiment_softness", 1.0))
     threshold = float(settings.get("sentiment_threshold", 0.2))
+    reversing = frozenset(settings.get("sentiment_reversal_categories", ()) or ())
 
     contrast_positions = sorted(m.hit.start for m in all_scopes if m.category == "contrast")
     starts = [s.start for s in sentences]
@@ -59,11 +63,18 @@ def score_sentiment(doc: NormalizedText, sentences: Sequence[Sentence], result: 
             nearby = all_scopes[lo:hi]
         else:
             nearby = ()
+        applied: list[ModifierScope] = []
         for scope in modifiers_for(hit.start, hit.end, nearby):
+            if any(other.category == scope.category and other.hit.start < scope.hit.end
+                   and scope.hit.start < other.hit.end for other in applied):
+                continue  # 并不 and the 不 inside it are one negator, not a double negation
+            applied.append(scope)
             if scope.category == "negation":
                 weight = -weight * negation_factor
             elif scope.category == "intensity":
                 weight *= scope.hit.rule.weight
+            elif scope.category in reversing:
+                weight = -weight
         if si >= 0 and contrast_positions:
             sentence = sentences[si]
             k = bisect.bisect_left(contrast_positions, sentence.start)

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -391,7 +392,12 @@ def test_explain_and_packs_json_report_what_was_disabled_and_overridden(tmp_path
                if text == "  - id: intent.purpose"]
     assert disabled["original"].endswith(f"zh-business/strategic_intent.yaml:{line}:5")
     assert overridden["rule"] == "intent.goal" and overridden["by"] == "good_esg/esg.yaml:22:5"
-    assert entry["modifier_categories"] == {"target_past": "a green target already reached (已提前实现 …)"}
+    # The pack's own category, and those of the pack it extends.
+    bundled = yaml.safe_load((bundled_file.parent / "pack.yaml").read_text("utf-8"))
+    inherited = {name: spec["description"]
+                 for name, spec in bundled.get("modifier_categories", {}).items()}
+    assert entry["modifier_categories"] == {
+        "target_past": "a green target already reached (已提前实现 …)", **inherited}
     report = cli("explain", "--pack", ESG.name, GREEN_GOAL)
     assert report.startswith("packs (1):\n  esg-demo-plus 0.1.0 (good_esg), extends zh-business")
     assert "     disabled   intent.purpose of zh-business (" in report
