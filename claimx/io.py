@@ -251,9 +251,21 @@ def _stray_plausibility(data: bytes) -> float:
 
 def _private_or_astral(data: bytes) -> bool:
     """Whether what UTF-8 decodes from ``data`` holds a private-use or supplementary-plane
-    character: real text almost never does, GB18030 bytes read as UTF-8 often do."""
-    return any(ord(ch) > 0xFFFF or 0xE000 <= ord(ch) <= 0xF8FF
-               for ch in data.decode("utf-8", errors="ignore"))
+    character: real text almost never does, GB18030 bytes read as UTF-8 often do.
+
+    One right after a rejected byte does not count: a stray lead byte takes the
+    continuation bytes of the character after it (E5 [EE] 8E 9F: EE 8E 9F is U+E39F), so
+    damage alone makes one."""
+    after_bad = False
+    for ch in data.decode("utf-8", errors="surrogateescape"):
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            after_bad = True
+            continue
+        if (o > 0xFFFF or 0xE000 <= o <= 0xF8FF) and not after_bad:
+            return True
+        after_bad = False
+    return False
 
 
 def _plausible_cjk(text: str) -> bool:

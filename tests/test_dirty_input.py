@@ -98,6 +98,15 @@ def test_plain_text_with_a_stray_byte_is_reported_never_misread(text: str,
         decode_bytes(damaged)
 
 
+def test_a_stray_lead_byte_that_forms_a_private_use_character_is_still_reported() -> None:
+    # Found by the property above: a stray EE inside 原 (E5 [EE] 8E 9F) takes that
+    # character's continuation bytes and decodes as a private-use character (U+E39F), which
+    # GB18030 bytes read as UTF-8 also give; the bytes read as GB18030 only by accident.
+    raw = "原临润".encode()
+    with pytest.raises(DecodeError, match="--encoding"):
+        decode_bytes(raw[:1] + b"\xee" + raw[1:])
+
+
 def test_the_reported_stray_byte_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                          ) -> None:
     stdin = io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff " + "风险".encode()))
