@@ -39,6 +39,8 @@ _QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
 #: At most this many words stand for one item: a longer product of alternations in a row
 #: is cut into shorter runs instead.
 _MAX_WORDS = 256
+#: At most this many lists come out of one alternation (see _Reader.alternation).
+_MAX_UNIONS = 3
 
 
 class _GiveUp(Exception):
@@ -53,7 +55,8 @@ _Summary = tuple[frozenset[str] | None, list[frozenset[str]]]
 
 def required_words(pattern: str, anchors: Iterable[str] = ()) -> tuple[frozenset[str], ...]:
     """Word lists such that every match of ``pattern`` (a ``regex`` VERSION1 pattern)
-    contains a word of each, leaving out the lists every one of ``anchors`` already
+    contains a word of each, likeliest to rule text out first (the longest shortest word,
+    then the fewest words), leaving out the lists every one of ``anchors`` already
     contains a word of (the rule runs only where an anchor is, so they tell nothing).
     Empty when the pattern uses syntax the reader does not follow.
 
@@ -69,22 +72,16 @@ def required_words(pattern: str, anchors: Iterable[str] = ()) -> tuple[frozenset
     if exact is not None and "" not in exact:
         lists = [exact, *lists]
     anchor_list = tuple(anchors)
-    found: dict[frozenset[str], None] = {}
-    for words in lists:
-        if "" in words or not words:
-            continue
-        if anchor_list and all(any(w in anchor for w in words) for anchor in anchor_list):
-            continue  # holds in every sentence the rule is run on
-        found[words] = None
-    return tuple(found)
+    # Lists every anchor holds a word of are true in every sentence the rule runs on.
+    return tuple(words for words in _ranked(lists) if not anchor_list or not all(
+        any(w in anchor for w in words) for anchor in anchor_list))
 
 
-def _best(lists: Sequence[frozenset[str]]) -> frozenset[str] | None:
-    """The list likely to rule out most text: the longest shortest word, then fewest words."""
-    usable = [words for words in lists if words and "" not in words]
-    if not usable:
-        return None
-    return max(usable, key=lambda words: (min(map(len, words)), -len(words)))
+def _ranked(lists: Sequence[frozenset[str]]) -> list[frozenset[str]]:
+    """``lists`` that are requirements (no empty word), likeliest to rule out text first:
+    the longest shortest word, then the fewest words (then by content, for a fixed order)."""
+    usable = {words for words in lists if words and "" not in words}
+    return sorted(usable, key=lambda words: (-min(map(len, words)), len(words), sorted(words)))
 
 
 class _Reader:
@@ -125,16 +122,19 @@ class _Reader:
                  if all(e is not None for e in exacts) else None)
         if exact is not None and len(exact) > _MAX_WORDS:
             exact = None
-        union: set[str] = set()
+        # Each branch's lists, likeliest to rule text out first. A union taking one list
+        # of every branch is required; the k-th union takes each branch's k-th list (its
+        # last when it has fewer), so a branch whose first list is weak (its anchors and
+        # a common word) still lets a second union test what follows them.
+        ranked: list[list[frozenset[str]]] = []
         for branch_exact, lists in branches:
-            if not lists and branch_exact is not None and "" not in branch_exact:
-                union |= branch_exact  # the branch's only list: no choice to make
-                continue
-            best = _best(([branch_exact] if branch_exact is not None else []) + lists)
-            if best is None:
+            usable = _ranked(([branch_exact] if branch_exact is not None else []) + lists)
+            if not usable:
                 return (exact, []), i
-            union |= best
-        return (exact, [frozenset(union)]), i
+            ranked.append(usable)
+        unions = {frozenset().union(*(usable[min(k, len(usable) - 1)] for usable in ranked))
+                  for k in range(min(_MAX_UNIONS, max(map(len, ranked))))}
+        return (exact, list(unions)), i
 
     def sequence(self, i: int) -> tuple[_Summary, int]:
         """Items up to ``|``, ``)`` or the end. Items with a known set of strings in a row

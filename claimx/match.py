@@ -240,16 +240,14 @@ class CompiledRules:
     def required_searches(self, index: int) -> tuple[_WordSearch, ...]:
         """Searches for the word lists every match of the pattern rule at ``index`` (in
         ``by_id``) contains, at most the :data:`_MAX_REQUIRED_SEARCHES` likeliest to rule a
-        sentence out first (the longest shortest word, then the fewest words). A sentence
-        where one finds nothing cannot hold a match. Empty when nothing is known."""
+        sentence out first. A sentence where one finds nothing cannot hold a match. Empty
+        when nothing is known."""
         found = self._required_searches.get(index)
         if found is None:
             rule = self.by_id[index]
             lists = required_words(rule.pattern.pattern, rule.anchors)  # type: ignore[union-attr]
-            ordered = sorted(lists, key=lambda words: (-min(map(len, words)), len(words),
-                                                       sorted(words)))
             found = self._required_searches[index] = tuple(
-                _WordSearch(tuple(sorted(words))) for words in ordered[:_MAX_REQUIRED_SEARCHES])
+                _WordSearch(tuple(sorted(words))) for words in lists[:_MAX_REQUIRED_SEARCHES])
         return found
 
     def rule(self, index: int) -> Rule:
@@ -257,9 +255,9 @@ class CompiledRules:
         return self.rules[index]
 
 
-#: How many required word lists of a pattern rule are searched before it runs: a third one
-#: rarely rules out a sentence the first two let through.
-_MAX_REQUIRED_SEARCHES = 2
+#: How many required word lists of a pattern rule are searched before it runs: a search
+#: costs a few percent of the ``regex`` call with a timeout it can spare.
+_MAX_REQUIRED_SEARCHES = 3
 
 
 class _WordSearch:

@@ -41,8 +41,10 @@ def test_optional_items_and_lookarounds_require_nothing() -> None:
     assert _lists(r"(?<!不)\d+%") == [["%"]]
 
 
-def test_branches_give_the_union_of_their_best_lists() -> None:
-    assert _lists("甲[^,]{0,3}乙丙|丁") == [["丁", "乙丙"]]
+def test_branches_give_unions_of_one_list_of_each() -> None:
+    # The first union takes each branch's likeliest list, the next its second one.
+    assert required_words("甲[^,]{0,3}乙丙|丁") == (frozenset({"丁", "乙丙"}),
+                                                 frozenset({"丁", "甲"}))
     assert _lists(r"甲|\d") == []
 
 
