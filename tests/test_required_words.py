@@ -12,7 +12,7 @@ import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from claimx import Extractor
+from claimx import Extractor, RuleTimeoutError
 from claimx.match import CompiledRules
 from claimx._required_words import required_words
 
@@ -110,3 +110,19 @@ def test_the_pipeline_finds_the_same_claims_without_the_word_test(
     with_test = [[c.to_dict() for c in extractor.extract(t)] for t in texts]
     monkeypatch.setattr(CompiledRules, "required_searches", lambda self, index: ())
     assert [[c.to_dict() for c in extractor.extract(t)] for t in texts] == with_test
+
+
+def test_a_sentence_without_a_required_word_is_not_tried(tmp_path: Path) -> None:
+    # (?:哈|哈哈)+亏 backtracks exponentially on a run of 哈 not followed by 亏. Without any
+    # 亏 in the sentence the pattern is not run at all: no timeout, and no claim either
+    # way. With a 亏 before the run it is run, and times out.
+    (tmp_path / "pack.yaml").write_text(
+        "name: slow\nversion: '1'\nlanguage: zh\nclaim_types: {risk: {polarity: negative}}\n",
+        encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(
+        "rules:\n  - id: slow.backtracks\n    kind: pattern\n    type: risk\n"
+        "    pattern: (?:哈|哈哈)+亏\n    anchors: [哈]\n", encoding="utf-8")
+    extractor = Extractor(packs=[tmp_path], regex_timeout=0.05)
+    assert extractor.extract("哈" * 60 + "。") == []
+    with pytest.raises(RuleTimeoutError):
+        extractor.extract("亏" + "哈" * 60 + "。")
