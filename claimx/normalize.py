@@ -10,7 +10,8 @@ What :func:`normalize` does, in one pass that already reaches its fixpoint:
 2. drops zero-width / control characters, lone surrogates and noncharacters;
 3. collapses whitespace runs (incl. U+3000) to ``"\\n"`` if they hold a line break, else ``" "``;
 4. folds full-width ASCII (U+FF01–U+FF5E) to half-width (``，`` → ``,``, ``Ａ１`` → ``A1``);
-5. converts traditional to simplified Chinese with OpenCC ``t2s``.
+5. converts traditional to simplified Chinese with OpenCC ``t2s`` (not called for a text
+   holding no character it can change, see claimx._t2s_chars).
 
 >>> n = normalize("微(wēi)信將推出新產品，")
 >>> n.text
@@ -78,12 +79,16 @@ _HAN_RUN = regex.compile(r"\p{Han}+")
 # --------------------------------------------------------------------------- OpenCC
 
 _converter: Any = None
+#: A search for a character ``t2s`` can change (see claimx._t2s_chars), or None when the
+#: installed OpenCC is not the version that list was derived from; set with _converter.
+_may_change: re.Pattern[str] | None = None
 _converter_lock = threading.Lock()
 
 
-def _t2s() -> Any:
-    """Return the shared OpenCC ``t2s`` converter, creating it once (thread-safe)."""
-    global _converter
+def _t2s() -> tuple[Any, re.Pattern[str] | None]:
+    """Return the shared OpenCC ``t2s`` converter and the search for a character it can
+    change, creating them once (thread-safe)."""
+    global _converter, _may_change
     conv = _converter
     if conv is None:
         with _converter_lock:
@@ -91,9 +96,28 @@ def _t2s() -> Any:
             if conv is None:
                 import opencc  # imported lazily: loading the dictionaries is not free
 
+                from claimx._t2s_chars import CHANGED_BY_T2S, OPENCC_VERSION
+
+                if getattr(opencc, "__version__", None) == OPENCC_VERSION:
+                    _may_change = re.compile(_char_class(CHANGED_BY_T2S))
                 conv = opencc.OpenCC("t2s")
                 _converter = conv
-    return conv
+    return conv, _may_change
+
+
+def _char_class(chars: str) -> str:
+    """A character class of ``chars`` (sorted) written as ranges, plus
+    every character outside the BMP and every surrogate, which the check does not list
+    one by one (so a text holding one is always converted)."""
+    ranges: list[list[int]] = []
+    for code in map(ord, chars):
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    parts = [re.escape(chr(low)) + ("-" + re.escape(chr(high)) if high > low else "")
+             for low, high in ranges if high < 0x10000]
+    return "[" + "".join(parts) + "\ud800-\udfff\U00010000-\U0010ffff]"
 
 
 def _convert_fixpoint(conv: Any, text: str) -> str:
@@ -116,7 +140,11 @@ def _to_simplified(text: str) -> str:
     """
     if not text:
         return text
-    conv = _t2s()
+    conv, may_change = _t2s()
+    if may_change is not None and may_change.search(text) is None:
+        # No character the conversion could change (most simplified text): the search
+        # costs a few percent of the conversion.
+        return text
     out = _convert_fixpoint(conv, text)
     if len(out) == len(text):
         return out

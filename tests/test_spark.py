@@ -116,7 +116,9 @@ ESG_RULES = """\
         prior: 0.7
     """
 
-# (?:哈|哈哈)+亏 backtracks exponentially on a long run of 哈 without 亏: a row that raises.
+# (?:哈|哈哈)+亏 backtracks exponentially on a long run of 哈 not followed by 亏: a row that
+# raises. The row holds a 亏 before the run: a sentence with no 亏 at all is never tried
+# (no match could hold one, see claimx._required_words).
 SLOW_RULES = """\
     rules:
       - id: esg.goal
@@ -204,7 +206,8 @@ def test_declared_schema(spark: SparkSession) -> None:
 def test_row_that_raises_gives_empty_claims_and_error(spark: SparkSession, tmp_path: Path) -> None:
     pack = _write_pack(tmp_path / "slow-pack", SLOW_RULES)
     options = {"regex_timeout": 0.05, "on_rule_timeout": "raise"}
-    texts: list[str | None] = ["公司承诺2030年前实现碳中和。", "哈" * 60 + "。", None, "碳中和。"]
+    texts: list[str | None] = ["公司承诺2030年前实现碳中和。", "亏" + "哈" * 60 + "。", None,
+                               "碳中和。"]
     out = with_claims(_frame(spark, texts), "text", packs=[str(pack)], **options)
     rows = out.orderBy("id").collect()
     assert len(rows) == len(texts)
