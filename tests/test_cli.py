@@ -345,12 +345,15 @@ def test_interrupt_during_a_long_run_leaves_no_output_and_no_temp_file(tmp_path:
 
 def test_sigterm_also_cleans_up(tmp_path: Path) -> None:
     big = tmp_path / "big.txt"
-    big.write_text((SIMPLIFIED + "\n") * 30_000, encoding="utf-8")
+    # Long enough (several seconds of tagging) that a loaded machine, which may leave this
+    # test unscheduled for a while, still finds the run under way: it is a race otherwise.
+    big.write_text((SIMPLIFIED + "\n") * 300_000, encoding="utf-8")
     target = tmp_path / "out.jsonl"
     proc = subprocess.Popen([sys.executable, "-m", "claimx", "tag", str(big), "-o", str(target)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".out.jsonl.*.tmp")) and time.monotonic() < deadline:
+        assert proc.poll() is None, proc.stderr.read().decode()  # finished before the signal
         time.sleep(0.05)
     proc.send_signal(signal.SIGTERM)
     proc.communicate(timeout=60)
