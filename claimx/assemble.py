@@ -744,7 +744,8 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         modifier_spans = tuple([Span(m.hit.start, m.hit.end, original[m.hit.start:m.hit.end],
                                      m.category, m.hit.rule.id) for m in mods])
     else:
-        subject = doc.original_slice(*subject_span) if subject_span else None
+        # As written, in its own script, without inline pinyin or invisible characters.
+        subject = doc.original_words(*subject_span) if subject_span else None
         o_start, o_end = doc.to_original(start, end)
         cues = tuple([_evidence(doc, h.start, h.end, str(h.rule.type), h.rule.id)
                       for h in ordered])

@@ -275,6 +275,30 @@ class NormalizedText:
         s, e = self.offsets.to_original(start, end)
         return self.original[s:e]
 
+    def original_words(self, start: int, end: int) -> str:
+        """The original characters behind each normalised character of ``[start, end)``,
+        without what normalisation removed between them (inline pinyin annotations,
+        invisible characters): a name as written, in its own script, without the noise.
+
+        >>> normalize("騰(téng)訊公司").original_words(0, 2)
+        '騰訊'
+        """
+        m = self.offsets
+        start, end = m._clamp(start), m._clamp(end)
+        if m.is_identity or end <= start:
+            return self.original_slice(start, end)
+        out = []
+        k = bisect_right(m.norm_starts, start) - 1
+        while k < len(m.norm_starts) and m.norm_starts[k] < end:
+            piece_end = m.norm_starts[k + 1] if k + 1 < len(m.norm_starts) else m.norm_len
+            a, b = max(start, m.norm_starts[k]), min(end, piece_end)
+            if a < b:
+                w = m.widths[k]
+                base = m.orig_starts[k] - m.norm_starts[k] * w
+                out.append(self.original[base + a * w:base + b * w])
+            k += 1
+        return "".join(out)
+
 
 # --------------------------------------------------------------------------- normalize
 

@@ -25,3 +25,21 @@ def test_the_name_before_the_cue_is_the_subject(text: str, subject: str) -> None
 def test_no_subject_from_a_date_or_a_verb_phrase(text: str) -> None:
     claims = extract(text)
     assert claims and all(c.subject is None for c in claims)
+
+
+def test_a_subject_in_noisy_text_is_as_written_without_inline_pinyin() -> None:
+    # Traditional script with inline pinyin: the subject keeps its script and loses the
+    # annotation (the claim's own text and offsets stay those of the original).
+    text = "星(xīng)河科技計劃明年在東南亞新建兩座數據中心。"
+    (claim,) = extract(text)
+    assert claim.subject == "星河科技"
+    assert text[claim.start:claim.end] == claim.text
+
+
+def test_original_words_drop_only_what_normalisation_removed() -> None:
+    from claimx.normalize import normalize
+
+    doc = normalize("騰(téng)訊\u200b公司  的")
+    assert doc.original_words(0, 4) == "騰訊公司"
+    assert doc.original_slice(0, 4) == "騰(téng)訊\u200b公司"
+    assert normalize("腾讯公司").original_words(0, 2) == "腾讯"
