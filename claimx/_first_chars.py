@@ -17,22 +17,14 @@ refuses could not have matched, and the output is the same with and without it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import regex
 
+from claimx._pattern_syntax import (QUANTIFIER, UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp,
+                                    group_head, set_end)
+
 __all__ = ["FirstChars", "first_chars"]
-
-#: Escapes that match no character (word boundaries, string anchors, \K keep).
-_ZERO_WIDTH_ESCAPES = frozenset("bBAZzGmMK")
-#: Escapes whose meaning this reader does not follow: backreferences, named lists.
-_UNSUPPORTED_ESCAPES = frozenset("0123456789gL")
-_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
-
-
-class _GiveUp(Exception):
-    """The pattern uses something the reader does not follow."""
 
 
 class FirstChars:
@@ -60,7 +52,7 @@ def first_chars(pattern: str) -> FirstChars | None:
     anything."""
     try:
         atoms, _nullable, end = _Reader(pattern).alternation(0)
-    except (_GiveUp, IndexError, ValueError):
+    except (GiveUp, IndexError, ValueError):
         return None
     if end != len(pattern) or not atoms or "." in atoms:
         return None
@@ -106,9 +98,9 @@ class _Reader:
         text = self.text
         if i < len(text) and text[i] in "?*+{":
             if text[i] == "{":
-                found = _QUANTIFIER.match(text, i)
+                found = QUANTIFIER.match(text, i)
                 if found is None or found.group() in ("{}", "{,}"):
-                    raise _GiveUp  # fuzzy constraints, or a brace this reader does not know
+                    raise GiveUp  # fuzzy constraints, or a brace this reader does not know
                 lowest = int(found.group(1) or 0)
                 i = found.end()
             else:
@@ -117,7 +109,7 @@ class _Reader:
             if i < len(text) and text[i] in "?+":  # lazy or possessive
                 i += 1
             if i < len(text) and text[i] in "?*+{":
-                raise _GiveUp  # a quantifier on a quantifier
+                raise GiveUp  # a quantifier on a quantifier
             nullable = nullable or lowest == 0
         return atoms, nullable, i
 
@@ -127,7 +119,7 @@ class _Reader:
         if ch == "(":
             return self.group(i)
         if ch == "[":
-            end = self.set_end(i)
+            end = set_end(self.text, i)
             return {text[i:end]}, False, end
         if ch == "\\":
             return self.escape(i)
@@ -136,7 +128,7 @@ class _Reader:
         if ch == ".":
             return {"."}, False, i + 1
         if ch in "*+?{":
-            raise _GiveUp  # nothing to repeat
+            raise GiveUp  # nothing to repeat
         return {regex.escape(ch)}, False, i + 1
 
     def group(self, i: int) -> tuple[set[str], bool, int]:
@@ -144,60 +136,21 @@ class _Reader:
         if text.startswith("(?#", i):
             end = text.index(")", i)
             return set(), True, end + 1
-        zero_width = False
-        if text.startswith(("(?:", "(?>", "(?|", "(?=", "(?!"), i):
-            zero_width = text[i + 2] in "=!"
-            inner = i + 3
-        elif text.startswith(("(?<=", "(?<!"), i):
-            zero_width = True
-            inner = i + 4
-        elif text.startswith(("(?P<", "(?<"), i):
-            close = text.index(">", i)
-            if not re.fullmatch(r"\w+", text[text.index("<", i) + 1:close]):
-                raise _GiveUp
-            inner = close + 1
-        elif text.startswith("(?", i):
-            raise _GiveUp  # inline flags, conditionals, recursion …
-        else:
-            inner = i + 1
+        inner, zero_width = group_head(text, i)
         atoms, nullable, end = self.alternation(inner)
         if end >= len(text) or text[end] != ")":
-            raise _GiveUp
+            raise GiveUp
         if zero_width:  # a lookaround consumes nothing: skipped (a superset results)
             return set(), True, end + 1
         return atoms, nullable, end + 1
 
-    def set_end(self, i: int) -> int:
-        """The end of the character set opening at ``i`` (VERSION1 sets nest)."""
-        text = self.text
-        depth = 0
-        j = i
-        while True:
-            ch = text[j]
-            if ch == "\\":
-                j += 2
-                continue
-            if ch == "[":
-                depth += 1
-                j += 1
-                if text[j] == "^":
-                    j += 1
-                if text[j] == "]":  # a leading ] is a member, not the end
-                    j += 1
-                continue
-            if ch == "]":
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            j += 1
-
     def escape(self, i: int) -> tuple[set[str], bool, int]:
         text = self.text
         kind = text[i + 1]
-        if kind in _ZERO_WIDTH_ESCAPES:
+        if kind in ZERO_WIDTH_ESCAPES:
             return set(), True, i + 2
-        if kind in _UNSUPPORTED_ESCAPES:
-            raise _GiveUp
+        if kind in UNSUPPORTED_ESCAPES:
+            raise GiveUp
         end = i + 2
         if kind in "pPN" and text[end:end + 1] == "{":
             end = text.index("}", end) + 1

@@ -23,28 +23,22 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from claimx._pattern_syntax import (QUANTIFIER, UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp,
+                                    group_head, set_end)
+
 __all__ = ["required_words"]
 
 #: Characters with a meaning of their own outside a character set (VERSION1).
 _SPECIAL = frozenset("\\^$.|?*+()[]{}")
-#: Escapes that match no character (word boundaries, string anchors, \K keep).
-_ZERO_WIDTH_ESCAPES = frozenset("bBAZzGmMK")
-#: Escapes whose meaning this reader does not follow: backreferences, named lists.
-_UNSUPPORTED_ESCAPES = frozenset("0123456789gL")
 #: Characters that stand for themselves, several in a row.
 _PLAIN_RUN = re.compile(r"[^\\^$.|?*+()\[\]{}]+")
 #: Plain words separated by ``|``.
 _PLAIN_ALTERNATION = re.compile(r"[^\\^$.|?*+()\[\]{}]+(?:\|[^\\^$.|?*+()\[\]{}]+)*")
-_QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
 #: At most this many words stand for one item: a longer product of alternations in a row
 #: is cut into shorter runs instead.
 _MAX_WORDS = 256
 #: At most this many lists come out of one alternation (see _Reader.alternation).
 _MAX_UNIONS = 3
-
-
-class _GiveUp(Exception):
-    """The pattern uses something the reader does not follow."""
 
 
 #: What the reader knows of a piece of pattern: the finite set of strings it matches, when
@@ -65,7 +59,7 @@ def required_words(pattern: str, anchors: Iterable[str] = ()) -> tuple[frozenset
     """
     try:
         (exact, lists), end = _Reader(pattern).alternation(0)
-    except (_GiveUp, IndexError, ValueError):
+    except (GiveUp, IndexError, ValueError):
         return ()
     if end != len(pattern):
         return ()
@@ -179,9 +173,9 @@ class _Reader:
         text = self.text
         if i < len(text) and text[i] in "?*+{":
             if text[i] == "{":
-                found = _QUANTIFIER.match(text, i)
+                found = QUANTIFIER.match(text, i)
                 if found is None or found.group() in ("{}", "{,}"):
-                    raise _GiveUp  # fuzzy constraints, or a brace this reader does not know
+                    raise GiveUp  # fuzzy constraints, or a brace this reader does not know
                 lowest = int(found.group(1) or 0)
                 if found.group(2) is None:
                     highest: int | None = lowest
@@ -195,7 +189,7 @@ class _Reader:
             if i < len(text) and text[i] in "?+":  # lazy or possessive
                 i += 1
             if i < len(text) and text[i] in "?*+{":
-                raise _GiveUp  # a quantifier on a quantifier
+                raise GiveUp  # a quantifier on a quantifier
             if lowest == 0:
                 # Optional: requires nothing, but `(?:了)?` still matches a known set.
                 return ((exact | {""} if exact is not None and highest == 1 else None), []), i
@@ -212,13 +206,13 @@ class _Reader:
         if ch == "(":
             return self.group(i)
         if ch == "[":
-            return (None, []), self.set_end(i)
+            return (None, []), set_end(self.text, i)
         if ch == "\\":
             return self.escape(i)
         if ch in "^$":
             return (frozenset({""}), []), i + 1
         if ch in "*+?{":
-            raise _GiveUp  # nothing to repeat
+            raise GiveUp  # nothing to repeat
         if ch in _SPECIAL:  # `.`, or a stray `]` / `}` this reader leaves alone
             return (None, []), i + 1
         return (frozenset({ch}), []), i + 1
@@ -227,60 +221,21 @@ class _Reader:
         text = self.text
         if text.startswith("(?#", i):
             return (frozenset({""}), []), text.index(")", i) + 1
-        zero_width = False
-        if text.startswith(("(?:", "(?>", "(?|", "(?=", "(?!"), i):
-            zero_width = text[i + 2] in "=!"
-            inner = i + 3
-        elif text.startswith(("(?<=", "(?<!"), i):
-            zero_width = True
-            inner = i + 4
-        elif text.startswith(("(?P<", "(?<"), i):
-            close = text.index(">", i)
-            if not re.fullmatch(r"\w+", text[text.index("<", i) + 1:close]):
-                raise _GiveUp
-            inner = close + 1
-        elif text.startswith("(?", i):
-            raise _GiveUp  # inline flags, conditionals, recursion …
-        else:
-            inner = i + 1
+        inner, zero_width = group_head(text, i)
         summary, end = self.alternation(inner)
         if end >= len(text) or text[end] != ")":
-            raise _GiveUp
+            raise GiveUp
         if zero_width:  # a lookaround consumes nothing (what it reads may lie outside)
             return (frozenset({""}), []), end + 1
         return summary, end + 1
 
-    def set_end(self, i: int) -> int:
-        """The end of the character set opening at ``i`` (VERSION1 sets nest)."""
-        text = self.text
-        depth = 0
-        j = i
-        while True:
-            ch = text[j]
-            if ch == "\\":
-                j += 2
-                continue
-            if ch == "[":
-                depth += 1
-                j += 1
-                if text[j] == "^":
-                    j += 1
-                if text[j] == "]":  # a leading ] is a member, not the end
-                    j += 1
-                continue
-            if ch == "]":
-                depth -= 1
-                if depth == 0:
-                    return j + 1
-            j += 1
-
     def escape(self, i: int) -> tuple[_Summary, int]:
         text = self.text
         kind = text[i + 1]
-        if kind in _ZERO_WIDTH_ESCAPES:
+        if kind in ZERO_WIDTH_ESCAPES:
             return (frozenset({""}), []), i + 2
-        if kind in _UNSUPPORTED_ESCAPES:
-            raise _GiveUp
+        if kind in UNSUPPORTED_ESCAPES:
+            raise GiveUp
         if kind.isascii() and not kind.isalnum() and kind != "_":
             return (frozenset({kind}), []), i + 2  # an escaped punctuation mark is itself
         # A class (\d, \p{Han} …) or a character written by its code: not followed as a

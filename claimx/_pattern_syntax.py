@@ -1,0 +1,65 @@
+"""Pieces of ``regex`` VERSION1 pattern syntax shared by the two pattern readers
+(:mod:`claimx._first_chars`: which characters a match can begin with;
+:mod:`claimx._required_words`: which words every match contains). Both read a pattern far
+enough to prove something about its matches and give up on anything they do not follow."""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["QUANTIFIER", "UNSUPPORTED_ESCAPES", "ZERO_WIDTH_ESCAPES", "GiveUp", "group_head",
+           "set_end"]
+
+#: Escapes that match no character (word boundaries, string anchors, \K keep).
+ZERO_WIDTH_ESCAPES = frozenset("bBAZzGmMK")
+#: Escapes whose meaning the readers do not follow: backreferences, named lists.
+UNSUPPORTED_ESCAPES = frozenset("0123456789gL")
+#: A counted repeat, ``{m}``, ``{m,}``, ``{,n}`` or ``{m,n}``.
+QUANTIFIER = re.compile(r"\{(\d*)(?:(,)(\d*))?\}")
+
+
+class GiveUp(Exception):
+    """The pattern uses something the reader does not follow."""
+
+
+def group_head(text: str, i: int) -> tuple[int, bool]:
+    """For the group opening at ``text[i]`` (not a ``(?#…)`` comment): where its content
+    starts, and whether it is a lookaround (it consumes nothing). Named and atomic groups
+    and branch resets read like plain groups; inline flags, conditionals and recursion
+    raise :class:`GiveUp`."""
+    if text.startswith(("(?:", "(?>", "(?|", "(?=", "(?!"), i):
+        return i + 3, text[i + 2] in "=!"
+    if text.startswith(("(?<=", "(?<!"), i):
+        return i + 4, True
+    if text.startswith(("(?P<", "(?<"), i):
+        close = text.index(">", i)
+        if not re.fullmatch(r"\w+", text[text.index("<", i) + 1:close]):
+            raise GiveUp
+        return close + 1, False
+    if text.startswith("(?", i):
+        raise GiveUp  # inline flags, conditionals, recursion …
+    return i + 1, False
+
+
+def set_end(text: str, i: int) -> int:
+    """The end of the character set opening at ``text[i]`` (VERSION1 sets nest)."""
+    depth = 0
+    j = i
+    while True:
+        ch = text[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            depth += 1
+            j += 1
+            if text[j] == "^":
+                j += 1
+            if text[j] == "]":  # a leading ] is a member, not the end
+                j += 1
+            continue
+        if ch == "]":
+            depth -= 1
+            if depth == 0:
+                return j + 1
+        j += 1
