@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from claimx.io import AtomicOutput, DecodeError, decode_bytes
@@ -466,6 +466,8 @@ def test_packs_lists_the_bundled_pack_with_version_and_types() -> None:
        .filter(lambda t: not t.startswith("\x00")),
        st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]))
 def test_decode_bytes_round_trips_unicode_encodings(text: str, encoding: str) -> None:
+    # Plain UTF-8 of a text opening with U+FEFF is byte for byte the UTF-8 BOM: read as one.
+    assume(not (encoding == "utf-8" and text.startswith("\ufeff")))
     decoded, _ = decode_bytes(text.encode(encoding))
     assert decoded == text
 
