@@ -22,7 +22,7 @@ from collections.abc import Iterable
 import regex
 
 from claimx._pattern_syntax import (QUANTIFIER, UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp,
-                                    group_head, set_end)
+                                    escape_end, group_head, set_end)
 
 __all__ = ["FirstChars", "first_chars"]
 
@@ -151,15 +151,5 @@ class _Reader:
             return set(), True, i + 2
         if kind in UNSUPPORTED_ESCAPES:
             raise GiveUp
-        end = i + 2
-        if kind in "pPN" and text[end:end + 1] == "{":
-            end = text.index("}", end) + 1
-        elif kind in "pP":
-            end += 1  # \pL
-        elif kind == "x":
-            end = text.index("}", end) + 1 if text[end:end + 1] == "{" else end + 2
-        elif kind == "u":
-            end += 4
-        elif kind == "U":
-            end += 8
+        end = escape_end(text, i)
         return {text[i:end]}, False, end

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["QUANTIFIER", "UNSUPPORTED_ESCAPES", "ZERO_WIDTH_ESCAPES", "GiveUp", "group_head",
-           "set_end"]
+__all__ = ["QUANTIFIER", "UNSUPPORTED_ESCAPES", "ZERO_WIDTH_ESCAPES", "GiveUp", "escape_end",
+           "group_head", "set_end"]
 
 #: Escapes that match no character (word boundaries, string anchors, \K keep).
 ZERO_WIDTH_ESCAPES = frozenset("bBAZzGmMK")
@@ -63,3 +63,22 @@ def set_end(text: str, i: int) -> int:
             if depth == 0:
                 return j + 1
         j += 1
+
+
+def escape_end(text: str, i: int) -> int:
+    """The end of the escape opening at ``text[i]`` (a backslash): a class (\\d,
+    \\p{Han}, \\pL) or a character written by its code (\\x41, \\x{4E00}, \\u4E00,
+    \\U0001F600); other escapes are two characters long."""
+    kind = text[i + 1]
+    end = i + 2
+    if kind in "pPN" and text[end:end + 1] == "{":
+        return text.index("}", end) + 1
+    if kind in "pP":
+        return end + 1  # \pL
+    if kind == "x":
+        return text.index("}", end) + 1 if text[end:end + 1] == "{" else end + 2
+    if kind == "u":
+        return end + 4
+    if kind == "U":
+        return end + 8
+    return end

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterable, Sequence
 
 from claimx._pattern_syntax import (QUANTIFIER, UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp,
-                                    group_head, set_end)
+                                    escape_end, group_head, set_end)
 
 __all__ = ["required_words"]
 
@@ -240,15 +240,5 @@ class _Reader:
             return (frozenset({kind}), []), i + 2  # an escaped punctuation mark is itself
         # A class (\d, \p{Han} …) or a character written by its code: not followed as a
         # literal, only stepped over.
-        end = i + 2
-        if kind in "pPN" and text[end:end + 1] == "{":
-            end = text.index("}", end) + 1
-        elif kind in "pP":
-            end += 1  # \pL
-        elif kind == "x":
-            end = text.index("}", end) + 1 if text[end:end + 1] == "{" else end + 2
-        elif kind == "u":
-            end += 4
-        elif kind == "U":
-            end += 8
+        end = escape_end(text, i)
         return (None, []), end
