@@ -386,7 +386,8 @@ SUBJECT_TOPIC_MAX = 12
 
 
 def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int,
-                 settings: dict[str, Any]) -> tuple[int, int] | None:
+                 settings: dict[str, Any], claim_end: int | None = None
+                 ) -> tuple[int, int] | None:
     """Where the actor a claim is about is named (normalised offsets), if anywhere.
 
     0. the company's name for itself (the pack's ``subject_self_refs``: 公司, 本集团 …) when
@@ -401,7 +402,10 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     4. else the topic (as in 2) of an earlier clause of the sentence, the nearest first;
     5. else the run of name characters from the claim's start to its cue (中佳易购|非法集资),
        up to a figure;
-    6. else None.
+    6. else the first of the pack's ``subject_self_refs`` inside the claim after its cue
+       (对公司业绩造成压力, 报告期内，公司积极…): the company is the one the claim is on;
+       ``claim_end`` bounds the search (the sentence's end when not given);
+    7. else None.
 
     The caller reads the subject from the original text, so it stays "as written".
     """
@@ -482,6 +486,18 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
             and stops.match(text, claim_start) is None
             and "了" not in text[claim_start:run.end()]):  # 有赞启动了第一轮|裁员: a verb
         return claim_start, run.end()
+    # 6. else the company's name for itself inside the claim, after the cue: annual reports
+    # name the company as the one a risk falls on (…可能对公司经营造成影响) or after a
+    # time phrase the claim opens with (报告期内，公司持续…).
+    if self_refs is not None:
+        limit = sentence.end if claim_end is None else claim_end
+        for inside in self_refs.finditer(text, cue_start, limit):
+            before = text[inside.start() - 1] if inside.start() > 0 else ""
+            # Standing as a word of its own: not the tail of another name (项目公司,
+            # 保险公司, 上市公司协会) and not a compound's head (公司治理).
+            if ((not _HAN.match(before) or before in _BEFORE_SELF_REF)
+                    and not text.startswith(_SELF_REF_COMPOUND_TAILS, inside.end())):
+                return inside.span()
     return None
 
 
@@ -500,6 +516,13 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
             return None
     return None
 
+
+# A Han character: a self-reference right after one is usually the tail of a longer name.
+_HAN = regex.compile(r"\p{Han}")
+# Words a self-reference may follow inside a claim and still stand alone (对公司…, 使公司…).
+_BEFORE_SELF_REF = frozenset("对使令让给将由向在是了后因致于为")
+# What turns a self-reference into the head of a compound (公司治理, 公司层面).
+_SELF_REF_COMPOUND_TAILS = ("治理", "层面", "制度", "章程", "名称")
 
 # The characters a topic subject is made of.
 _NAME_RUN = regex.compile(r"[\p{Han}A-Za-z0-9·&\-]+")
@@ -732,7 +755,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     score, steps = _claim_confidence(hits, mods, compiled)
     single = len(hits) == 1  # most claims rest on one cue
     cue_start = hits[0].start if single else min(h.start for h in hits)
-    subject_span = find_subject(text, sentence, start, cue_start, settings)
+    subject_span = find_subject(text, sentence, start, cue_start, settings, end)
     original = doc.original
     ordered = hits if single else sorted(hits, key=lambda h: h.start)
     if doc.offsets.is_identity:

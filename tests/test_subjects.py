@@ -43,3 +43,23 @@ def test_original_words_drop_only_what_normalisation_removed() -> None:
     assert doc.original_words(0, 4) == "騰訊公司"
     assert doc.original_slice(0, 4) == "騰(téng)訊\u200b公司"
     assert normalize("腾讯公司").original_words(0, 2) == "腾讯"
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    # Annual-report prose: the company the risk falls on, named only after the cue.
+    ("受原材料价格上涨影响，导致公司产品毛利率下降。", "公司"),
+    # A time phrase opens the claim and the company follows it.
+    ("交易完成后，公司将持有星河生物六成股权。", "公司"),
+])
+def test_the_company_named_inside_the_claim_after_its_cue(text: str, subject: str) -> None:
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+@pytest.mark.parametrize("text", [
+    "推动信托公司加快转型发展。",  # 信托公司: another name's tail, not the company itself
+    "加强法人机构公司治理。",      # 公司治理: a compound, no actor
+])
+def test_a_self_reference_inside_a_longer_word_names_no_one(text: str) -> None:
+    claims = extract(text)
+    assert claims and all(c.subject != "公司" for c in claims)
