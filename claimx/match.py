@@ -734,7 +734,7 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
             found = [hit for hit in found if not _holds_exception(hit, exceptions, overlap)]
         cue_spans.extend(found)
     cue_spans.sort()
-    modifier_spans = _outermost_modifiers(modifier_spans, rules)
+    modifier_spans.sort()
     sentiment_spans.sort()
     return MatchResult(
         claim_cues=tuple([Hit(s, e, rules[i]) for s, e, i in cue_spans]),
@@ -745,31 +745,6 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
                         if i in compiled.token_rule_positions}
                        if compiled.token_rule_positions else {}),
         words_found=words_found)
-
-
-def _outermost_modifiers(spans: list[tuple[int, int, int]], rules: Sequence[Any]
-                         ) -> list[tuple[int, int, int]]:
-    """The modifier hits sorted by start, without those that lie inside a longer hit of the
-    same category: 并不 is one negator, not 并不 plus the 不 inside it (which would turn a
-    word over twice in sentiment and list two negators as a claim's evidence)."""
-    if len(spans) < 2:
-        return sorted(spans)
-    # By start, the longer first: a hit inside another then comes after it.
-    spans.sort(key=lambda span: (span[0], -span[1]))
-    kept: list[tuple[int, int, int]] = []
-    # category -> the kept hit reaching furthest so far (the longest, on equal ends); a hit
-    # inside a longer one of its category lies inside this one.
-    reaching: dict[str, tuple[int, int]] = {}
-    for start, end, index in spans:
-        category = rules[index].category
-        outer = reaching.get(category)
-        if outer is not None and outer[1] >= end and outer[1] - outer[0] > end - start:
-            continue
-        if outer is None or end > outer[1]:
-            reaching[category] = (start, end)
-        kept.append((start, end, index))
-    kept.sort()
-    return kept
 
 
 def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int]]]

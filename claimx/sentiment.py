@@ -4,8 +4,7 @@ claims found in the same text.
 Each sentiment word adds its weight (+ for positive, - for negative); then
 
 * a negation reaching the word turns it over (``并未下滑``) at ``negation_factor`` strength
-  (once: the match stage keeps 并不 and drops the 不 inside it, so nested negators are one
-  modifier),
+  (once: nested negators of one category, 并不 and its 不, are one modifier),
 * a modifier of one of the pack's ``sentiment_reversal_categories`` reaching it turns it
   over at full strength (成本|上涨: a rise in a quantity that is bad news),
 * an intensity word reaching it multiplies it by that modifier's weight (``大幅``),
@@ -64,7 +63,12 @@ def score_sentiment(doc: NormalizedText, sentences: Sequence[Sentence], result: 
             nearby = all_scopes[lo:hi]
         else:
             nearby = ()
+        applied: list[ModifierScope] = []
         for scope in modifiers_for(hit.start, hit.end, nearby):
+            if any(other.category == scope.category and other.hit.start < scope.hit.end
+                   and scope.hit.start < other.hit.end for other in applied):
+                continue  # 并不 and the 不 inside it are one negator, not a double negation
+            applied.append(scope)
             if scope.category == "negation":
                 weight = -weight * negation_factor
             elif scope.category == "intensity":
