@@ -722,7 +722,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                               and cand.type not in scope.hit.rule.allowed_types)
                           or scope.category in sentiment_only}
         for hit in hits:
-            for scope in modifiers_for(hit.start, hit.end, sentence_scopes):
+            for scope in modifiers_for(hit.start, hit.end, sentence_scopes, hit.gaps):
                 if id(scope) not in seen:
                     seen.add(id(scope))
                     mods.append(scope)

@@ -56,6 +56,9 @@ class Hit:
     start: int
     end: int
     rule: Any  # Rule; Any keeps attrs from checking a union at runtime
+    #: For a sequence rule's hit, the stretches of text between its steps' words: a
+    #: modifier word there is not part of the cue and still reaches it (营收|并未|下滑).
+    gaps: tuple[tuple[int, int], ...] = ()
 
     @property
     def rule_id(self) -> str:
@@ -721,8 +724,9 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     # Pattern and sequence matches are tested against their rules' exception words (the
     # covers are built on first need: most documents' chains meet few of those rules).
     overlap: dict[int, _Cover] = {}
+    chain_gaps: dict[tuple[int, int, int], tuple[tuple[int, int], ...]] = {}
     if steps:
-        chains = _run_sequences(compiled, text, steps)
+        chains, chain_gaps = _run_sequences(compiled, text, steps)
         if exceptions and chains:
             chains = [hit for hit in chains if not _holds_exception(hit, exceptions, overlap)]
         cue_spans.extend(chains)
@@ -737,7 +741,9 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     modifier_spans.sort()
     sentiment_spans.sort()
     return MatchResult(
-        claim_cues=tuple([Hit(s, e, rules[i]) for s, e, i in cue_spans]),
+        claim_cues=tuple([Hit(s, e, rules[i]) for s, e, i in cue_spans] if not chain_gaps
+                         else [Hit(s, e, rules[i], chain_gaps.get((s, e, i), ()))
+                               for s, e, i in cue_spans]),
         modifiers=tuple([Hit(s, e, rules[i]) for s, e, i in modifier_spans]),
         sentiment=tuple([Hit(s, e, rules[i]) for s, e, i in sentiment_spans]),
         terminators={rules[i].id: tuple(sorted(p)) for i, p in terminators.items()},
@@ -748,16 +754,19 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
 
 
 def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int]]]
-                   ) -> list[tuple[int, int, int]]:
+                   ) -> tuple[list[tuple[int, int, int]],
+                              dict[tuple[int, int, int], tuple[tuple[int, int], ...]]]:
     """Hits of the sequence rules from the positions of their steps' words in the document.
 
     For each sequence whose every step occurred, left to right: a word of the first step
     (the longest where several start together), then the nearest word of the next step
     that starts at most ``max_gap`` characters after it with no clause break between, and
     so on; a complete chain is a hit ``(start, end, rule position)``, and the next chain
-    starts after it. Returns the hits of all sequence rules.
+    starts after it. Returns the hits of all sequence rules, and for each hit with text
+    between its steps' words, those gaps (where a modifier word is not part of the cue).
     """
     hits: list[tuple[int, int, int]] = []
+    gaps_of: dict[tuple[int, int, int], tuple[tuple[int, int], ...]] = {}
     present = steps.keys()
     plans_of = compiled.sequence_plans
     # Each step key's words as (starts, ends), sorted once however many sequences share it.
@@ -780,6 +789,7 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
                 if start < reached:
                     continue
                 chain_end = end
+                gaps: list[tuple[int, int]] = []
                 for (step_starts, step_ends), gap in later:
                     # The first word of the next step starting at or after the chain's end:
                     # it must start within the gap, with no clause break before it.
@@ -792,11 +802,19 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
                             or not _CLAUSE_BREAKS.isdisjoint(text[chain_end:step_start])):
                         chain_end = -1
                         break
+                    if step_start > chain_end:
+                        # Only what follows the gap's last 的 bears on the next step: a
+                        # negator before it sits in an attributive clause (存在|对方不
+                        # 继续采购的|风险 is no negated risk).
+                        gaps.append((text.rfind("的", chain_end, step_start) + 1 or chain_end,
+                                     step_start))
                     chain_end = step_ends[k]
                 if chain_end >= 0:
                     hits.append((start, chain_end, rule_position))
+                    if gaps:
+                        gaps_of[(start, chain_end, rule_position)] = tuple(gaps)
                     reached = chain_end
-    return hits
+    return hits, gaps_of
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:

@@ -85,13 +85,18 @@ def scopes(result: MatchResult, sentences: Sequence[Sentence], *,
     return tuple(out)
 
 
-def modifiers_for(start: int, end: int, all_scopes: Sequence[ModifierScope]) -> list[ModifierScope]:
-    """The modifiers whose reach touches the cue ``[start, end)`` without overlapping it."""
+def modifiers_for(start: int, end: int, all_scopes: Sequence[ModifierScope],
+                  gaps: Sequence[tuple[int, int]] = ()) -> list[ModifierScope]:
+    """The modifiers whose reach touches the cue ``[start, end)`` without their word
+    overlapping it, or whose word lies in one of the cue's ``gaps`` (the text between a
+    sequence rule's steps: 营收|并未|下滑 is a negated fall)."""
     found = []
     for scope in all_scopes:
         if scope.start >= end or scope.end <= start:
             continue
-        if scope.hit.start < end and start < scope.hit.end:
+        word_start, word_end = scope.hit.start, scope.hit.end
+        if word_start < end and start < word_end and not any(
+                gap_start <= word_start and word_end <= gap_end for gap_start, gap_end in gaps):
             continue  # the modifier word is part of the cue itself
         found.append(scope)
     return found

@@ -370,3 +370,39 @@ def test_no_clause_carries_two_claim_types(settled: Extractor, parts: list[str])
                     if clause.start <= cue.start < clause.end:
                         owners.setdefault((si, ci), set()).add(str(claim.type))
     assert all(len(types) == 1 for types in owners.values())
+
+
+NEGATION_RULES = RULES_YAML + """\
+  - id: mod.not
+    kind: modifier
+    category: negation
+    cues: [不, 没有, 并未]
+    direction: forward
+    max_scope: 8
+"""
+
+
+@pytest.fixture(scope="module")
+def with_negation(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    return Extractor([_write_pack(tmp_path_factory.mktemp("neg") / "seq-neg", NEGATION_RULES)])
+
+
+def test_a_negator_between_the_steps_negates_the_claim(with_negation: Extractor) -> None:
+    (claim,) = with_negation.extract("星河科技的营收并未增长。")
+    assert (str(claim.type), claim.modality.value, claim.polarity.value) == (
+        "advantage", "negated", "negative")
+    assert [m.text for m in claim.evidence.modifiers] == ["并未"]
+
+
+def test_a_negator_in_a_clause_ending_in_de_between_the_steps_does_not(
+        with_negation: Extractor) -> None:
+    # 可能|导致不良的|损失: the negator sits in an attributive clause before 的.
+    (claim,) = with_negation.extract("此举可能导致不达标的损失。")
+    assert claim.modality.value != "negated"
+
+
+def test_the_gaps_of_a_sequence_hit_are_the_text_between_its_steps(compiled) -> None:  # type: ignore[no-untyped-def]
+    doc = normalize("营收同比增长。")
+    (hit,) = [h for h in match(compiled, doc.text, segment(doc), sentiment=False).claim_cues
+              if h.rule_id == "adv.metric-up"]
+    assert [doc.text[s:e] for s, e in hit.gaps] == ["同比"]
