@@ -21,8 +21,8 @@ from collections.abc import Iterable
 
 import regex
 
-from claimx._pattern_syntax import (QUANTIFIER, UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp,
-                                    escape_end, group_head, set_end)
+from claimx._pattern_syntax import (UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp, escape_end,
+                                    group_head, quantifier, set_end)
 
 __all__ = ["FirstChars", "first_chars"]
 
@@ -95,21 +95,9 @@ class _Reader:
     def item(self, i: int) -> tuple[set[str], bool, int]:
         """An atom and its quantifier, if any."""
         atoms, nullable, i = self.atom(i)
-        text = self.text
-        if i < len(text) and text[i] in "?*+{":
-            if text[i] == "{":
-                found = QUANTIFIER.match(text, i)
-                if found is None or found.group() in ("{}", "{,}"):
-                    raise GiveUp  # fuzzy constraints, or a brace this reader does not know
-                lowest = int(found.group(1) or 0)
-                i = found.end()
-            else:
-                lowest = 1 if text[i] == "+" else 0
-                i += 1
-            if i < len(text) and text[i] in "?+":  # lazy or possessive
-                i += 1
-            if i < len(text) and text[i] in "?*+{":
-                raise GiveUp  # a quantifier on a quantifier
+        counted = quantifier(self.text, i)
+        if counted is not None:
+            lowest, _, i = counted
             nullable = nullable or lowest == 0
         return atoms, nullable, i
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 __all__ = ["QUANTIFIER", "UNSUPPORTED_ESCAPES", "ZERO_WIDTH_ESCAPES", "GiveUp", "escape_end",
-           "group_head", "set_end"]
+           "group_head", "quantifier", "set_end"]
 
 #: Escapes that match no character (word boundaries, string anchors, \K keep).
 ZERO_WIDTH_ESCAPES = frozenset("bBAZzGmMK")
@@ -39,6 +39,34 @@ def group_head(text: str, i: int) -> tuple[int, bool]:
     if text.startswith("(?", i):
         raise GiveUp  # inline flags, conditionals, recursion …
     return i + 1, False
+
+
+def quantifier(text: str, i: int) -> tuple[int, int | None, int] | None:
+    """The quantifier at ``text[i]``, if there is one: its least and greatest count (None:
+    no limit) and where it ends, lazy or possessive mark included. Fuzzy constraints, a
+    brace that is no count, and a quantifier on a quantifier raise :class:`GiveUp`."""
+    if i >= len(text) or text[i] not in "?*+{":
+        return None
+    highest: int | None
+    if text[i] == "{":
+        found = QUANTIFIER.match(text, i)
+        if found is None or found.group() in ("{}", "{,}"):
+            raise GiveUp  # fuzzy constraints, or a brace this reader does not know
+        lowest = int(found.group(1) or 0)
+        if found.group(2) is None:
+            highest = lowest
+        else:
+            highest = int(found.group(3)) if found.group(3) else None
+        i = found.end()
+    else:
+        lowest = 1 if text[i] == "+" else 0
+        highest = 1 if text[i] == "?" else None
+        i += 1
+    if i < len(text) and text[i] in "?+":  # lazy or possessive
+        i += 1
+    if i < len(text) and text[i] in "?*+{":
+        raise GiveUp  # a quantifier on a quantifier
+    return lowest, highest, i
 
 
 def set_end(text: str, i: int) -> int:

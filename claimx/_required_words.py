@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from claimx._pattern_syntax import (QUANTIFIER, UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp,
-                                    escape_end, group_head, set_end)
+from claimx._pattern_syntax import (UNSUPPORTED_ESCAPES, ZERO_WIDTH_ESCAPES, GiveUp, escape_end,
+                                    group_head, quantifier, set_end)
 
 __all__ = ["required_words"]
 
@@ -170,26 +170,9 @@ class _Reader:
     def item(self, i: int) -> tuple[_Summary, int]:
         """An atom and its quantifier, if any."""
         (exact, lists), i = self.atom(i)
-        text = self.text
-        if i < len(text) and text[i] in "?*+{":
-            if text[i] == "{":
-                found = QUANTIFIER.match(text, i)
-                if found is None or found.group() in ("{}", "{,}"):
-                    raise GiveUp  # fuzzy constraints, or a brace this reader does not know
-                lowest = int(found.group(1) or 0)
-                if found.group(2) is None:
-                    highest: int | None = lowest
-                else:
-                    highest = int(found.group(3)) if found.group(3) else None
-                i = found.end()
-            else:
-                lowest = 1 if text[i] == "+" else 0
-                highest = 1 if text[i] == "?" else None
-                i += 1
-            if i < len(text) and text[i] in "?+":  # lazy or possessive
-                i += 1
-            if i < len(text) and text[i] in "?*+{":
-                raise GiveUp  # a quantifier on a quantifier
+        counted = quantifier(self.text, i)
+        if counted is not None:
+            lowest, highest, i = counted
             if lowest == 0:
                 # Optional: requires nothing, but `(?:了)?` still matches a known set.
                 return ((exact | {""} if exact is not None and highest == 1 else None), []), i
