@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 
 # The default profile runs every property with at least 500 examples (issue: core library).
 settings.register_profile("default", max_examples=500, deadline=None,
@@ -73,3 +74,27 @@ def private_home() -> Path:
     """The session's private folder holding the XDG base folders."""
     assert _private_home is not None
     return Path(_private_home)
+
+
+def regex_patterns(atoms: list[str], quantifiers: list[str], *, claim_group: bool = False
+                   ) -> st.SearchStrategy[str]:
+    """Small ``regex`` patterns built from ``atoms``: sequences, alternations, groups,
+    lookarounds and the given ``quantifiers`` (and a ``(?P<claim>…)`` group when
+    ``claim_group``), for properties of the pattern readers (first characters, required
+    words) checked against the engine itself."""
+    def quantified(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.tuples(inner, st.sampled_from(quantifiers)).map(lambda t: t[0] + t[1])
+
+    def grown(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        shapes = [
+            st.lists(inner, min_size=1, max_size=4).map("".join),
+            st.lists(inner, min_size=1, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
+            quantified(inner.map(lambda x: "(?:" + x + ")")),
+            st.tuples(st.sampled_from(["(?=", "(?!", "(?<=", "(?<!"]), inner).map(
+                lambda t: t[0] + t[1] + ")"),
+        ]
+        if claim_group:
+            shapes.append(inner.map(lambda x: "(?P<claim>" + x + ")"))
+        return st.one_of(*shapes)
+
+    return st.recursive(quantified(st.sampled_from(atoms)), grown, max_leaves=8)

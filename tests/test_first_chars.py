@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from claimx._first_chars import first_chars
+from conftest import regex_patterns
 
 
 def _allowed(pattern: str, chars: str) -> str:
@@ -46,25 +47,8 @@ def test_what_the_reader_does_not_follow_gives_no_check() -> None:
 
 
 _ALPHABET = "ab,1 "
-_ATOMS = st.sampled_from(["a", "b", ",", "1", r"\d", r"\s", "[ab]", "[^a]", r"\b", "^", "$"])
-
-
-def _quantified(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return st.tuples(inner, st.sampled_from(["", "?", "*", "+", "{0,2}", "{1,2}", "??", "*?"])
-                     ).map(lambda t: t[0] + t[1])
-
-
-_PATTERNS = st.recursive(
-    _quantified(_ATOMS),
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=4).map("".join),
-        st.lists(inner, min_size=1, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
-        _quantified(inner.map(lambda x: "(?:" + x + ")")),
-        st.tuples(st.sampled_from(["(?=", "(?!", "(?<=", "(?<!"]), inner).map(
-            lambda t: t[0] + t[1] + ")"),
-    ),
-    max_leaves=8,
-)
+_PATTERNS = regex_patterns(["a", "b", ",", "1", r"\d", r"\s", "[ab]", "[^a]", r"\b", "^", "$"],
+                           ["", "?", "*", "+", "{0,2}", "{1,2}", "??", "*?"])
 
 
 @settings(max_examples=400, deadline=None)

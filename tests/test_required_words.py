@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from claimx import Extractor, RuleTimeoutError
 from claimx.match import CompiledRules
 from claimx._required_words import required_words
+from conftest import regex_patterns
 
 _SAMPLE = Path(__file__).resolve().parent.parent / "corpora" / "claims-sample.jsonl"
 
@@ -59,28 +60,10 @@ def test_what_the_reader_does_not_follow_gives_no_lists() -> None:
 
 
 _ALPHABET = "ab,1 "
-_ATOMS = st.sampled_from(["a", "b", "ab", ",", "1", r"\d", r"\s", "[ab]", "[^a]", r"\b", "^",
-                          "$", r"\,"])
-
-
-def _quantified(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
-    return st.tuples(inner, st.sampled_from(["", "?", "*", "+", "{0,2}", "{1,2}", "{2}", "??",
-                                             "*?", "++"])
-                     ).map(lambda t: t[0] + t[1])
-
-
-_PATTERNS = st.recursive(
-    _quantified(_ATOMS),
-    lambda inner: st.one_of(
-        st.lists(inner, min_size=1, max_size=4).map("".join),
-        st.lists(inner, min_size=1, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
-        _quantified(inner.map(lambda x: "(?:" + x + ")")),
-        inner.map(lambda x: "(?P<claim>" + x + ")"),
-        st.tuples(st.sampled_from(["(?=", "(?!", "(?<=", "(?<!"]), inner).map(
-            lambda t: t[0] + t[1] + ")"),
-    ),
-    max_leaves=8,
-)
+_PATTERNS = regex_patterns(["a", "b", "ab", ",", "1", r"\d", r"\s", "[ab]", "[^a]", r"\b", "^",
+                            "$", r"\,"],
+                           ["", "?", "*", "+", "{0,2}", "{1,2}", "{2}", "??", "*?", "++"],
+                           claim_group=True)
 
 
 @settings(max_examples=500, deadline=None)
