@@ -893,8 +893,7 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
                                      checks.get(index)):
             return hits
     for index, rule in compiled.unanchored_patterns:
-        targets = _with_required_words(compiled.required_searches(index), text,
-                                       [(s, []) for s in sentences])
+        targets = _with_required_words(required(index), text, [(s, []) for s in sentences])
         if targets and not _run_rule(hits, index, rule, groups[index], text, targets, budget,
                                      checks.get(index)):
             return hits
