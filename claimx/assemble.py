@@ -493,10 +493,9 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
         limit = sentence.end if claim_end is None else claim_end
         for inside in self_refs.finditer(text, cue_start, limit):
             before = text[inside.start() - 1] if inside.start() > 0 else ""
-            # Standing as a word of its own: not the tail of another name (项目公司,
-            # 保险公司, 上市公司协会) and not a compound's head (公司治理).
-            if ((not _HAN.match(before) or before in _BEFORE_SELF_REF)
-                    and not text.startswith(_SELF_REF_COMPOUND_TAILS, inside.end())):
+            # Not the tail of another name (项目公司, 保险公司, 上市公司协会); the search
+            # itself leaves out compounds it heads (公司治理).
+            if not _HAN.match(before) or before in _BEFORE_SELF_REF:
                 return inside.span()
     return None
 
@@ -521,8 +520,6 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
 _HAN = regex.compile(r"\p{Han}")
 # Words a self-reference may follow inside a claim and still stand alone (对公司…, 使公司…).
 _BEFORE_SELF_REF = frozenset("对使令让给将由向在是了后因致于为")
-# What turns a self-reference into the head of a compound (公司治理, 公司层面).
-_SELF_REF_COMPOUND_TAILS = ("治理", "层面", "制度", "章程", "名称")
 
 # The characters a topic subject is made of.
 _NAME_RUN = regex.compile(r"[\p{Han}A-Za-z0-9·&\-]+")
@@ -564,10 +561,10 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out["_causatives"] = tuple(settings.get("causative_verbs", []))
     self_refs = sorted(settings.get("subject_self_refs", []), key=len, reverse=True)
     if self_refs:
-        # A self-reference standing as a word (公司, not 公司债 or 子公司).
+        # A self-reference standing as a word (公司, not 公司债, 子公司 or 公司治理).
         out["_subject_self_regex"] = re.compile(
             r"(?<![子分总母孙控参])(?:" + "|".join(re.escape(w) for w in self_refs)
-            + r")(?![债法化])")
+            + r")(?![债法化]|治理|层面|制度|章程|名称)")
     by_first: dict[str, list[str]] = {}
     for word in sorted(settings.get("leading_connectives", []), key=len, reverse=True):
         if word:
