@@ -470,7 +470,7 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
         if found is not None:
             return found.span()
     # 4. else the topic of an earlier clause of the sentence, the nearest first: news names
-    # the actor once and goes on about it (迪士尼在财报中提到，全球疫情正对其…造成冲击).
+    # the actor once and goes on about it (星河影业在年报中称，票房低迷正对其…造成冲击).
     for start in reversed(clause_starts):
         if start < claim_start and start not in tried:
             topic = _topic_at(text, start, sentence.end, stops, reach, not_names)
