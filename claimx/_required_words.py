@@ -58,7 +58,7 @@ def required_words(pattern: str, anchors: Iterable[str] = ()) -> tuple[frozenset
     [['受损', '受益']]
     """
     try:
-        (exact, lists), end = _Reader(pattern).alternation(0)
+        (exact, lists), end = _Reader(pattern).alternation(0, tuple(anchors))
     except (GiveUp, IndexError, ValueError):
         return ()
     if end != len(pattern):
@@ -67,8 +67,8 @@ def required_words(pattern: str, anchors: Iterable[str] = ()) -> tuple[frozenset
         lists = [exact, *lists]
     anchor_list = tuple(anchors)
     # Lists every anchor holds a word of are true in every sentence the rule runs on.
-    return tuple(words for words in _ranked(lists) if not anchor_list or not all(
-        any(w in anchor for w in words) for anchor in anchor_list))
+    return tuple(words for words in _ranked(lists)
+                 if not anchor_list or not _implied(words, anchor_list))
 
 
 def _ranked(lists: Sequence[frozenset[str]]) -> list[frozenset[str]]:
@@ -78,6 +78,21 @@ def _ranked(lists: Sequence[frozenset[str]]) -> list[frozenset[str]]:
     return sorted(usable, key=lambda words: (-min(map(len, words)), len(words), sorted(words)))
 
 
+def _unions(ranked: Sequence[Sequence[frozenset[str]]]) -> set[frozenset[str]]:
+    """Unions taking one list of every branch (``ranked``: each branch's lists, likeliest to
+    rule text out first): the k-th takes each branch's k-th list (its last when it has
+    fewer), so a branch whose first list is weak (its anchors and a common word) still
+    lets a second union test what follows them."""
+    return {frozenset().union(*(usable[min(k, len(usable) - 1)] for usable in ranked))
+            for k in range(min(_MAX_UNIONS, max(map(len, ranked))))}
+
+
+def _implied(words: frozenset[str], anchors: Sequence[str]) -> bool:
+    """Whether every one of ``anchors`` holds a word of ``words`` (so a sentence holding an
+    anchor holds one of them too)."""
+    return all(any(w in anchor for w in words) for anchor in anchors)
+
+
 class _Reader:
     """A recursive reader of pattern text: each method returns a :data:`_Summary` of what it
     read and where it stopped."""
@@ -85,9 +100,11 @@ class _Reader:
     def __init__(self, text: str) -> None:
         self.text = text
 
-    def alternation(self, i: int) -> tuple[_Summary, int]:
+    def alternation(self, i: int, anchors: tuple[str, ...] = ()) -> tuple[_Summary, int]:
         """Branches separated by ``|``, up to an unmatched ``)`` or the end. Each branch
-        must contain a word of its own list, so every match contains a word of their union."""
+        must contain a word of its own list, so every match contains a word of their union.
+        With ``anchors`` (the pattern's top level), unions are also made of the branches'
+        lists that the anchors do not already imply (see :func:`_implied`)."""
         text = self.text
         words = _PLAIN_ALTERNATION.match(text, i)
         if words is not None and (words.end() == len(text) or text[words.end()] == ")"):
@@ -126,8 +143,16 @@ class _Reader:
             if not usable:
                 return (exact, []), i
             ranked.append(usable)
-        unions = {frozenset().union(*(usable[min(k, len(usable) - 1)] for usable in ranked))
-                  for k in range(min(_MAX_UNIONS, max(map(len, ranked))))}
+        unions = _unions(ranked)
+        if anchors:
+            # A list every anchor holds a word of is true wherever the rule runs, and so is
+            # any union holding it: where the anchors are a word class that every branch
+            # names (重点|重心 in both 将…重心转向 and 重心…转向), the unions above all hold
+            # one, and the lists after it in each branch (转向, 集中于 …) would go unused.
+            telling = [[words for words in usable if not _implied(words, anchors)]
+                       for usable in ranked]
+            if all(telling):
+                unions |= _unions(telling)
         return (exact, list(unions)), i
 
     def sequence(self, i: int) -> tuple[_Summary, int]:

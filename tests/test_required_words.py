@@ -109,3 +109,13 @@ def test_a_sentence_without_a_required_word_is_not_tried(tmp_path: Path) -> None
     assert extractor.extract("哈" * 60 + "。") == []
     with pytest.raises(RuleTimeoutError):
         extractor.extract("亏" + "哈" * 60 + "。")
+
+
+def test_branch_unions_skip_the_lists_the_anchors_imply() -> None:
+    # Each branch names the anchor class (重心 is in both anchors), at a different rank of
+    # its lists, so every union of same-rank lists but the last holds an anchor word: the
+    # union of what the branches need besides it (转移到, 集中于 | 转向) is made as well.
+    pattern = "将[^,]{0,9}(?:重点|重心)[^,]{0,4}(?:转移到|集中于)|(?:战略重心|业务重心)[^,]{0,2}转向"
+    anchors = ("战略重心", "业务重心")
+    assert frozenset({"转移到", "集中于", "转向"}) in required_words(pattern, anchors)
+    assert frozenset({"转移到", "集中于", "转向"}) not in required_words(pattern)
