@@ -98,3 +98,32 @@ def regex_patterns(atoms: list[str], quantifiers: list[str], *, claim_group: boo
         return st.one_of(*shapes)
 
     return st.recursive(quantified(st.sampled_from(atoms)), grown, max_leaves=8)
+
+
+#: The token-rule fixture pack (its ``pkuseg-train.txt`` trains the toy segmenter below).
+TOKEN_PACK = Path(__file__).parent / "fixtures" / "token-pack"
+
+
+@pytest.fixture(scope="session")
+def toy_pkuseg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A toy spacy-pkuseg model trained on the token pack's hand-segmented sentences (< 1 s),
+    once per session for the token and spaCy tests alike."""
+    import random
+
+    import numpy
+    import spacy_pkuseg
+
+    # spacy-pkuseg shuffles its training data with the global generators, whose state
+    # depends on every test run before: seed them, so the toy model is the same on every
+    # run and in every order, and put back the state the other tests had.
+    saved = random.getstate(), numpy.random.get_state()
+    random.seed(0)
+    numpy.random.seed(0)
+    try:
+        folder = tmp_path_factory.mktemp("pkuseg-model")
+        corpus = str(TOKEN_PACK / "pkuseg-train.txt")
+        spacy_pkuseg.train(corpus, corpus, str(folder), train_iter=5)
+    finally:
+        random.setstate(saved[0])
+        numpy.random.set_state(saved[1])
+    return folder

@@ -14,11 +14,12 @@ import spacy
 from spacy import displacy
 from spacy.tokens import Doc, DocBin
 
+from conftest import TOKEN_PACK
+
 import claimx
 from claimx.spacy_component import ClaimxComponent, claim_from_data, claim_to_data
 from claimx.tokens import TokenRulesInactiveWarning
 
-TOKEN_PACK = Path(__file__).parent / "fixtures" / "token-pack"
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 
 # Sentences written for these tests: plans, strengths, risks, hedges, negation, questions,
@@ -237,15 +238,10 @@ def test_token_rules_reported_inactive_in_a_char_component() -> None:
     assert list(pipeline("公司拟收购一家电池工厂。").spans["claims"]) == []
 
 
-def test_token_rules_with_a_toy_pkuseg_model(tmp_path: Path) -> None:
-    import spacy_pkuseg
-
-    corpus = str(TOKEN_PACK / "pkuseg-train.txt")  # hand-segmented; trains in < 1 s
-    model = tmp_path / "model"
-    spacy_pkuseg.train(corpus, corpus, str(model), train_iter=5)
+def test_token_rules_with_a_toy_pkuseg_model(toy_pkuseg_model: Path) -> None:
     pipeline = spacy.blank("zh")
     pipeline.add_pipe("claimx", config={"packs": [str(TOKEN_PACK)], "segmenter": "pkuseg",
-                                        "pkuseg_model": str(model)})
+                                        "pkuseg_model": str(toy_pkuseg_model)})
     doc = pipeline("公司拟收购一家电池工厂。")
     assert [s._.claim.rules for s in doc.spans["claims"]] == [("tok.deal-intent",)]
 

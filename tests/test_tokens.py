@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import TOKEN_PACK
+
 import claimx
 from claimx.errors import PackLoadError
 from claimx.tokens import TokenRulesInactiveWarning, segment_words
 
-TOKEN_PACK = Path(__file__).parent / "fixtures" / "token-pack"
 PKUSEG_MODEL = os.environ.get("CLAIMX_PKUSEG_MODEL")
 
 
@@ -223,26 +224,6 @@ def test_pkuseg_without_a_model_folder_says_where_models_come_from() -> None:
 def test_pkuseg_rejects_a_folder_that_is_not_a_model(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="features.msgpack"):
         claimx.Extractor(packs=[TOKEN_PACK], segmenter="pkuseg", pkuseg_model=tmp_path)
-
-
-def train_toy_pkuseg_model(folder: Path) -> Path:
-    """Train a toy spacy-pkuseg model on the fixture's hand-segmented sentences (< 1 s)."""
-    import random
-
-    import numpy
-    import spacy_pkuseg
-
-    # pkuseg shuffles its training data: seed it so the toy model is the same on every run.
-    random.seed(0)
-    numpy.random.seed(0)
-    corpus = str(TOKEN_PACK / "pkuseg-train.txt")
-    spacy_pkuseg.train(corpus, corpus, str(folder), train_iter=5)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def toy_pkuseg_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return train_toy_pkuseg_model(tmp_path_factory.mktemp("pkuseg-model"))
 
 
 def test_token_rule_fires_under_a_toy_pkuseg_model(toy_pkuseg_model: Path) -> None:
