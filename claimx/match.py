@@ -896,8 +896,8 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
             sentence = sentences[si]
             start, end = sentence.start, sentence.end
             back = reach.get(index)
-            if back is not None and positions[0] - back > start:
-                start = positions[0] - back  # no match begins before (see match_reach)
+            if back is not None:
+                start = max(start, positions[0] - back)  # no match begins before (match_reach)
             for search in required(index):
                 if search(text, start, end) is None:
                     break
@@ -937,8 +937,8 @@ def _with_required_words(searches: tuple[_Search, ...], text: str,
     for target in targets:
         sentence, positions = target
         start, end = sentence.start, sentence.end
-        if back is not None and positions and min(positions) - back > start:
-            start = min(positions) - back
+        if back is not None and positions:
+            start = max(start, min(positions) - back)  # no match begins before (match_reach)
         for search in searches:
             if search(text, start, end) is None:
                 break
