@@ -54,7 +54,7 @@ NOT_BEFORE_WINDOW = 6
 
 
 def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
-            seen: _ContextWordsSeen, previous: Sentence | None = None) -> bool:
+            seen: _ContextWordsSeen, previous: Sentence | None = None) -> str | None:
     """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence or in the
     one before it (``previous``: a topic carries over a sentence end, as a quote after a
     report on the economy), unless one of its ``veto_unless`` words occurs in the hit's own
@@ -66,33 +66,36 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     (no ``veto_unless`` lifts those), and a hit of a ``not_clause_initial`` rule
     that opens its clause. ``seen`` answers, per document, whether a word list occurs in
     a sentence or window, mostly from the matching stage's automaton hits (many rules share
-    their lists)."""
+    their lists).
+
+    Returns the name of the rule field that cancelled the hit (``"veto"``, ``"requires"``,
+    ``"not_after"`` …; what ``claimx explain`` reports), None when nothing did."""
     if getattr(hit.rule, "not_clause_initial", False) and _opens_clause(text, sentence, hit):
-        return True
+        return "not_clause_initial"
     words = compiled.context_words.get(hit.rule.id)
     if words is None:
-        return False
+        return None
     veto, unless, not_after, not_before, requires, always = words
     occurs = seen.occurs
     if requires is not None and not occurs(requires, text, sentence):
-        return True
+        return "requires"
     if always is not None and occurs(always, text, sentence):
-        return True
+        return "veto_always"
     if veto is not None and (occurs(veto, text, sentence) or (
             previous is not None and occurs(veto, text, previous))) and (
             unless is None or not occurs(unless, text, sentence)):
-        return True
+        return "veto"
     if not_after is not None or not_before is not None:
         starts, ends, _ = sentence.clause_bounds
         k = _clause_index(sentence, hit.start)
         if not_after is not None and seen.occurs_between(
                 not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
-            return True
+            return "not_after"
         if not_before is not None and seen.occurs_between(
                 not_before, text, hit.end,
                 min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW)):
-            return True
-    return False
+            return "not_before"
+    return None
 
 
 #: What may stand between a clause's start and a hit that still opens it.
@@ -575,8 +578,13 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
 
 def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchResult,
              all_scopes: Sequence[ModifierScope], compiled: CompiledRules,
-             settings: dict[str, Any]) -> list[Claim]:
-    """Build the claims of one document (offsets into ``doc.original``), sorted by start."""
+             settings: dict[str, Any], cancelled: list[tuple[Hit, str]] | None = None
+             ) -> list[Claim]:
+    """Build the claims of one document (offsets into ``doc.original``), sorted by start.
+
+    With ``cancelled``, each claim cue that yields no claim is appended to it with the
+    reason: the rule field that cancelled it (see :func:`_vetoed`) or
+    ``"one_type_per_clause"`` when its clause went to a cue of another type."""
     text = doc.text
     starts = [s.start for s in sentences]
     per_sentence: dict[int, list[Hit]] = {}
@@ -585,8 +593,11 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for hit in result.claim_cues:
         si = bisect.bisect_right(starts, hit.start) - 1
         if si >= 0 and hit.start < sentences[si].end and sentences[si].clause_starts:
-            if _vetoed(text, sentences[si], hit, compiled, seen,
-                       sentences[si - 1] if si > 0 else None):
+            reason = _vetoed(text, sentences[si], hit, compiled, seen,
+                             sentences[si - 1] if si > 0 else None)
+            if reason is not None:
+                if cancelled is not None:
+                    cancelled.append((hit, reason))
                 continue
             per_sentence.setdefault(si, []).append(hit)
     scope_hits = [m.hit.start for m in all_scopes]  # sorted: scopes follow their hits' order
@@ -596,8 +607,13 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     for si, hits in per_sentence.items():
         sentence = sentences[si]
         if settle and len(hits) > 1:
-            hits = _one_type_per_clause(sentence, hits, compiled.priors,
+            kept = _one_type_per_clause(sentence, hits, compiled.priors,
                                         settings.get("_causatives", ()))
+            if cancelled is not None and len(kept) < len(hits):
+                kept_ids = {id(h) for h in kept}
+                cancelled.extend((h, "one_type_per_clause") for h in hits
+                                 if id(h) not in kept_ids)
+            hits = kept
         candidates: list[_Candidate] = []
         for hit in hits:
             if hit.rule.span == "match":

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import attrs
 
 from claimx.assemble import assemble, prepare_settings
-from claimx.match import CompiledRules, MatchResult, RegexBudget, compile_rules, match
+from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget, compile_rules, match
 from claimx.modifiers import ModifierScope, scopes
 from claimx.normalize import NormalizedText, normalize
 from claimx.packs import Pack, TokenRule, load_packs
@@ -54,6 +54,8 @@ class Analysis:
     scopes: tuple[ModifierScope, ...]
     claims: tuple[Claim, ...]
     sentiment: Sentiment
+    #: The claim cues that yielded no claim, each with the reason (see ``assemble``).
+    cancelled: tuple[tuple[Hit, str], ...] = ()
 
 
 class Extractor:
@@ -114,11 +116,12 @@ class Extractor:
         """
         return self._run(text, with_sentiment=True, lead_in=lead_in)
 
-    def _stages(self, text: str, *, with_sentiment: bool
+    def _stages(self, text: str, *, with_sentiment: bool,
+                cancelled: list[tuple[Hit, str]] | None = None
                 ) -> tuple[NormalizedText, tuple[Sentence, ...], MatchResult,
                            tuple[ModifierScope, ...], list[Claim]]:
         """Normalise, segment, match, scope and assemble ``text``: what both ``analyze``
-        and ``extract`` run."""
+        and ``extract`` run (``cancelled`` collects the cues that yield no claim)."""
         if not isinstance(text, str):
             raise TypeError(f"claimx reads str, got {type(text).__name__}; decode bytes first")
         doc = normalize(text)
@@ -131,22 +134,26 @@ class Extractor:
             found = self._token_matcher.add_hits(found, doc, sentences, budget=budget)
         # Without sentiment, only the modifiers near a claim cue matter.
         reach = scopes(found, sentences, claim_sentences_only=not with_sentiment)
-        claims = assemble(doc, sentences, found, reach, self.compiled, self._settings)
+        claims = assemble(doc, sentences, found, reach, self.compiled, self._settings,
+                          cancelled)
         return doc, sentences, found, reach, claims
 
     def _run(self, text: str, *, with_sentiment: bool, lead_in: int = 0) -> Analysis:
-        doc, sentences, found, reach, claim_list = self._stages(text,
-                                                                with_sentiment=with_sentiment)
+        cancelled: list[tuple[Hit, str]] = []
+        doc, sentences, found, reach, claim_list = self._stages(
+            text, with_sentiment=with_sentiment, cancelled=cancelled)
         claims = tuple(claim_list)
         scored = found
         if lead_in > 0:  # context only: no claims, no sentiment from it
             claims = tuple(c for c in claims if c.start >= lead_in)
+            cancelled = [(h, why) for h, why in cancelled
+                         if doc.to_original(h.start, h.end)[0] >= lead_in]
             scored = attrs.evolve(found, sentiment=tuple(
                 h for h in found.sentiment if doc.to_original(h.start, h.end)[0] >= lead_in))
         # Sentiment is a tenth of the work: skipped when only the claims are asked for.
         mood = (score_sentiment(doc, sentences, scored, reach, claims, self._settings)
                 if with_sentiment else _NOT_SCORED)
-        return Analysis(doc, tuple(sentences), found, reach, claims, mood)
+        return Analysis(doc, tuple(sentences), found, reach, claims, mood, tuple(cancelled))
 
     def extract(self, text: str) -> list[Claim]:
         """The claims in ``text``, sorted by start; offsets index ``text`` itself."""

@@ -442,6 +442,30 @@ def test_lint_prints_located_problems_and_exits_1(tmp_path: Path) -> None:
     assert any(":5:5: CX" in line and "cuez" in line for line in lines), lines
 
 
+GUARDED_RULES = """rules:
+  - id: tiny.guarded-risk
+    kind: lexicon
+    type: risk
+    cues: [风险]
+    veto: [天气]
+    not_before: [较低]
+"""
+
+
+def test_explain_says_what_cancelled_a_cue_that_yields_no_claim(tmp_path: Path) -> None:
+    pack = _write_pack(tmp_path / "guarded", GUARDED_RULES)
+    # A veto word in the sentence before the cue's own counts as well.
+    vetoed = run_cli("explain", "--pack", str(pack), "明天天气转阴。出行存在风险。")
+    out = vetoed.stdout.decode("utf-8")
+    assert vetoed.returncode == 0 and "claims (0)" in out, out
+    assert "cancelled: the veto word '天气' is in the sentence before" in out
+    after = run_cli("explain", "--pack", str(pack), "该笔贷款的风险较低。").stdout.decode("utf-8")
+    assert "cancelled: '较低' follows it closely (not_before)" in after and "claims (0)" in after
+    # A cue that becomes a claim carries no such line.
+    kept = run_cli("explain", "--pack", str(pack), "该笔贷款存在违约风险。").stdout.decode("utf-8")
+    assert "claims (1)" in kept and "cancelled:" not in kept
+
+
 def test_packs_lists_the_bundled_pack_with_version_and_types() -> None:
     done = run_cli("packs", "--json")
     assert done.returncode == 0, done.stderr.decode()

@@ -34,6 +34,17 @@ rules:
     pattern: 将在
     anchors: [将在]
     match_at: clauses
+  - id: plan.guarded
+    kind: lexicon
+    type: plan
+    cues: [增资]
+    veto_always: [拟议中]
+    requires: [董事会, 股东会]
+  - id: plan.mid-clause
+    kind: lexicon
+    type: plan
+    cues: [回购]
+    not_clause_initial: true
   - id: loss.seq
     kind: sequence
     type: loss
@@ -78,6 +89,15 @@ def _why(extractor: Extractor, rule_id: str, text: str) -> str:
      "it matched {扩产}, but the veto word '传闻' is in the sentence (and none of its "
      "veto_unless words)"),
     ("plan.word", "公司决定暂停扩产。", "it matched {扩产}, but '暂停' stands just before it (not_after)"),
+    ("plan.word", "市场传闻不断。公司将扩产。",
+     "it matched {扩产}, but the veto word '传闻' is in the sentence before (and none of its "
+     "veto_unless words)"),
+    ("plan.guarded", "董事会通过拟议中的增资方案。",
+     "it matched {增资}, but the veto_always word '拟议中' is in the sentence"),
+    ("plan.guarded", "公司宣布增资。",
+     "it matched {增资}, but none of its requires words (董事会, 股东会) is in the sentence"),
+    ("plan.mid-clause", "回购完成。",
+     "it matched {回购}, but it opens its clause (not_clause_initial)"),
     ("plan.pattern", "公司决定明年新建工厂。",
      "none of its anchors (计划) occurs in the text, so the pattern was not tried"),
     ("plan.pattern", "公司计划后年新建工厂。", "the pattern does not match (/计划(?:明年|今年)新建/)"),

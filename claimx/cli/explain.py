@@ -2,8 +2,9 @@
 
 Prints the packs in use (what each extends, and the inherited rules it disabled or
 overrode), the normalised text, the sentences and their clauses, every cue, modifier and
-sentiment word that matched (with its rule id), each claim with the cues and modifiers it
-rests on, and how its confidence was reached. Offsets of hits are into the normalised text
+sentiment word that matched (with its rule id) and, for a cue that yields no claim, what
+cancelled it (a veto word in the sentence, a not_after word before it …), each claim with
+the cues and modifiers it rests on, and how its confidence was reached. Offsets of hits are into the normalised text
 (``n``), offsets of claims into the text as given.
 """
 
@@ -16,6 +17,7 @@ from typing import Any
 
 from claimx.cli import EXIT_OK, report_pack_error
 from claimx.errors import PackLoadError
+from claimx.testing.diagnose import cancel_reason
 
 __all__ = ["EXPLAINED_CHARS", "describe_pack_changes", "explain_text", "register", "run"]
 
@@ -77,10 +79,13 @@ def explain_text(extractor: Any, text: str) -> str:
             out.append(f"     clause {j} n{c.start}-{c.end}{head}: {_quote(norm[c.start:c.end])}")
     out.append("")
     out.append(f"claim cues ({len(a.matches.claim_cues)}):")
+    why = {id(h): reason for h, reason in a.cancelled}
     for h in a.matches.claim_cues:
         kind = type(h.rule).__name__.removesuffix("Rule").lower()
         out.append(f"  {h.rule_id:<28} {kind:<8} {getattr(h.rule, 'type', ''):<16} "
                    f"n{h.start}-{h.end} {_quote(norm[h.start:h.end])}")
+        if id(h) in why:
+            out.append(f"     cancelled: {cancel_reason(h, why[id(h)], norm, a.sentences)}")
     out.append("")
     out.append(f"modifiers ({len(a.scopes)}):")
     for sc in a.scopes:

@@ -6,8 +6,9 @@ which the rule dropped out, in the pipeline's order:
 1. its words are not in the text (no cue, no anchor, a step of a sequence missing);
 2. they are, but inside an exception or a pseudo-cue (which one);
 3. the pattern does not match, or matches only where ``match_at`` does not try it;
-4. it matched, but a ``veto``, ``not_after`` or ``not_before`` word cancelled the hit
-   (which one, and where);
+4. it matched, but a context word cancelled the hit: a ``veto`` or ``veto_always`` word,
+   a missing ``requires`` word, a ``not_after`` or ``not_before`` word, or it opened its
+   clause (``not_clause_initial``) — the field the assembly stage reports, with the word;
 5. it matched, but another rule's claim type took the clause (one type per clause);
 6. a modifier: its reach ends before any claim cue, or the claim there is of a type its
    ``allowed_types`` leave out.
@@ -32,7 +33,7 @@ from claimx.packs import (
     TokenRule,
 )
 
-__all__ = ["why_missed"]
+__all__ = ["cancel_reason", "why_missed"]
 
 #: How many of a rule's words a message lists before "…".
 _SHOWN = 5
@@ -78,10 +79,12 @@ def why_missed(extractor: Any, rule: Rule, text: str) -> str:
     hits = [h for h in analysis.matches.claim_cues if h.rule.id == rule.id]
     if not hits:
         return _no_hit_reason(rule, norm, extractor)
+    cancelled = {id(h): reason for h, reason in analysis.cancelled}
     for hit in hits:
-        reason = _cancelled(rule, hit, norm, analysis.sentences)
-        if reason:
-            return reason
+        reason = cancelled.get(id(hit))
+        if reason is not None and reason != "one_type_per_clause":
+            return (f"it matched {{{norm[hit.start:hit.end]}}}, but "
+                    + cancel_reason(hit, reason, norm, analysis.sentences))
     hit = hits[0]
     start, end = analysis.normalized.to_original(hit.start, hit.end)
     taking = [c for c in analysis.claims if c.start < end and start < c.end]
@@ -152,33 +155,47 @@ def _no_hit_reason(rule: Rule, norm: str, extractor: Any) -> str:
     return "it did not match"
 
 
-def _cancelled(rule: Any, hit: Any, norm: str, sentences: Sequence[Any]) -> str | None:
-    """The veto, not_after or not_before word that cancelled ``hit``, said as a reason."""
+def cancel_reason(hit: Any, reason: str, norm: str, sentences: Sequence[Any]) -> str:
+    """Why a claim cue yields no claim, said for a pack author: ``reason`` is the rule field
+    that cancelled ``hit`` as the assembly stage reports it (``Analysis.cancelled``), and
+    the word of that field found in the (normalised) text is quoted."""
     from claimx.assemble import NOT_AFTER_WINDOW, NOT_BEFORE_WINDOW, _clause_index
 
-    sentence = next((s for s in sentences if s.start <= hit.start < s.end), None)
-    if sentence is None:
-        return None
+    rule = hit.rule
+    index = next((i for i, s in enumerate(sentences) if s.start <= hit.start < s.end), None)
+    if index is None:
+        return reason
+    sentence = sentences[index]
     said = norm[sentence.start:sentence.end]
-    vetoes = _holding(rule.veto, said)
-    if vetoes and not _holding(rule.veto_unless, said):
+
+    def quoted(words: Sequence[str], where: str) -> str:
+        return ", ".join(f"'{w}'" for w in _holding(list(dict.fromkeys(words)), where)[:3])
+
+    if reason == "veto":
         unless = " (and none of its veto_unless words)" if rule.veto_unless else ""
-        return (f"it matched {{{norm[hit.start:hit.end]}}}, but the veto word "
-                f"'{vetoes[0]}' is in the sentence{unless}")
-    if not sentence.clauses:
-        return None
-    clause = sentence.clauses[_clause_index(sentence, hit.start)]
-    before = norm[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
-    for word in rule.not_after:
-        if word and word in before:
-            return (f"it matched {{{norm[hit.start:hit.end]}}}, but '{word}' stands just "
-                    f"before it (not_after)")
-    after = norm[hit.end:min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)]
-    for word in rule.not_before:
-        if word and word in after:
-            return (f"it matched {{{norm[hit.start:hit.end]}}}, but '{word}' follows it "
-                    f"closely (not_before)")
-    return None
+        if _holding(rule.veto, said):
+            return f"the veto word {quoted(rule.veto, said)} is in the sentence{unless}"
+        previous = sentences[index - 1] if index else sentence
+        before = norm[previous.start:previous.end]
+        return (f"the veto word {quoted(rule.veto, before)} is in the sentence before"
+                f"{unless}")
+    if reason == "veto_always":
+        return f"the veto_always word {quoted(rule.veto_always, said)} is in the sentence"
+    if reason == "requires":
+        return f"none of its requires words ({_some(rule.requires)}) is in the sentence"
+    if reason == "not_clause_initial":
+        return "it opens its clause (not_clause_initial)"
+    if reason == "one_type_per_clause":
+        return ("its clause went to a cue of another claim type (a clause carries one claim "
+                "type: the one whose cue ends its predicate)")
+    clause = sentence.clauses[_clause_index(sentence, hit.start)] if sentence.clauses else sentence
+    if reason == "not_after":
+        before = norm[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
+        return f"{quoted(rule.not_after, before)} stands just before it (not_after)"
+    if reason == "not_before":
+        after = norm[hit.end:min(max(clause.end, hit.end), hit.end + NOT_BEFORE_WINDOW)]
+        return f"{quoted(rule.not_before, after)} follows it closely (not_before)"
+    return reason
 
 
 def _modifier_reason(rule: ModifierRule, analysis: Any, norm: str) -> str:
