@@ -588,6 +588,7 @@ def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml
     # words of different first characters match at one position, or change what the
     # grouping would leave equal: the plain alternation is kept then.
     factor = _FLAGS_OR_FUZZY.search(text) is None
+    behind = _lookbehinds(text) if factor else []
     out: list[str] = []
     pieces: list[_Piece] = []
     at = 0  # position in `text`
@@ -612,8 +613,12 @@ def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml
                 _var_hint(name, variables)))
             continue
         words = sorted(variables[name], key=len, reverse=True)
-        alternation = "(?:" + (_word_alternation(words) if factor else
-                               "|".join(regex.escape(w) for w in words)) + ")"
+        if not factor:
+            alternation = "(?:" + "|".join(regex.escape(w) for w in words) + ")"
+        elif any(a < match.start() < b for a, b in behind):
+            alternation = "(?:" + _word_alternation_backward(words) + ")"
+        else:
+            alternation = "(?:" + _word_alternation(words) + ")"
         out.append(alternation)
         pieces.append(_Piece(length, length + len(alternation), match.start(), match.end(), name))
         length += len(alternation)
@@ -656,6 +661,63 @@ def _word_alternation(words: Sequence[str], depth: int = _FACTOR_DEPTH) -> str:
         branches.append(regex.escape(first) + "(?:" + _word_alternation(longer, depth - 1)
                         + ")" + ("?" if len(longer) < len(rests) else ""))
     return "|".join(branches)
+
+
+def _word_alternation_backward(words: Sequence[str], depth: int = _FACTOR_DEPTH) -> str:
+    """The alternation of ``words`` for a lookbehind, with the words that share a last
+    character grouped under it, and within a group by the one before (经济|救济|济 becomes
+    (?:(?:经|救)?济)).
+
+    ``regex`` matches a lookbehind backwards, from its end: there a group of words with a
+    common first character (:func:`_word_alternation`) is entered at every position and
+    left only after its last characters fail, while a group with a common last character
+    is left after one test. A lookbehind only asks whether some word ends where it looks,
+    so the order of the words does not matter inside it: the same words, the same
+    answer, and the pattern rules whose lookbehinds hold a var run several times faster."""
+    if depth == 0 or len(words) < 2 or "" in words:
+        return "|".join(regex.escape(w) for w in words)
+    heads_of: dict[str, list[str]] = {}
+    for word in dict.fromkeys(words):  # a word listed twice is tried once
+        heads_of.setdefault(word[-1], []).append(word[:-1])
+    branches = []
+    for last, heads in heads_of.items():
+        if len(heads) == 1:
+            branches.append(regex.escape(heads[0] + last))
+            continue
+        longer = [head for head in heads if head]
+        branches.append("(?:" + _word_alternation_backward(longer, depth - 1) + ")"
+                        + ("?" if len(longer) < len(heads) else "") + regex.escape(last))
+    return "|".join(branches)
+
+
+def _lookbehinds(pattern: str) -> list[tuple[int, int]]:
+    """Where the lookbehinds (``(?<=…)``, ``(?<!…)``) of ``pattern`` start and end: a
+    scan that skips escapes and character classes and pairs the parentheses."""
+    spans: list[tuple[int, int]] = []
+    open_groups: list[tuple[bool, int]] = []
+    in_class = False
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+            if pattern.startswith("^", i + 1):
+                i += 1
+            if pattern.startswith("]", i + 1):
+                i += 1  # a ] right after [ or [^ is a literal
+        elif c == "(":
+            open_groups.append((pattern.startswith(("(?<=", "(?<!"), i), i))
+        elif c == ")" and open_groups:
+            is_behind, start = open_groups.pop()
+            if is_behind:
+                spans.append((start, i))
+        i += 1
+    return spans
 
 
 def _source_offset(pieces: Sequence[_Piece], position: int) -> tuple[int, str]:

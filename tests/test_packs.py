@@ -412,3 +412,47 @@ def test_grouped_var_alternation_matches_as_the_plain_one(words: list[str], text
             found_a, found_b = a.match(text, at), b.match(text, at)
             assert (found_a and found_a.regs) == (found_b and found_b.regs), (shape, at)
         assert [m.regs for m in a.finditer(text)] == [m.regs for m in b.finditer(text)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(words=st.lists(_WORD, min_size=1, max_size=8),
+       text=st.text(alphabet="经济营市场ab", max_size=12))
+def test_a_var_in_a_lookbehind_is_grouped_by_last_characters_and_asks_the_same(
+        words: list[str], text: str) -> None:
+    """Inside a lookbehind a var's words are grouped by their last characters
+    (packs._word_alternation_backward: the engine reads a lookbehind backwards), and the
+    lookbehind holds at exactly the positions where it held with the plain alternation,
+    alone or with a gap before it as the pack's rules write it."""
+    import regex
+
+    from claimx.packs import _word_alternation_backward
+
+    ordered = sorted(words, key=len, reverse=True)
+    plain = "|".join(regex.escape(w) for w in ordered)
+    grouped = _word_alternation_backward(ordered)
+    for shape in ("(?<=(?:{}))", "(?<!(?:{}))b", "(?<=(?:{})[^a]{{0,3}}?)(?:场|b)"):
+        a = regex.compile(shape.format(plain))
+        b = regex.compile(shape.format(grouped))
+        for at in range(len(text) + 1):
+            found_a, found_b = a.match(text, at), b.match(text, at)
+            assert (found_a and found_a.regs) == (found_b and found_b.regs), (shape, at)
+
+
+def test_a_pattern_compiles_vars_in_lookbehinds_backward_and_the_rest_forward() -> None:
+    """Where a var stands decides how it is grouped: inside ``(?<=…)`` / ``(?<!…)`` by last
+    characters, elsewhere (a lookahead, a named group ``(?<name>…)``, a class holding
+    a parenthesis) by first characters."""
+    from claimx.packs import _lookbehinds
+
+    pattern = r"(?<=(?:$a|b)[^(]{0,6}?)x(?<name>$c)(?=$d)[(（]?(?<!y\(z)"
+    spans = [pattern[start:end + 1] for start, end in _lookbehinds(pattern)]
+    assert spans == ["(?<=(?:$a|b)[^(]{0,6}?)", r"(?<!y\(z)"]
+    vars_ = {"a": ("经济", "救济"), "c": ("经济", "经营"), "d": ("经济", "救济")}
+    from claimx.packs import _expand_pattern, _Problems
+
+    expanded = _expand_pattern(pattern, vars_, None, "test", _Problems())
+    assert expanded is not None
+    compiled = expanded[0]
+    assert "(?:(?:经|救)济)" in compiled  # $a, in the lookbehind
+    assert "(?:经(?:济|营))" in compiled  # $c, in a named group
+    assert "(?:经济|救济)" in compiled  # $d, in a lookahead: first characters differ
