@@ -57,7 +57,8 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
             seen: _ContextWordsSeen, previous: Sentence | None = None) -> str | None:
     """A rule's ``veto`` words cancel its hit when they occur in the hit's sentence or in the
     one before it (``previous``: a topic carries over a sentence end, as a quote after a
-    report on the economy), unless one of its ``veto_unless`` words occurs in the hit's own
+    report on the economy) — with ``veto_scope: clause``, only in the hit's own clause —,
+    unless one of its ``veto_unless`` words occurs in the hit's own
     sentence (a macro-economic word vetoes a risk unless a company is named as well); its ``not_after`` words cancel it when they stand
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
@@ -81,10 +82,16 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         return "requires"
     if always is not None and occurs(always, text, sentence):
         return "veto_always"
-    if veto is not None and (occurs(veto, text, sentence) or (
-            previous is not None and occurs(veto, text, previous))) and (
-            unless is None or not occurs(unless, text, sentence)):
-        return "veto"
+    if veto is not None:
+        if hit.rule.veto_scope == "clause":  # only the hit's own clause (or clauses) counts
+            starts, ends, _ = sentence.clause_bounds
+            k = _clause_index(sentence, hit.start)
+            vetoed = seen.occurs_between(veto, text, starts[k], max(ends[k], hit.end))
+        else:
+            vetoed = occurs(veto, text, sentence) or (
+                previous is not None and occurs(veto, text, previous))
+        if vetoed and (unless is None or not occurs(unless, text, sentence)):
+            return "veto"
     if not_after is not None or not_before is not None:
         starts, ends, _ = sentence.clause_bounds
         k = _clause_index(sentence, hit.start)

@@ -63,6 +63,9 @@ DIRECTIONS = ("forward", "backward", "both")
 SCOPES = ("clause", "sentence")
 SPAN_MODES = ("clause", "sentence", "to_end", "from_start", "match")
 MATCH_AT = ("anywhere", "anchors", "clauses")
+#: Where a claim rule's ``veto`` words count: anywhere in the hit's sentence or the one
+#: before it, or only in the hit's own clause.
+VETO_SCOPES = ("sentence", "clause")
 _VAR_NAME = regex.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -113,7 +116,13 @@ class ClaimRule(_RuleBase):
     its sentence must hold (``requires``); ``veto_always`` words cancel a hit in its sentence
     whatever ``veto_unless`` says (力争 makes a record a target even where a company is named). With ``not_clause_initial`` a hit that opens its
     clause (or a list item after 、) is dropped: in directive prose a subjectless 推动/促进
-    is an order to act, not an effect an actor had."""
+    is an order to act, not an effect an actor had.
+
+    ``veto_scope`` says where ``veto`` words count: ``"sentence"`` (the hit's sentence or
+    the one before) or ``"clause"`` (only the hit's own clause: a risk to a supplier is not
+    cancelled by the economy named in another clause). A rule that does not set it takes
+    its claim type's (``claim_types: {risk: {veto_scope: clause}}`` in pack.yaml), else
+    ``"sentence"``."""
 
     type: str
     polarity: Polarity | None
@@ -126,6 +135,7 @@ class ClaimRule(_RuleBase):
     not_after: tuple[str, ...] = ()
     not_before: tuple[str, ...] = ()
     not_clause_initial: bool = False
+    veto_scope: str = "sentence"
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -225,11 +235,13 @@ Rule = LexiconRule | PatternRule | SequenceRule | ModifierRule | SentimentRule |
 
 @attrs.frozen(slots=True)
 class ClaimTypeInfo:
-    """A claim type declared by a pack, with its default polarity."""
+    """A claim type declared by a pack, with its default polarity and the default
+    ``veto_scope`` of its rules (see :class:`ClaimRule`)."""
 
     name: str
     polarity: Polarity
     description: str = ""
+    veto_scope: str = "sentence"
 
 
 @attrs.frozen(slots=True)
@@ -397,7 +409,8 @@ _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", F
           "span": ("str", False), "veto": ("strlist", False), "veto_unless": ("strlist", False),
           "requires": ("strlist", False), "veto_always": ("strlist", False),
           "not_after": ("strlist", False),
-          "not_before": ("strlist", False), "not_clause_initial": ("bool", False)}
+          "not_before": ("strlist", False), "not_clause_initial": ("bool", False),
+          "veto_scope": ("str", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, **_CLAIM, "cues": ("strlist", True),
                 "exceptions": ("strlist", False), "context": ("strlist", False)},
@@ -941,6 +954,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
 
     def claim_fields() -> dict[str, Any]:
         """The fields every claim rule shares (see ClaimRule)."""
+        declared = claim_types.get(str(fields["type"].value)) if "type" in fields else None
         return dict(type=claim_type(),
                     polarity=_polarity(fields.get("polarity"), display, problems),
                     prior=prior,
@@ -951,7 +965,10 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     not_after=cues("not_after"),
                     not_before=cues("not_before"),
                     not_clause_initial=bool(_scalar(fields["not_clause_initial"]))
-                    if "not_clause_initial" in fields else False)
+                    if "not_clause_initial" in fields else False,
+                    veto_scope=_choice(fields.get("veto_scope"), VETO_SCOPES,
+                                       declared.veto_scope if declared else "sentence",
+                                       "veto_scope", display, problems))
 
     if kind == "lexicon":
         cue_list = cues("cues")
@@ -1229,15 +1246,20 @@ def _claim_types_of(meta: dict[str, yaml.Node], display: str, problems: _Problem
     for type_name, _, value in _mapping_items(meta["claim_types"]) if "claim_types" in meta else []:  # type: ignore[arg-type]
         polarity = Polarity.NEUTRAL
         description = ""
+        veto_scope = "sentence"
         if isinstance(value, yaml.MappingNode):
-            sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False)},
+            sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False),
+                                      "veto_scope": ("str", False)},
                               f"claim type '{type_name}'", display, problems)
             polarity = _polarity(sub.get("polarity"), display, problems) or Polarity.NEUTRAL
             description = str(sub["description"].value) if "description" in sub else ""
+            veto_scope = _choice(sub.get("veto_scope"), VETO_SCOPES, "sentence", "veto_scope",
+                                 display, problems)
         elif not (isinstance(value, yaml.ScalarNode) and value.value in ("", "null", "~")):
-            problems.add("CX112", f"claim type '{type_name}' must map to polarity/description",
+            problems.add("CX112", f"claim type '{type_name}' must map to polarity/description"
+                         f"/veto_scope",
                          display, value)
-        claim_types[type_name] = ClaimTypeInfo(type_name, polarity, description)
+        claim_types[type_name] = ClaimTypeInfo(type_name, polarity, description, veto_scope)
     return claim_types
 
 

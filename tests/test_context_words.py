@@ -228,3 +228,58 @@ def test_shadows_survive_pickling(shadow_extractor: Extractor) -> None:
     copy = pickle.loads(pickle.dumps(shadow_extractor))
     assert copy.compiled.context_shadows == shadow_extractor.compiled.context_shadows
     assert [c.rules for c in copy.extract("公司将不得不承担亏损。")] == [("r.loss",)]
+
+
+SCOPED_PACK = """\
+name: scope-test
+version: "0.1.0"
+language: zh
+claim_types:
+  risk: {polarity: negative, veto_scope: clause}
+  advantage: {polarity: positive}
+"""
+SCOPED_RULES = "rules:\n" + "".join([
+    _rule("r.squeezed", "risk", ["利润被侵蚀"], veto=["经济"]),
+    _rule("a.growing", "advantage", ["销量大增"], veto=["经济"]),
+]) + "    veto_scope: clause\n" + _rule("r.stalled", "risk", ["陷入停滞"], veto=["经济"]) + \
+    "    veto_scope: sentence\n"
+
+
+@pytest.fixture(scope="module")
+def scoped(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    return Extractor([write_pack(tmp_path_factory.mktemp("scope") / "scope", SCOPED_PACK,
+                                 SCOPED_RULES)])
+
+
+def _rules_of(extractor: Extractor, text: str) -> set[str]:
+    return {rule for claim in extractor.extract(text) for rule in claim.rules}
+
+
+def test_a_clause_scoped_veto_counts_only_in_the_hit_s_clause(scoped: Extractor) -> None:
+    # risk declares veto_scope: clause, so r.squeezed takes it; a.growing sets it itself.
+    by_id = {rule.id: rule for rule in scoped.compiled.rules}
+    assert by_id["r.squeezed"].veto_scope == "clause"
+    assert by_id["a.growing"].veto_scope == "clause"
+    assert by_id["r.stalled"].veto_scope == "sentence"  # the rule's own word wins
+    # The economy in another clause (or the sentence before) no longer cancels the hit …
+    assert "r.squeezed" in _rules_of(scoped, "受经济放缓拖累，供货商利润被侵蚀。")
+    assert "r.squeezed" in _rules_of(scoped, "经济放缓。供货商利润被侵蚀。")
+    assert "a.growing" in _rules_of(scoped, "经济回暖，星河汽车销量大增。")
+    # … in the hit's own clause it still does,
+    assert "r.squeezed" not in _rules_of(scoped, "经济下行使利润被侵蚀。")
+    # and a sentence-scoped rule is cancelled from anywhere in its sentence.
+    assert "r.stalled" not in _rules_of(scoped, "受经济放缓影响，项目陷入停滞。")
+    assert "r.stalled" in _rules_of(scoped, "受资金短缺影响，项目陷入停滞。")
+
+
+def test_an_unknown_veto_scope_is_a_located_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from claimx import PackLoadError
+
+    rules = "rules:\n" + _rule("r.x", "risk", ["风险"], veto=["经济"]) + "    veto_scope: paragraph\n"
+    pack = PACK_YAML.replace("risk: {polarity: negative, description: test}",
+                             "risk: {polarity: negative, veto_scope: everywhere}")
+    with pytest.raises(PackLoadError) as info:
+        Extractor([write_pack(tmp_path / "bad", pack, rules)])
+    messages = [(p.code, p.message) for p in info.value.problems]
+    assert ("CX113", "'veto_scope' is 'paragraph', not one of sentence, clause") in messages
+    assert ("CX113", "'veto_scope' is 'everywhere', not one of sentence, clause") in messages

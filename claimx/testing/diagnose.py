@@ -171,8 +171,12 @@ def cancel_reason(hit: Any, reason: str, norm: str, sentences: Sequence[Any]) ->
     def quoted(words: Sequence[str], where: str) -> str:
         return ", ".join(f"'{w}'" for w in _holding(list(dict.fromkeys(words)), where)[:3])
 
+    clause = sentence.clauses[_clause_index(sentence, hit.start)] if sentence.clauses else sentence
     if reason == "veto":
         unless = " (and none of its veto_unless words)" if rule.veto_unless else ""
+        if getattr(rule, "veto_scope", "sentence") == "clause":
+            own = norm[clause.start:max(clause.end, hit.end)]
+            return f"the veto word {quoted(rule.veto, own)} is in its clause{unless}"
         if _holding(rule.veto, said):
             return f"the veto word {quoted(rule.veto, said)} is in the sentence{unless}"
         previous = sentences[index - 1] if index else sentence
@@ -188,7 +192,6 @@ def cancel_reason(hit: Any, reason: str, norm: str, sentences: Sequence[Any]) ->
     if reason == "one_type_per_clause":
         return ("its clause went to a cue of another claim type (a clause carries one claim "
                 "type: the one whose cue ends its predicate)")
-    clause = sentence.clauses[_clause_index(sentence, hit.start)] if sentence.clauses else sentence
     if reason == "not_after":
         before = norm[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
         return f"{quoted(rule.not_after, before)} stands just before it (not_after)"
