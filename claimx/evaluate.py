@@ -27,6 +27,7 @@ from typing import Any
 
 import attrs
 
+from claimx.normalize import normalize
 from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 from claimx.types import Claim
@@ -220,11 +221,16 @@ class EvalReport:
 
 def _same_subject(predicted: str | None, gold: str | None) -> bool:
     """Subjects agree when both are empty, or equal, or one contains the other
-    (该公司 / 公司, 腾讯控股有限公司 / 腾讯控股)."""
+    (该公司 / 公司, 腾讯控股有限公司 / 腾讯控股), compared as the rules read text
+    (normalised: simplified script, half-width, no inline pinyin), so that 比亞迪 written in
+    a traditional text agrees with a gold 比亚迪."""
     p, g = (predicted or "").strip(), (gold or "").strip()
     if not p or not g:
         return not p and not g
-    return p == g or p in g or g in p
+    if p == g or p in g or g in p:
+        return True
+    p, g = normalize(p).text.strip(), normalize(g).text.strip()
+    return bool(p and g) and (p == g or p in g or g in p)
 
 
 def expected_calibration_error(pairs: Iterable[tuple[float, bool]], bins: int = 10) -> float:

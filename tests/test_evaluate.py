@@ -255,3 +255,18 @@ def test_eval_folds_needs_fit_calibration(tmp_path: Path) -> None:
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert "out of fold (3 folds" in done.stderr and out.is_file()
+
+
+@pytest.mark.parametrize(("predicted", "gold", "agree"), [
+    ("腾讯控股有限公司", "腾讯控股", True),   # one contains the other
+    ("比亞迪", "比亚迪", True),               # the same name in either script
+    ("網(wǎng)易", "网易", True),             # inline pinyin is not part of a name
+    ("榮耀手機", "荣耀", True),
+    ("比亞迪", "特斯拉", False),
+    (None, None, True),
+    ("", "比亚迪", False),
+])
+def test_subjects_agree_across_scripts_and_noise(predicted, gold, agree) -> None:  # type: ignore[no-untyped-def]
+    from claimx.evaluate import _same_subject
+
+    assert _same_subject(predicted, gold) is agree
