@@ -204,11 +204,15 @@ def _utf8_bytes(data: bytes) -> tuple[int, int]:
     return valid, invalid
 
 
-def _cjk_score(text: str) -> float:
+def _cjk_score(text: str, encoding: str = "") -> float:
     """The share of a text's non-ASCII characters that ordinary Chinese (or Japanese,
-    Korean) prose is made of; 0 when there are none. U+FFFD counts against it."""
+    Korean) prose is made of; 0 when there are none. U+FFFD counts against it. For a
+    reading in ``encoding`` ("gb18030", "big5hkscs") an ideograph is common only in that
+    encoding's frequent level (see :func:`_common`)."""
     sample = [ch for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80]
-    return sum(map(_common_cjk, sample)) / len(sample) if sample else 0.0
+    if not sample:
+        return 0.0
+    return sum(_common_cjk(ch, encoding) for ch in sample) / len(sample)
 
 
 def _utf8_plausibility(data: bytes) -> float:
@@ -273,8 +277,8 @@ def _plausible_cjk(text: str) -> bool:
     return len(sample) >= _MIN_CJK and _cjk_score(text) >= _MIN_CJK_SHARE
 
 
-def _common_cjk(ch: str) -> bool:
-    return _common(ch) or 0xAC00 <= ord(ch) <= 0xD7A3  # Hangul syllables
+def _common_cjk(ch: str, encoding: str = "") -> bool:
+    return _common(ch, encoding) or 0xAC00 <= ord(ch) <= 0xD7A3  # Hangul syllables
 
 
 def _chinese_reading(data: bytes, min_chars: int = _MIN_CJK) -> tuple[str, str] | None:
@@ -286,9 +290,10 @@ def _chinese_reading(data: bytes, min_chars: int = _MIN_CJK) -> tuple[str, str] 
     except DecodeError:
         return None
     non_ascii = sum(1 for ch in text[:_SCORE_SAMPLE] if ord(ch) >= 0x80)
-    if non_ascii >= min_chars and _cjk_score(text) >= _MIN_CJK_SHARE:
+    if non_ascii >= min_chars and _cjk_score(text, name) >= _MIN_CJK_SHARE:
         return text, name
     return None
+
 
 
 def _utf16_without_bom(data: bytes) -> bool:
@@ -315,20 +320,32 @@ _SCORE_SAMPLE = 1 << 16
 
 
 @functools.lru_cache(maxsize=1 << 16)
-def _common(ch: str) -> bool:
+def _common(ch: str, encoding: str = "") -> bool:
     """Is ``ch`` what ordinary Chinese prose is made of: ASCII, CJK and full-width
     punctuation, kana, or an ideograph of GB2312 or of Big5's frequent-character level?
-    Decoding GB bytes as Big5 (or back, or as EUC-JP) mostly gives rare characters."""
+    Decoding GB bytes as Big5 (or back, or as EUC-JP) mostly gives rare characters.
+
+    For a reading in ``encoding`` only that encoding's frequent characters count: GB2312's
+    3,755 of level 1 (lead bytes B0–D7) for "gb18030", Big5's level 1 for "big5hkscs".
+    Simplified text in GB keeps to GB2312's first level, while UTF-8 read as GB18030 gives
+    its second level, GBK's extension and traditional characters (临 with a stray byte
+    reads 涓翠母嬪師): the lead bytes E4–E9 of UTF-8 fall outside the first level."""
     o = ord(ch)
     if o < 0x80 or 0x3000 <= o <= 0x30FF or 0xFF01 <= o <= 0xFF5E:
         return True
     if not 0x4E00 <= o <= 0x9FFF:
         return False
-    try:
-        ch.encode("gb2312")
-        return True
-    except UnicodeEncodeError:
-        pass
+    if encoding == "gb18030":
+        try:
+            return 0xB0 <= ch.encode("gb2312")[0] <= 0xD7
+        except UnicodeEncodeError:
+            return False
+    if encoding != "big5hkscs":
+        try:
+            ch.encode("gb2312")
+            return True
+        except UnicodeEncodeError:
+            pass
     try:
         return 0xA4 <= ch.encode("big5")[0] <= 0xC6  # Big5 level 1: A440-C67E
     except UnicodeEncodeError:

@@ -107,6 +107,25 @@ def test_a_stray_lead_byte_that_forms_a_private_use_character_is_still_reported(
         decode_bytes(raw[:1] + b"\xee" + raw[1:])
 
 
+@pytest.mark.parametrize(("text", "at", "byte"), [("临致险", 1, 0xC2), ("临下原", 4, 0xC4),
+                                                  ("产临产", 1, 0xD3), ("4格面大", 8, 0xC6)])
+def test_a_stray_byte_that_makes_the_whole_text_valid_gb18030_is_still_reported(
+        text: str, at: int, byte: int) -> None:
+    # Found by the property above: with the stray byte every pair of bytes of these short
+    # texts is valid GB18030 and reads as CJK (临致险 → 渎复鑷撮櫓), but as characters of
+    # GB2312's second level, GBK's extension or traditional script, which simplified text in
+    # GB does not use: a GB18030 reading must be made of GB2312's frequent characters.
+    raw = text.encode()
+    with pytest.raises(DecodeError, match="--encoding"):
+        decode_bytes(raw[:at] + bytes([byte]) + raw[at:])
+
+
+def test_gb18030_text_with_a_few_rare_characters_is_still_read() -> None:
+    # 蔺 and 琨 are of GB2312's second level: a name or two in a sentence is fine.
+    text = "蔺琨表示，公司计划明年扩大产能，但原材料价格上涨可能导致利润下降。"
+    assert decode_bytes(text.encode("gb18030")) == (text, "gb18030")
+
+
 def test_the_reported_stray_byte_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                          ) -> None:
     stdin = io.TextIOWrapper(io.BytesIO(b"caf\xe9 \xff " + "风险".encode()))
