@@ -82,10 +82,13 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         return "requires"
     if always is not None and occurs(always, text, sentence):
         return "veto_always"
+    clause_scoped = veto is not None and hit.rule.veto_scope == "clause"
+    if clause_scoped or not_after is not None or not_before is not None:
+        # The hit's clause, found once for the clause-scoped veto and the windows below.
+        starts, ends, _ = sentence.clause_bounds
+        k = _clause_index(sentence, hit.start)
     if veto is not None:
-        if hit.rule.veto_scope == "clause":  # only the hit's own clause (or clauses) counts
-            starts, ends, _ = sentence.clause_bounds
-            k = _clause_index(sentence, hit.start)
+        if clause_scoped:  # only the hit's own clause (or clauses) counts
             vetoed = seen.occurs_between(veto, text, starts[k], max(ends[k], hit.end))
         else:
             vetoed = occurs(veto, text, sentence) or (
@@ -93,8 +96,6 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         if vetoed and (unless is None or not occurs(unless, text, sentence)):
             return "veto"
     if not_after is not None or not_before is not None:
-        starts, ends, _ = sentence.clause_bounds
-        k = _clause_index(sentence, hit.start)
         if not_after is not None and seen.occurs_between(
                 not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
             return "not_after"

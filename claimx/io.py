@@ -295,7 +295,6 @@ def _chinese_reading(data: bytes, min_chars: int = _MIN_CJK) -> tuple[str, str] 
     return None
 
 
-
 def _utf16_without_bom(data: bytes) -> bool:
     """UTF-16 text without a BOM holds NULs (every other byte of ASCII), like binary
     files do; tell them apart by a strict decode of a prefix that is mostly printable."""

@@ -954,8 +954,9 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
 
     def claim_fields() -> dict[str, Any]:
         """The fields every claim rule shares (see ClaimRule)."""
-        declared = claim_types.get(str(fields["type"].value)) if "type" in fields else None
-        return dict(type=claim_type(),
+        type_name = claim_type()
+        declared = claim_types.get(type_name)
+        return dict(type=type_name,
                     polarity=_polarity(fields.get("polarity"), display, problems),
                     prior=prior,
                     span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
