@@ -29,13 +29,14 @@ claim_types:
 """
 
 
-def _yaml_list(words: list[str]) -> str:
+def _yaml_list(words: list[str] | str) -> str:
     # A JSON list is a YAML list (not ASCII-escaped: YAML takes no surrogate pairs).
     return json.dumps(words, ensure_ascii=False)
 
 
-def _rule(rule_id: str, claim_type: str, cues: list[str], **lists: list[str]) -> str:
-    fields = "".join(f"    {name}: {_yaml_list(words)}\n" for name, words in lists.items())
+def _rule(rule_id: str, claim_type: str, cues: list[str], **fields_: list[str] | str) -> str:
+    # Lists and scalars alike as JSON, which YAML reads (veto_scope: "clause").
+    fields = "".join(f"    {name}: {_yaml_list(value)}\n" for name, value in fields_.items())
     return (f"  - id: {rule_id}\n    kind: lexicon\n    type: {claim_type}\n"
             f"    cues: {_yaml_list(cues)}\n{fields}")
 
@@ -230,19 +231,14 @@ def test_shadows_survive_pickling(shadow_extractor: Extractor) -> None:
     assert [c.rules for c in copy.extract("公司将不得不承担亏损。")] == [("r.loss",)]
 
 
-SCOPED_PACK = """\
-name: scope-test
-version: "0.1.0"
-language: zh
-claim_types:
-  risk: {polarity: negative, veto_scope: clause}
-  advantage: {polarity: positive}
-"""
+# risk's rules read their vetoes in the hit's clause unless a rule says otherwise.
+SCOPED_PACK = PACK_YAML.replace("risk: {polarity: negative, description: test}",
+                                "risk: {polarity: negative, veto_scope: clause}")
 SCOPED_RULES = "rules:\n" + "".join([
     _rule("r.squeezed", "risk", ["利润被侵蚀"], veto=["经济"]),
-    _rule("a.growing", "advantage", ["销量大增"], veto=["经济"]),
-]) + "    veto_scope: clause\n" + _rule("r.stalled", "risk", ["陷入停滞"], veto=["经济"]) + \
-    "    veto_scope: sentence\n"
+    _rule("a.growing", "advantage", ["销量大增"], veto=["经济"], veto_scope="clause"),
+    _rule("r.stalled", "risk", ["陷入停滞"], veto=["经济"], veto_scope="sentence"),
+])
 
 
 @pytest.fixture(scope="module")
@@ -275,7 +271,7 @@ def test_a_clause_scoped_veto_counts_only_in_the_hit_s_clause(scoped: Extractor)
 def test_an_unknown_veto_scope_is_a_located_problem(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from claimx import PackLoadError
 
-    rules = "rules:\n" + _rule("r.x", "risk", ["风险"], veto=["经济"]) + "    veto_scope: paragraph\n"
+    rules = "rules:\n" + _rule("r.x", "risk", ["风险"], veto=["经济"], veto_scope="paragraph")
     pack = PACK_YAML.replace("risk: {polarity: negative, description: test}",
                              "risk: {polarity: negative, veto_scope: everywhere}")
     with pytest.raises(PackLoadError) as info:
