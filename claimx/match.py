@@ -806,7 +806,8 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
                 if start < reached:
                     continue
                 chain_end = end
-                gaps: list[tuple[int, int]] = []
+                # The gaps crossed between steps (the plan's limits are `gaps`).
+                crossed: list[tuple[int, int]] = []
                 for (step_starts, step_ends), gap in later:
                     # The first word of the next step starting at or after the chain's end:
                     # it must start within the gap, with no clause break before it.
@@ -823,13 +824,13 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
                         # Only what follows the gap's last 的 bears on the next step: a
                         # negator before it sits in an attributive clause (存在|对方不
                         # 继续采购的|风险 is no negated risk).
-                        gaps.append((text.rfind("的", chain_end, step_start) + 1 or chain_end,
+                        crossed.append((text.rfind("的", chain_end, step_start) + 1 or chain_end,
                                      step_start))
                     chain_end = step_ends[k]
                 if chain_end >= 0:
                     hits.append((start, chain_end, rule_position))
-                    if gaps:
-                        gaps_of[(start, chain_end, rule_position)] = tuple(gaps)
+                    if crossed:
+                        gaps_of[(start, chain_end, rule_position)] = tuple(crossed)
                     reached = chain_end
     return hits, gaps_of
 
