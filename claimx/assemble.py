@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -283,7 +283,7 @@ def _before_contrast(hits: Sequence[Hit], mods: Sequence[ModifierScope]) -> bool
 
 
 def _confidence_of(groups: dict[str, dict[str, float]], before_contrast: bool,
-                   curves: dict[str, Sequence[tuple[float, float]]]
+                   curves: Mapping[str, Sequence[tuple[float, float]]]
                    ) -> tuple[float, tuple[str, ...]]:
     """Steps 1-3 of :func:`confidence` for each pack's rules; packs combine by noisy-OR."""
     if len(groups) == 1:
@@ -475,11 +475,11 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     # 3. else the company's own name for itself (公司, 本集团 …) where the sentence has it
     # before the claim: annual reports name the actor once and then list what it does.
     if self_refs is not None:
-        found = None
-        for found in self_refs.finditer(text, sentence.start, max(cue_start, claim_start)):
+        last_ref = None
+        for last_ref in self_refs.finditer(text, sentence.start, max(cue_start, claim_start)):
             pass
-        if found is not None:
-            return found.span()
+        if last_ref is not None:
+            return last_ref.span()
     # 4. else the topic of an earlier clause of the sentence, the nearest first: news names
     # the actor once and goes on about it (星河影业在年报中称，票房低迷正对其…造成冲击).
     for start in reversed(clause_starts):
