@@ -327,7 +327,8 @@ def _timed_regex(rule: TokenRule, patterns: Sequence[Sequence[dict[str, Any]]]
                 getter = _regex_getter(rule, regex.compile(value["REGEX"]),
                                        _TEXT_ATTRS[key.upper()])
                 Token.set_extension(name, getter=getter, force=True)
-                extra = token.get("_") if isinstance(token.get("_"), dict) else {}
+                underscore = token.get("_")
+                extra = underscore if isinstance(underscore, dict) else {}
                 token["_"] = {**extra, name: True}
             tokens.append(token)
         out.append(tokens)
@@ -345,10 +346,11 @@ def _regex_getter(rule: TokenRule, expression: Any, attr: str) -> Callable[[Any]
         except TimeoutError:
             on_timeout = budget.on_timeout if budget is not None else "raise"
             if on_timeout == "raise":
-                spent = budget is not None and budget.spent()
+                spent_budget = (budget.seconds if budget is not None and budget.spent()
+                                else None)
                 raise RuleTimeoutError(rule.id, str(rule.source), timeout,
                                        getattr(_regex_context, "offset", 0) + token.idx,
-                                       budget=budget.seconds if spent else None) from None
+                                       budget=spent_budget) from None
             return False
     return search
 
