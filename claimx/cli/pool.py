@@ -20,10 +20,12 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from multiprocessing.connection import Connection
-from multiprocessing.context import BaseContext
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
+
+if TYPE_CHECKING:  # ForkContext does not exist on Windows; annotations are not evaluated
+    from multiprocessing.context import ForkContext, SpawnContext
 
 __all__ = ["OrderedPool", "TaskFailed", "WorkerDied"]
 
@@ -113,7 +115,8 @@ class OrderedPool(Generic[Task]):
     with an exception, such as Ctrl-C).
     """
 
-    def __init__(self, jobs: int, context: BaseContext, initializer: Callable[..., None],
+    def __init__(self, jobs: int, context: ForkContext | SpawnContext,
+                 initializer: Callable[..., None],
                  initargs: tuple[Any, ...], task: Callable[[Task], Any],
                  per_worker: int = 2, ahead: int = 4) -> None:
         self._context = context

@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import attrs
 
@@ -49,6 +49,9 @@ from claimx.parquet_io import (
 )
 from claimx.types import CLAIM_TYPES, Claim, Span
 from claimx.writers import WRITERS, HtmlWriter, Result, render_jsonl
+
+if TYPE_CHECKING:  # ForkContext does not exist on Windows; annotations are not evaluated
+    from multiprocessing.context import ForkContext, SpawnContext
 
 # Parquet (pyarrow, imported only when used): the files ``claimx.spark`` jobs read and write.
 READERS.setdefault("parquet", read_parquet)
@@ -325,7 +328,7 @@ _WORKER_DIED = ("a worker process died while tagging this document's chunk (out 
 
 
 def _worker_context(packs: Sequence[str], with_evidence: bool,
-                    on_rule_timeout: str = "raise") -> multiprocessing.context.BaseContext:
+                    on_rule_timeout: str = "raise") -> ForkContext | SpawnContext:
     """How to start workers: fork on Linux when this process runs a single thread, spawn
     otherwise.
 
