@@ -56,9 +56,9 @@ def isotonic_points(pairs: Sequence[tuple[float, bool]]) -> tuple[tuple[float, f
     """Pool-adjacent-violators fit of P(correct | raw); each block gives two points (its
     lowest and highest raw score, both at the block's smoothed accuracy)."""
     grouped: dict[float, list[float]] = {}
-    for raw, correct in pairs:  # equal raw scores form one starting block
+    for raw, is_correct in pairs:  # equal raw scores form one starting block
         entry = grouped.setdefault(round(raw, 6), [0.0, 0.0])
-        entry[0] += float(correct)
+        entry[0] += float(is_correct)
         entry[1] += 1.0
     blocks: list[list[float]] = []  # [sum_correct, count, min_raw, max_raw, sum_raw]
     for raw, (correct, count) in sorted(grouped.items()):
