@@ -541,7 +541,8 @@ def parse_jsonl_lines(batch: JsonLines, options: ReadOptions) -> Iterator[Docume
     parsed, else ``path:line``)."""
     encoding = batch.encoding
     codec = "utf-8" if encoding == "utf-8-sig" else encoding
-    for number, raw in enumerate(batch.lines, start=batch.first):
+    lines: Sequence[bytes | str] = batch.lines  # bytes, or text for a UTF-16/32 file
+    for number, raw in enumerate(lines, start=batch.first):
         where = f"{batch.path}:{number}"
         size = len(raw)
         if isinstance(raw, bytes):
@@ -718,6 +719,7 @@ def _entries(entries: list[os.DirEntry[str]], pattern: str, ancestors: set[tuple
         if entry.name.startswith("."):
             continue
         child = Path(entry.path)
+        problem: str | None
         try:
             is_dir = entry.is_dir()  # follows symlinks: a symlinked folder is walked too
             is_file = not is_dir and entry.is_file()
