@@ -353,7 +353,7 @@ def chart_svg(counts: Counter[tuple[str, str]], types: Sequence[str]) -> str:
     rows = []
     for r, ty in enumerate(types):
         y = r * row
-        x = label_w
+        x: float = label_w  # advanced by each bar's (fractional) width
         rows.append(f'<text x="0" y="{y + 12}" font-size="11">{html.escape(ty)}</text>')
         total = 0
         for pol, colour in POLARITY_COLOURS.items():
@@ -605,7 +605,7 @@ class HtmlWriter(Writer):
     def close(self) -> None:
         """Write the summary (legend, chart, table), the script, and end the page."""
         types = self._types
-        by_type = Counter()
+        by_type: Counter[str] = Counter()
         for (ty, _), n in self._totals.items():
             by_type[ty] += n
         # The legend's counts are filled in by the page script from the highlights actually
