@@ -162,6 +162,8 @@ class _Reader:
         lists: list[frozenset[str]] = []
         run: set[str] = {""}  # the strings the items since the last break match
         whole: set[str] | None = {""}  # ... and all items of the sequence, if known
+        exact: frozenset[str] | None  # the strings the next item matches, if known
+        item_lists: list[frozenset[str]]
         while i < len(text) and text[i] not in "|)":
             plain = _PLAIN_RUN.match(text, i)
             if plain is not None and plain.end() - i > 1:
