@@ -1578,10 +1578,10 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
                 if not isinstance(rule_node, yaml.MappingNode):
                     problems.add("CX112", "each rule must be a mapping", display, rule_node)
                     continue
-                rule = _compile_rule(rule_node, display, builder, claim_types, known_types,
-                                     category_names)
-                if rule is not None:
-                    own_rules.append(rule)
+                own_rule = _compile_rule(rule_node, display, builder, claim_types, known_types,
+                                         category_names)
+                if own_rule is not None:
+                    own_rules.append(own_rule)
 
     # ---- disable: and override: true
     disabled: dict[str, SourceLocation] = {}
