@@ -19,7 +19,7 @@ import os
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import attrs
 import regex
@@ -909,6 +909,17 @@ def _expect_value_ok(key: str, node: yaml.ScalarNode, text: str, known_types: se
     return True
 
 
+class _RuleBaseFields(TypedDict):
+    """The :class:`_RuleBase` fields :func:`_compile_rule` reads once for every rule kind."""
+
+    id: str
+    pack: str
+    source: SourceLocation
+    description: str
+    examples: tuple[Example, ...]
+    override: bool
+
+
 def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                   claim_types: dict[str, ClaimTypeInfo], known_types: set[str],
                   categories: Sequence[str] = MODIFIER_CATEGORIES) -> Rule | None:
@@ -934,9 +945,9 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                            node.start_mark.column + 1)
     description = str(fields["description"].value) if "description" in fields else ""
     examples = _examples(fields.get("examples"), display, problems, builder, known_types)
-    base = dict(id=rule_id, pack=builder.name, source=where, description=description,
-                examples=examples,
-                override="override" in fields and _scalar(fields["override"]) is True)
+    base: _RuleBaseFields = dict(
+        id=rule_id, pack=builder.name, source=where, description=description,
+        examples=examples, override="override" in fields and _scalar(fields["override"]) is True)
 
     def cues(field: str) -> tuple[str, ...]:
         return _expand_list(fields[field], builder.vars, field, display, problems) if field in fields else ()
