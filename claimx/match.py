@@ -536,12 +536,13 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         fitted = curves.get(rule.pack, ((), {}))[1]
         if rule.id in fitted:
             priors[rule.id] = fitted[rule.id]
-    pattern_indexes = tuple(i for i, r in enumerate(rules)
-                            if isinstance(r, PatternRule) and r.pattern is not None)
+    # The rules with a compiled pattern, each with its position in ``rules``.
+    patterned = [(i, r) for i, r in enumerate(rules)
+                 if isinstance(r, PatternRule) and r.pattern is not None]
     return CompiledRules(
         packs=tuple(packs), automaton=automaton, roles_of=roles_of, rules=tuple(rules),
-        pattern_rules=tuple(rules[i] for i in pattern_indexes),
-        pattern_indexes=tuple(position_of[i] for i in pattern_indexes),
+        pattern_rules=tuple(r for _, r in patterned),
+        pattern_indexes=tuple(position_of[i] for i, _ in patterned),
         by_id=tuple(rules[i] for i in order), sequence_steps=sequence_steps,
         sequence_keys=sequence_keys,
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors,
