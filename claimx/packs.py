@@ -548,9 +548,12 @@ class _PackBuilder:
         return self.files.get(display, os.path.abspath(display))
 
 
-def _expand_list(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]], field: str,
+def _expand_list(node: yaml.Node, variables: dict[str, tuple[str, ...]], field: str,
                  display: str, problems: _Problems) -> tuple[str, ...]:
-    """Expand ``$var`` items of a cue list; keep order, drop duplicates and empty strings."""
+    """Expand ``$var`` items of a cue list; keep order, drop duplicates and empty strings.
+
+    ``node`` holds a list: a rule's fields come typed as plain nodes from
+    :func:`_check_keys`, whose schema check made sure of it."""
     out: list[str] = []
     for item in node.value:
         value = str(item.value)
@@ -566,7 +569,7 @@ def _expand_list(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]],
     return tuple(dict.fromkeys(out))
 
 
-def _names_unknown_var(node: yaml.SequenceNode, variables: dict[str, tuple[str, ...]]) -> bool:
+def _names_unknown_var(node: yaml.Node, variables: dict[str, tuple[str, ...]]) -> bool:
     """True when a cue list refers to an undefined var: its emptiness is then a consequence
     of the CX121 already reported, not a second problem."""
     return any(str(item.value).startswith("$") and _VAR_NAME.fullmatch(str(item.value))
@@ -590,7 +593,7 @@ class _Piece:
     var: str = ""
 
 
-def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml.Node,
+def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml.Node | None,
                     display: str, problems: _Problems) -> tuple[str, tuple[_Piece, ...]] | None:
     """Replace ``$name`` in a pattern by an alternation of the var's words (escaped, longest
     first so the regex prefers the longer cue). Returns the expanded text and where each
