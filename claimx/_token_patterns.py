@@ -29,6 +29,11 @@ def validate_token_patterns(patterns: Sequence[Sequence[dict[str, Any]]]) -> lis
                     problems.append(f"{where}: unknown token attribute '{key}'")
                 elif key.upper() == "OP" and (not isinstance(value, str) or value[:1] not in _OPS):
                     problems.append(f"{where}: OP must be one of ! ? + * or {{n,m}}, got {value!r}")
+                elif key == "_" and not isinstance(value, dict):
+                    # Checked here because spaCy never sees it on a token with a REGEX:
+                    # claimx.tokens replaces the field with an extension of its own then.
+                    problems.append(f"{where}: '_' must map extension attribute names to "
+                                    f"values, got {value!r}")
                 elif isinstance(value, dict):
                     for predicate in value:
                         if predicate not in _PREDICATES:

@@ -213,6 +213,19 @@ def test_pattern_error_caught_at_load_time(tmp_path: Path) -> None:
         claimx.load_pack(pack)
 
 
+@pytest.mark.parametrize("token", ["{LOWER: {REGEX: '^a'}, _: junk}", "{LOWER: a, _: junk}"])
+def test_an_extension_field_that_is_no_mapping_is_a_pack_problem(tmp_path: Path,
+                                                                 token: str) -> None:
+    # spaCy rejects `_: junk`; with a REGEX on the same token it never saw it, because the
+    # REGEX moves into an extension attribute of claimx's own that replaced the `_` field.
+    pack = _write_pack(tmp_path, token)
+    with pytest.raises(PackLoadError) as info:
+        claimx.load_pack(pack)
+    problem = info.value.problems[0]
+    assert problem.code == "CX113" and "'_' must map" in problem.message
+    assert problem.path.endswith("rules.yaml")
+
+
 # --------------------------------------------------------------------------- pkuseg
 
 
