@@ -298,7 +298,7 @@ class CompiledRules:
         checks: dict[int, FirstChars] = {}
         for index, rule in zip(self.pattern_indexes, self.pattern_rules):
             if rule.match_at == "clauses":
-                check = first_chars(rule.pattern.pattern)
+                check = first_chars(rule.pattern.pattern)  # type: ignore[union-attr]
                 if check is not None:
                     checks[index] = check
         return checks
@@ -315,7 +315,8 @@ class CompiledRules:
 
     @claim_groups.default
     def _claim_groups(self) -> dict[int, str | None]:
-        return {index: "claim" if "claim" in rule.pattern.groupindex else None
+        # (pattern_rules holds only rules whose pattern passed the load-time check)
+        return {index: "claim" if "claim" in rule.pattern.groupindex else None  # type: ignore[union-attr]
                 for index, rule in zip(self.pattern_indexes, self.pattern_rules)}
 
     @token_rule_positions.default
@@ -973,7 +974,7 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
     matched at clause starts). False when the document's regex budget ran out with
     ``on_timeout="skip"`` (no pattern runs on it any more); raises
     :class:`~claimx.errors.RuleTimeoutError` with ``"raise"``."""
-    pattern = rule.pattern
+    pattern = rule.pattern.compiled  # type: ignore[union-attr]  # compiled rules have one
     match_at, lead = rule.match_at, rule.lead
     # RegexBudget.next_timeout inlined (the same smaller of the per-call timeout and what
     # is left, 0 when nothing is): it runs once per sentence a rule is tried on, and there

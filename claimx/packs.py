@@ -26,6 +26,7 @@ import regex
 import yaml
 
 from claimx import __version__, _pack_io
+from claimx._deferred_regex import DeferredPattern
 from claimx._regex_guard import pattern_problem
 from claimx.errors import CODES, PackLoadError, PackProblem, problem_order
 from claimx.types import Polarity
@@ -155,7 +156,9 @@ class PatternRule(ClaimRule):
     overlaps one of ``exceptions`` (规模以上 for a growth pattern over 规模, 资本市场 for a
     pattern that starts at 市场) does not count."""
 
-    pattern: Any  # regex.Pattern
+    #: The expanded pattern, compiled on first use (see :mod:`claimx._deferred_regex`);
+    #: None when it did not pass the load-time check (the pack then fails to load).
+    pattern: DeferredPattern | None
     pattern_text: str
     anchors: tuple[str, ...]
     exceptions: tuple[str, ...] = ()
@@ -593,6 +596,18 @@ class _Piece:
     var: str = ""
 
 
+def _one_word_vars(text: str, variables: dict[str, tuple[str, ...]]
+                   ) -> dict[str, tuple[str, ...]]:
+    """The vars ``text`` names, each cut to its longest word (its first in an expansion):
+    the load-time check of a pattern compiles this expansion, not the full one."""
+    short: dict[str, tuple[str, ...]] = {}
+    for match in _VAR_NAME.finditer(text):
+        words = variables.get(match.group(1))
+        if words is not None:
+            short[match.group(1)] = (max(words, key=len),) if words else ()
+    return short
+
+
 def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml.Node | None,
                     display: str, problems: _Problems) -> tuple[str, tuple[_Piece, ...]] | None:
     """Replace ``$name`` in a pattern by an alternation of the var's words (escaped, longest
@@ -1003,12 +1018,22 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                 problems.add("CX123", f"pattern of rule '{rule_id}' is refused: {refused}",
                              display, fields["pattern"])
             else:
-                try:
-                    compiled = regex.compile(expanded, regex.VERSION1)
-                except (regex.error, RecursionError, MemoryError, OverflowError,
-                        ValueError) as exc:
-                    _regex_problem(exc, rule_id, fields["pattern"], pieces, display, problems,
-                                   expanded)
+                # Checked with each var cut to one word (a var's words are escaped literals,
+                # so what can be wrong is the pattern as written); the full alternation is
+                # compiled on first use (claimx._deferred_regex: a third of a cold start).
+                check = _expand_pattern(text, _one_word_vars(text, builder.vars),
+                                        fields.get("pattern"), display, problems)
+                if check is not None:
+                    check_text, check_pieces = check
+                    try:
+                        checked = regex.compile(check_text, regex.VERSION1)
+                    except (regex.error, RecursionError, MemoryError, OverflowError,
+                            ValueError) as exc:
+                        _regex_problem(exc, rule_id, fields["pattern"], check_pieces, display,
+                                       problems, check_text)
+                    else:
+                        compiled = DeferredPattern(expanded, regex.VERSION1,
+                                                   checked.groupindex)
         anchor_words = cues("anchors")
         match_at = _choice(fields.get("match_at"), MATCH_AT, "anywhere", "match_at", display,
                            problems)
