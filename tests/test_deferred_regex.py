@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from claimx._deferred_regex import DeferredPattern
 from claimx.packs import PatternRule, _expand_pattern, _one_word_vars, _Problems, load_packs
 from claimx.pipeline import Extractor
-from tests.conftest import write_pack
+from conftest import write_pack
 
 _META = ("name: deferred\nversion: '1'\nlanguage: zh\n"
          "claim_types: {risk: {polarity: negative}}\n")
