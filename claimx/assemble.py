@@ -543,6 +543,7 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out = dict(settings)
     out["_sentiment_only_categories"] = frozenset(
         settings.get("sentiment_reversal_categories") or ())
+    out["_neutral_categories"] = frozenset(settings.get("neutral_polarity_categories") or ())
     suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
     stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
     if suffixes:
@@ -773,6 +774,11 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
     if modality is Modality.NEGATED:
         polarity = _FLIP.get(polarity, polarity)
+    if categories & settings["_neutral_categories"]:
+        # A modifier of a neutralising category reaches it (the default pack's
+        # `collective`: a move many actors make at once, 纷纷入局, is a trend of the
+        # industry, not one actor's plan): the claim states no direction for its subject.
+        polarity = Polarity.NEUTRAL
     score, steps = _claim_confidence(hits, mods, compiled)
     single = len(hits) == 1  # most claims rest on one cue
     cue_start = hits[0].start if single else min(h.start for h in hits)

@@ -1738,6 +1738,7 @@ _SETTINGS_SCHEMA: dict[str, str] = {
     "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
     "sentiment_claim_weights": "numbermap", "sentiment_reversal_categories": "strlist",
+    "neutral_polarity_categories": "strlist",
 }
 
 

@@ -341,6 +341,29 @@ def test_allowed_types_limits_a_built_in_modifier(tmp_path: Path) -> None:
     assert [(c.type, c.modality) for c in claims] == [("plan", "asserted"), ("loss", "hedged")]
 
 
+def test_a_neutral_polarity_category_makes_the_claims_it_reaches_neutral(tmp_path: Path) -> None:
+    # settings.neutral_polarity_categories: a claim a modifier of such a category reaches
+    # states no direction (the bundled pack's `collective`: a move many actors make at once).
+    pack = _write(tmp_path / "p", {
+        "pack.yaml": META.format(name="p") + "claim_types: {plan: {polarity: positive}}\n"
+                     "modifier_categories: {collective: {description: many at once}}\n"
+                     "settings: {neutral_polarity_categories: [collective]}\n",
+        "rules.yaml": "rules:\n  - id: c.plan\n    kind: lexicon\n    type: plan\n"
+                      "    cues: [扩产]\n  - id: m.many\n    kind: modifier\n"
+                      "    category: collective\n    cues: [纷纷]\n    direction: forward\n"
+                      "    scope: clause\n"})
+    claims = Extractor([pack]).extract("星河电池计划扩产。多家电池厂纷纷扩产。")
+    assert [(c.text, c.polarity) for c in claims] == [("星河电池计划扩产", "positive"),
+                                                     ("多家电池厂纷纷扩产", "neutral")]
+    # A value that is not a list of category names is a located pack problem.
+    bad = _write(tmp_path / "q", {
+        "pack.yaml": META.format(name="q") + "claim_types: {plan: {}}\n"
+                     "settings: {neutral_polarity_categories: 3}\n",
+        "rules.yaml": "rules:\n  - id: c.plan\n    kind: lexicon\n    type: plan\n"
+                      "    cues: [扩产]\n"})
+    assert [code for code, *_ in _problems(bad)] == ["CX112"]
+
+
 def test_claims_resting_on_two_packs_combine_their_calibrated_scores() -> None:
     from claimx.packs import LexiconRule, SourceLocation
 
