@@ -23,9 +23,9 @@ class DeferredPattern:
     """The full expansion of a pattern rule's regex, compiled on first use.
 
     It answers the calls claimx makes of a compiled pattern (:meth:`search`, :meth:`match`,
-    :meth:`fullmatch`, :meth:`finditer`) and holds the pattern's text, flags and named
-    groups without compiling it. Two threads that reach it first may both compile it; they
-    get equal patterns and one is kept.
+    :meth:`finditer`; the matcher takes :attr:`compiled` once per rule) and holds the
+    pattern's text, flags and named groups without compiling it. Two threads that reach it
+    first may both compile it; they get equal patterns and one is kept.
     """
 
     __slots__ = ("pattern", "flags", "groupindex", "_compiled")
@@ -52,10 +52,6 @@ class DeferredPattern:
     def match(self, *args: Any, **kwargs: Any) -> Any:
         """``regex.Pattern.match`` of the compiled pattern."""
         return self.compiled.match(*args, **kwargs)
-
-    def fullmatch(self, *args: Any, **kwargs: Any) -> Any:
-        """``regex.Pattern.fullmatch`` of the compiled pattern."""
-        return self.compiled.fullmatch(*args, **kwargs)
 
     def finditer(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
         """``regex.Pattern.finditer`` of the compiled pattern."""

@@ -57,7 +57,9 @@ __all__ = [
 RULE_KINDS = ("lexicon", "pattern", "sequence", "modifier", "sentiment", "tokens")
 #: The modifier categories claimx itself acts on (modality, polarity, confidence, sentiment).
 #: A pack may declare more under ``modifier_categories:`` (ConText's own categories, such
-#: as ``target_past``): they label the claims they reach and change nothing else.
+#: as ``target_past``): they label the claims they reach, and change a claim's polarity or a
+#: sentiment word only when the pack's settings name them (``neutral_polarity_categories``,
+#: ``sentiment_reversal_categories``).
 MODIFIER_CATEGORIES = ("negation", "hedge", "intensity", "contrast", "question")
 _CATEGORY_NAME = regex.compile(r"[a-z][a-z0-9_]*")
 DIRECTIONS = ("forward", "backward", "both")
