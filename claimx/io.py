@@ -473,6 +473,9 @@ class JsonLines:
     encoding: str
     first: int
     lines: list[bytes] | list[str]
+    #: Bytes of a UTF-16/32 byte-order mark the decoder took off line 1 (0 otherwise),
+    #: counted into that line's size so the sizes of a file's lines add up to the file.
+    bom_bytes: int = 0
 
 
 def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
@@ -494,9 +497,12 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
             yield Document(id=path, source=path, error=f"unknown encoding '{encoding}'")
             return
         lines: Iterator[bytes] | Iterator[str]
-        if encoding.replace("-", "").replace("_", "").lower().startswith(("utf16", "utf32")):
+        bom_bytes = 0
+        if _is_wide(encoding):
             # UTF-16/32 lines cannot be split on b"\n"; decode the stream incrementally.
             lines = _decoded_lines(stream, encoding)
+            if encoding.lower() in ("utf-16", "utf-32"):  # these decoders eat a BOM
+                bom_bytes = next((len(bom) for bom, _ in _BOMS if head.startswith(bom)), 0)
         else:
             lines = iter(stream)
         batch: list[Any] = []
@@ -506,14 +512,30 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
             batch.append(raw)
             size += len(raw)
             if len(batch) >= batch_lines or size >= batch_bytes:
-                yield JsonLines(path=path, encoding=encoding, first=first, lines=batch)
+                yield JsonLines(path=path, encoding=encoding, first=first, lines=batch,
+                                bom_bytes=bom_bytes if first == 1 else 0)
                 first += len(batch)
                 batch, size = [], 0
         if batch:
-            yield JsonLines(path=path, encoding=encoding, first=first, lines=batch)
+            yield JsonLines(path=path, encoding=encoding, first=first, lines=batch,
+                            bom_bytes=bom_bytes if first == 1 else 0)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
+
+
+def _is_wide(encoding: str) -> bool:
+    """Whether ``encoding`` is UTF-16 or UTF-32 (any byte order), whose lines are decoded
+    as a stream rather than split on newline bytes."""
+    return encoding.replace("-", "").replace("_", "").lower().startswith(("utf16", "utf32"))
+
+
+def _wide_size(line: str, encoding: str) -> int:
+    """Bytes a decoded UTF-16/32 line took in its file: 4 per character in UTF-32; 2 per
+    code unit in UTF-16, so 4 for a character outside the BMP."""
+    if "32" in encoding:
+        return 4 * len(line)
+    return 2 * len(line) + 2 * sum(1 for char in line if char > "\uffff")
 
 
 def _decoded_lines(stream: IO[bytes], encoding: str) -> Iterator[str]:
@@ -544,7 +566,11 @@ def parse_jsonl_lines(batch: JsonLines, options: ReadOptions) -> Iterator[Docume
     lines: Sequence[bytes | str] = batch.lines  # bytes, or text for a UTF-16/32 file
     for number, raw in enumerate(lines, start=batch.first):
         where = f"{batch.path}:{number}"
-        size = len(raw)
+        # The bytes the line took in the file, for the progress bar (blank lines make no
+        # document, so a file's blank lines are the only bytes it does not count).
+        size = len(raw) if isinstance(raw, bytes) else _wide_size(raw, encoding)
+        if number == 1:
+            size += batch.bom_bytes
         if isinstance(raw, bytes):
             if number == 1 and encoding == "utf-8-sig":
                 raw = raw.removeprefix(codecs.BOM_UTF8)

@@ -515,3 +515,22 @@ def test_the_html_report_memory_does_not_grow_with_the_documents() -> None:
         tracemalloc.stop()
     assert sink.chars > 32_000_000  # each id is written twice: its section and its row
     assert peak < 10_000_000, f"peak {peak / 1e6:.1f} MB"
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet="公司计划扩产风险𠀋😀ab \t", max_size=12), min_size=1,
+                max_size=12),
+       st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-32", "utf-32-be"]))
+def test_jsonl_document_sizes_add_up_to_the_file(tmp_path: Path,
+                                                 records: list[str],
+                                                 encoding: str) -> None:
+    # The progress bar of `claimx tag` advances by each document's size against the file's
+    # size: in UTF-16/32 a size counted in characters stopped it near half way.
+    lines = [json.dumps({"id": str(number), "text": text}, ensure_ascii=False) + "\n"
+             for number, text in enumerate(records)]
+    path = tmp_path / f"sizes-{encoding}.jsonl"
+    path.write_bytes("".join(lines).encode(encoding))
+    docs = list(read_jsonl(str(path), ReadOptions(encoding="auto" if encoding in (
+        "utf-8", "utf-8-sig", "utf-16", "utf-32") else encoding)))
+    assert [doc.text for doc in docs] == records
+    assert sum(doc.size for doc in docs) == path.stat().st_size
