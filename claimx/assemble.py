@@ -757,6 +757,10 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                 mods.append(scope)
     categories = {m.category for m in mods}
     in_last_clause = cand.last == len(sentence.clause_starts) - 1
+    # A rule whose cue states its own modality (a denial: 不存在…的情形) gives it where no
+    # modifier says otherwise.
+    stated_modality = next((h.rule.modality for h in hits if h.rule.modality is not None),
+                           Modality.ASSERTED)
     if "question" in categories or (sentence.is_question and in_last_clause):
         modality = Modality.QUESTION
     elif "negation" in categories:
@@ -764,7 +768,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     elif "hedge" in categories:
         modality = Modality.HEDGED
     else:
-        modality = Modality.ASSERTED
+        modality = stated_modality
     # The rules' own polarities, in text order; a definite one (positive, negative, mixed)
     # wins over a neutral one, since a neutral rule only says "no direction stated".
     stated = [h.rule.polarity for h in hits if h.rule.polarity is not None]
@@ -772,7 +776,9 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         stated[0] if stated else None)
     type_info = compiled.claim_types.get(cand.type)
     polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
-    if modality is Modality.NEGATED:
+    if "negation" in categories and modality is Modality.NEGATED:
+        # A negation modifier turns the cue's direction round; a rule that states its cue
+        # negated states the polarity of the claim as written.
         polarity = _FLIP.get(polarity, polarity)
     if categories & settings["_neutral_categories"]:
         # A modifier of a neutralising category reaches it (the default pack's

@@ -29,7 +29,7 @@ from claimx import __version__, _pack_io
 from claimx._deferred_regex import DeferredPattern
 from claimx._regex_guard import pattern_problem
 from claimx.errors import CODES, PackLoadError, PackProblem, problem_order
-from claimx.types import Polarity
+from claimx.types import Modality, Polarity
 
 __all__ = [
     "ClaimRule",
@@ -125,7 +125,11 @@ class ClaimRule(_RuleBase):
     the one before) or ``"clause"`` (only the hit's own clause: a risk to a supplier is not
     cancelled by the economy named in another clause). A rule that does not set it takes
     its claim type's (``claim_types: {risk: {veto_scope: clause}}`` in pack.yaml), else
-    ``"sentence"``."""
+    ``"sentence"``.
+
+    ``modality`` is the modality the rule's own cue states, for a cue that carries it (a
+    denial such as 不存在…的情形 is a negated risk; a negation modifier never reaches a cue
+    it overlaps). None: the modifiers decide, and ``asserted`` when none reaches."""
 
     type: str
     polarity: Polarity | None
@@ -139,6 +143,7 @@ class ClaimRule(_RuleBase):
     not_before: tuple[str, ...] = ()
     not_clause_initial: bool = False
     veto_scope: str = "sentence"
+    modality: Modality | None = None
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -415,7 +420,7 @@ _CLAIM = {"type": ("str", True), "polarity": ("str", False), "prior": ("prob", F
           "requires": ("strlist", False), "veto_always": ("strlist", False),
           "not_after": ("strlist", False),
           "not_before": ("strlist", False), "not_clause_initial": ("bool", False),
-          "veto_scope": ("str", False)}
+          "veto_scope": ("str", False), "modality": ("str", False)}
 _SCHEMAS: dict[str, dict[str, tuple[str, bool]]] = {
     "lexicon": {**_COMMON, **_CLAIM, "cues": ("strlist", True),
                 "exceptions": ("strlist", False), "context": ("strlist", False)},
@@ -831,6 +836,17 @@ def _category(node: yaml.Node | None, categories: Sequence[str], display: str,
     return "hedge"
 
 
+def _modality(node: yaml.Node | None, display: str, problems: _Problems) -> Modality | None:
+    if node is None:
+        return None
+    try:
+        return Modality(str(node.value))
+    except ValueError:
+        problems.add("CX113", f"modality '{node.value}' is not one of "
+                     f"{', '.join(m.value for m in Modality)}", display, node)
+        return None
+
+
 def _choice(node: yaml.Node | None, allowed: Sequence[str], default: str, field: str,
             display: str, problems: _Problems) -> str:
     if node is None:
@@ -1000,7 +1016,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     if "not_clause_initial" in fields else False,
                     veto_scope=_choice(fields.get("veto_scope"), VETO_SCOPES,
                                        declared.veto_scope if declared else "sentence",
-                                       "veto_scope", display, problems))
+                                       "veto_scope", display, problems),
+                    modality=_modality(fields.get("modality"), display, problems))
 
     if kind == "lexicon":
         cue_list = cues("cues")

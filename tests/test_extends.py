@@ -429,3 +429,29 @@ def test_explain_and_packs_json_report_what_was_disabled_and_overridden(tmp_path
     # The available packs, as before: the bundled one, extending nothing.
     bundled = {p["name"]: p for p in json.loads(cli("packs", "--json"))}["zh-business"]
     assert bundled["extends"] == [] and bundled["disabled"] == [] and bundled["overridden"] == []
+
+
+def test_a_rule_can_state_the_modality_its_own_cue_carries(tmp_path: Path) -> None:
+    # A denial cue (不存在…的情形) is the claim's own cue, so no negation modifier can reach
+    # it (a modifier never modifies a cue it overlaps): the rule says `modality: negated`.
+    # Its polarity is the claim's as written (no flip); a modifier still decides where one
+    # reaches (a question stays a question).
+    pack = _write(tmp_path / "p", {
+        "pack.yaml": META.format(name="p") + "claim_types: {risk: {polarity: negative}}\n",
+        "rules.yaml": "rules:\n  - id: r.denied\n    kind: lexicon\n    type: risk\n"
+                      "    cues: [不存在违规情形]\n    modality: negated\n"
+                      "  - id: r.plain\n    kind: lexicon\n    type: risk\n    cues: [违规]\n"
+                      "  - id: m.q\n    kind: modifier\n    category: question\n"
+                      "    cues: [是否]\n    direction: forward\n    scope: clause\n"})
+    claims = Extractor([pack]).extract(
+        "星河股份称不存在违规情形。华辰物流存在违规。星河股份是否不存在违规情形？")
+    assert [(c.text, c.modality, c.polarity) for c in claims] == [
+        ("星河股份称不存在违规情形", "negated", "negative"),
+        ("华辰物流存在违规", "asserted", "negative"),
+        ("星河股份是否不存在违规情形", "question", "negative")]
+    # A modality that does not exist is a located pack problem, with the others listed.
+    bad = _write(tmp_path / "q", {
+        "pack.yaml": META.format(name="q") + "claim_types: {risk: {}}\n",
+        "rules.yaml": "rules:\n  - id: r.denied\n    kind: lexicon\n    type: risk\n"
+                      "    cues: [不存在]\n    modality: denied\n"})
+    assert [code for code, *_ in _problems(bad)] == ["CX113"]
