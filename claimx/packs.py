@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -569,7 +570,7 @@ def _expand_list(node: yaml.Node, variables: dict[str, tuple[str, ...]], field: 
     :func:`_check_keys`, whose schema check made sure of it."""
     out: list[str] = []
     for item in node.value:
-        value = str(item.value)
+        value = sys.intern(str(item.value))  # see _var_def
         if value.startswith("$") and _VAR_NAME.fullmatch(value):
             name = value[1:]
             if name not in variables:
@@ -1373,7 +1374,9 @@ class _VarDef:
 def _var_def(display: str, key_node: yaml.Node, mode: str, words: yaml.Node) -> _VarDef:
     """The plain data of a var whose ``words`` node ``_check_value`` found to be a list of
     strings."""
-    items = tuple(str(item.value) for item in words.value)
+    # Interned: YAML gives each occurrence of a word its own string, and a pack that writes
+    # a word in several lists would keep every copy in its vars and rules.
+    items = tuple(sys.intern(str(item.value)) for item in words.value)
     ref_positions = {index: (item.start_mark.line + 1, item.start_mark.column + 1)
                      for index, item in enumerate(words.value) if items[index].startswith("$")}
     return _VarDef(display, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
