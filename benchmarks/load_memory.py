@@ -31,7 +31,8 @@ def _report(stage: str) -> None:
     """One line: the stage, resident and peak memory in MB."""
     gc.collect()
     memory = _memory_kb()
-    print(f"{stage:<28} VmRSS {memory['VmRSS'] / 1024:6.1f} MB   VmHWM {memory['VmHWM'] / 1024:6.1f} MB")
+    print(f"{stage:<28} VmRSS {memory['VmRSS'] / 1024:6.1f} MB   "
+          f"VmHWM {memory['VmHWM'] / 1024:6.1f} MB")
 
 
 def main() -> None:
