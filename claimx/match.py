@@ -194,10 +194,13 @@ class CompiledRules:
         rules = self.by_id or self.rules
         skipped = {position for position, rule in enumerate(rules)
                    if isinstance(rule, ModifierRule) and rule.category in sentiment_only}
-        return tuple(tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC)
-                           and not (r[0] in (_MODIFIER, _PSEUDO, _TERMINATOR)
-                                    and r[1] in skipped))
-                     for roles in self.roles_of)
+        claim_roles = []
+        for roles in self.roles_of:
+            kept = tuple(r for r in roles if r[0] not in (_SENTIMENT, _SENTIMENT_EXC)
+                         and not (r[0] in (_MODIFIER, _PSEUDO, _TERMINATOR)
+                                  and r[1] in skipped))
+            claim_roles.append(roles if len(kept) == len(roles) else kept)
+        return _one_of_each(claim_roles)
 
     @anchored_patterns.default
     def _anchored(self) -> dict[int, PatternRule]:
@@ -472,8 +475,9 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     entries: dict[str, list[tuple[int, int]]] = defaultdict(list)
 
     def add(words: Sequence[str], role: int, index: int) -> None:
+        entry = (role, position_of[index])  # one tuple for every word of the list
         for word in words:
-            entries[word].append((role, position_of[index]))
+            entries[word].append(entry)
 
     step_users: dict[tuple[str, ...], list[tuple[int, int, int]]] = {}
     for index, rule in enumerate(rules):
@@ -500,8 +504,9 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     sequence_steps = tuple(tuple(users) for users in step_users.values())
     key_of = {step: key for key, step in enumerate(step_users)}
     for key, step in enumerate(step_users):
+        step_entry = (_STEP, key)
         for word in step:
-            entries[word].append((_STEP, key))
+            entries[word].append(step_entry)
     by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for index, rule in enumerate(rules):
         if isinstance(rule, SequenceRule):
@@ -524,7 +529,7 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     # cues (it searches the children of a node one by one, and CJK nodes have many).
     words = [w for w in entries if w]
     automaton = _WordAutomaton(words) if words else None
-    roles_of = tuple(tuple(entries[w]) for w in words)
+    roles_of = _one_of_each(tuple(entries[w]) for w in words)
     claim_types: dict[str, Any] = dict(merged_claim_types(packs))
     settings: dict[str, Any] = merged_settings(packs)
     curves = merged_calibrations(packs)
@@ -549,6 +554,15 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors,
         main_pack=main_pack,
         calibrations={name: curve for name, (curve, _) in curves.items() if name != main_pack})
+
+
+def _one_of_each(roles: Iterable[tuple[tuple[int, int], ...]]
+                 ) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """``tuple(roles)`` with equal items made one object. Most words of the automaton play
+    exactly the roles of other words (every cue of a rule, every word of a var that rules
+    share), so a few thousand tuples serve tens of thousands of words."""
+    distinct: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] = {}
+    return tuple(distinct.setdefault(item, item) for item in roles)
 
 
 class _WordAutomaton:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -393,6 +394,11 @@ class _Problems:
             hint: str = "") -> None:
         line = node.start_mark.line + 1 if node is not None else 0
         column = node.start_mark.column + 1 if node is not None else 0
+        self.add_at(code, message, path, line, column, hint)
+
+    def add_at(self, code: str, message: str, path: str, line: int, column: int,
+               hint: str = "") -> None:
+        """``add`` for a position kept without its node (1-based ``line`` and ``column``)."""
         self.items.append(PackProblem(code, message, path, line, column, hint or CODES[code][1]))
 
 
@@ -543,8 +549,6 @@ class _PackBuilder:
     display_root: str
     problems: _Problems
     vars: dict[str, tuple[str, ...]] = attrs.field(factory=dict)
-    var_nodes: dict[str, tuple[str, yaml.Node]] = attrs.field(factory=dict)
-    rule_nodes: list[tuple[str, yaml.MappingNode]] = attrs.field(factory=list)
     files: dict[str, str] = attrs.field(factory=dict)  # display path -> absolute path
 
     def display(self, path: Path) -> str:
@@ -566,7 +570,7 @@ def _expand_list(node: yaml.Node, variables: dict[str, tuple[str, ...]], field: 
     :func:`_check_keys`, whose schema check made sure of it."""
     out: list[str] = []
     for item in node.value:
-        value = str(item.value)
+        value = sys.intern(str(item.value))  # see _var_def
         if value.startswith("$") and _VAR_NAME.fullmatch(value):
             name = value[1:]
             if name not in variables:
@@ -1350,45 +1354,71 @@ def _categories_of(meta: dict[str, yaml.Node], display: str, problems: _Problems
     return out
 
 
-_VarDef = tuple[str, yaml.Node, str, yaml.SequenceNode]  # display, key node, mode, words
+@attrs.frozen(slots=True)
+class _VarDef:
+    """One ``vars:`` entry of a rule file, as plain data. A pack's files are read one at a
+    time and each file's node tree is let go as soon as its vars are taken out: the trees
+    of a large lexicon (a node and two marks per word) cost far more memory than the words.
+    Positions are 1-based."""
+
+    display: str
+    line: int  # of the var's name
+    column: int
+    mode: str  # "set" (a list of words) or "extend" ({extend: [words]})
+    items: tuple[str, ...]  # as written: words and ``$var`` references
+    #: Where each ``$…`` item was written, by its index in ``items``: only a reference can
+    #: be reported (CX121), so words keep no position.
+    ref_positions: dict[int, tuple[int, int]]
 
 
-def _var_definitions(documents: Sequence[tuple[str, yaml.MappingNode]],
-                     problems: _Problems) -> dict[str, _VarDef]:
-    """The ``vars:`` of every rule file of a pack: a list of words (defines the var, or
-    replaces an inherited one) or ``{extend: [words]}`` (adds to an inherited one)."""
-    defs: dict[str, _VarDef] = {}
-    for display, node in documents:
-        for key, key_node, value in _mapping_items(node):
-            if key not in _FILE_KEYS:
-                problems.add("CX110", f"unknown top-level key '{key}'", display, key_node,
-                             hint="a rule file holds `vars:` and `rules:`")
+def _var_def(display: str, key_node: yaml.Node, mode: str, words: yaml.Node) -> _VarDef:
+    """The plain data of a var whose ``words`` node ``_check_value`` found to be a list of
+    strings."""
+    # Interned: YAML gives each occurrence of a word its own string, and a pack that writes
+    # a word in several lists would keep every copy in its vars and rules.
+    items = tuple(sys.intern(str(item.value)) for item in words.value)
+    ref_positions = {index: (item.start_mark.line + 1, item.start_mark.column + 1)
+                     for index, item in enumerate(words.value) if items[index].startswith("$")}
+    return _VarDef(display, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                   mode, items, ref_positions)
+
+
+def _take_file_parts(display: str, node: yaml.MappingNode, defs: dict[str, _VarDef],
+                     rule_lists: list[tuple[str, yaml.Node]], problems: _Problems) -> None:
+    """Take from one composed rule file what the later stages need, so that its node tree
+    can go: its ``vars:`` into ``defs`` (a list of words defines the var, or replaces an
+    inherited one; ``{extend: [words]}`` adds to an inherited one) and its ``rules:`` node,
+    with the file's display path, onto ``rule_lists``."""
+    for key, key_node, value in _mapping_items(node):
+        if key not in _FILE_KEYS:
+            problems.add("CX110", f"unknown top-level key '{key}'", display, key_node,
+                         hint="a rule file holds `vars:` and `rules:`")
+            continue
+        if key == "rules":
+            rule_lists.append((display, value))
+            continue
+        if not isinstance(value, yaml.MappingNode):
+            problems.add("CX112", "'vars' must be a mapping of name -> list of words",
+                         display, value)
+            continue
+        for var_name, var_key, words in _mapping_items(value):
+            if var_name in defs:
+                first = defs[var_name]
+                problems.add("CX126", f"var '{var_name}' is defined twice (first at "
+                             f"{first.display}:{first.line})", display, var_key)
                 continue
-            if key != "vars":
-                continue
-            if not isinstance(value, yaml.MappingNode):
-                problems.add("CX112", "'vars' must be a mapping of name -> list of words",
-                             display, value)
-                continue
-            for var_name, var_key, words in _mapping_items(value):
-                if var_name in defs:
-                    first = defs[var_name]
-                    problems.add("CX126", f"var '{var_name}' is defined twice (first at "
-                                 f"{first[0]}:{first[1].start_mark.line + 1})", display, var_key)
+            mode = "set"
+            if isinstance(words, yaml.MappingNode):
+                parts = _mapping_items(words)
+                if len(parts) != 1 or parts[0][0] != "extend":
+                    problems.add("CX112", f"var '{var_name}' must be a list of words, or "
+                                 f"{{extend: [words]}} to add to an inherited var",
+                                 display, words)
                     continue
-                mode = "set"
-                if isinstance(words, yaml.MappingNode):
-                    parts = _mapping_items(words)
-                    if len(parts) != 1 or parts[0][0] != "extend":
-                        problems.add("CX112", f"var '{var_name}' must be a list of words, or "
-                                     f"{{extend: [words]}} to add to an inherited var",
-                                     display, words)
-                        continue
-                    mode, words = "extend", parts[0][2]
-                if not _check_value("strlist", words, var_name, display, problems):
-                    continue
-                defs[var_name] = (display, var_key, mode, words)  # type: ignore[assignment]
-    return defs
+                mode, words = "extend", parts[0][2]
+            if not _check_value("strlist", words, var_name, display, problems):
+                continue
+            defs[var_name] = _var_def(display, var_key, mode, words)
 
 
 def _resolve_vars(defs: dict[str, _VarDef], inherited: dict[str, tuple[str, ...]],
@@ -1402,24 +1432,23 @@ def _resolve_vars(defs: dict[str, _VarDef], inherited: dict[str, tuple[str, ...]
     def resolve(name: str, stack: tuple[str, ...]) -> tuple[str, ...]:
         if name in resolved:
             return resolved[name]
-        display, key_node, mode, items = defs[name]
+        var = defs[name]
         if name in stack:
             cycle = " -> ".join(stack[stack.index(name):] + (name,))
-            problems.add("CX113", f"var '{name}' includes itself ({cycle})", display, key_node,
-                         hint="remove one of the references")
+            problems.add_at("CX113", f"var '{name}' includes itself ({cycle})", var.display,
+                            var.line, var.column, hint="remove one of the references")
             return ()
         words: list[str] = []
-        if mode == "extend":
+        if var.mode == "extend":
             if name in inherited:
                 words.extend(inherited[name])
             else:
                 close = _closest(name, inherited)
-                problems.add("CX121", f"var '{name}' extends no var of an imported or extended "
-                             f"pack", display, key_node,
-                             hint=f"did you mean '{close}'?" if close else
-                             "write a plain list to define a new var")
-        for item in items.value:
-            value = str(item.value)
+                problems.add_at("CX121", f"var '{name}' extends no var of an imported or "
+                                f"extended pack", var.display, var.line, var.column,
+                                hint=f"did you mean '{close}'?" if close else
+                                "write a plain list to define a new var")
+        for index, value in enumerate(var.items):
             if value.startswith("$") and _VAR_NAME.fullmatch(value):
                 ref = value[1:]
                 if ref == name and name in inherited:
@@ -1429,8 +1458,9 @@ def _resolve_vars(defs: dict[str, _VarDef], inherited: dict[str, tuple[str, ...]
                 elif ref in inherited:
                     words.extend(inherited[ref])
                 else:
-                    problems.add("CX121", f"unknown var '${ref}' in '{name}'", display, item,
-                                 hint=_var_hint(ref, known))
+                    line, column = var.ref_positions[index]
+                    problems.add_at("CX121", f"unknown var '${ref}' in '{name}'", var.display,
+                                    line, column, hint=_var_hint(ref, known))
             elif value.strip():
                 words.append(value)
         resolved[name] = tuple(dict.fromkeys(words))
@@ -1578,7 +1608,11 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     # ---- the pack's own files and vars
     files = [p for p in _pack_io.rule_files(root, display_root, problems.items, problems.reads)
              if p.name != "pack.yaml" and p.relative_to(root).as_posix() != calibration_file]
-    documents: list[tuple[str, yaml.MappingNode]] = []
+    defs: dict[str, _VarDef] = {}
+    rule_lists: list[tuple[str, yaml.Node]] = []
+    # What the files' vars and top-level keys get wrong is reported after every file is
+    # read, in file order, as a reading stage that kept all trees would report it.
+    var_problems = _Problems(reads=problems.reads, texts=problems.texts)
     for path in files:
         display = builder.display(path)
         before = len(problems.items)
@@ -1591,16 +1625,17 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
                          display, node)
             file_causes.append(problems.items[-1])
             continue
-        documents.append((display, node))
+        _take_file_parts(display, node, defs, rule_lists, var_problems)
+    node = None  # the last file's tree as well: only its `rules:` node is needed from here
     dependent_from = len(problems.items)
-    defs = _var_definitions(documents, problems)
+    problems.items.extend(var_problems.items)
     shadowing = {n for sub in imported for n in sub.vars} - {n for _, b in bases for n in b.vars}
     for var_name in defs.keys() & shadowing:
-        display, key_node, mode, _ = defs[var_name]
-        if mode == "set":
+        var = defs[var_name]
+        if var.mode == "set":
             notes.append(PackProblem(
                 "CX151", f"var '{var_name}' replaces the var of the same name of an imported "
-                f"pack", display, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
+                f"pack", var.display, var.line, var.column,
                 f"write `{var_name}: {{extend: [...]}}` to add to it, or choose another name",
                 "warning"))
     own_vars = _resolve_vars(defs, inherited_vars, problems)
@@ -1625,21 +1660,20 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     own_rules: list[Rule] = []
     known_types = set(claim_types)
     category_names = (*MODIFIER_CATEGORIES, *categories)
-    for display, node in documents:
-        for key, _, value in _mapping_items(node):
-            if key != "rules":
+    while rule_lists:
+        # Taken off the list so that each file's rule nodes go once its rules are built.
+        display, rules_node = rule_lists.pop(0)
+        if not isinstance(rules_node, yaml.SequenceNode):
+            problems.add("CX112", "'rules' must be a list of rules", display, rules_node)
+            continue
+        for rule_node in rules_node.value:
+            if not isinstance(rule_node, yaml.MappingNode):
+                problems.add("CX112", "each rule must be a mapping", display, rule_node)
                 continue
-            if not isinstance(value, yaml.SequenceNode):
-                problems.add("CX112", "'rules' must be a list of rules", display, value)
-                continue
-            for rule_node in value.value:
-                if not isinstance(rule_node, yaml.MappingNode):
-                    problems.add("CX112", "each rule must be a mapping", display, rule_node)
-                    continue
-                own_rule = _compile_rule(rule_node, display, builder, claim_types, known_types,
-                                         category_names)
-                if own_rule is not None:
-                    own_rules.append(own_rule)
+            own_rule = _compile_rule(rule_node, display, builder, claim_types, known_types,
+                                     category_names)
+            if own_rule is not None:
+                own_rules.append(own_rule)
 
     # ---- disable: and override: true
     disabled: dict[str, SourceLocation] = {}
