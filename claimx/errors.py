@@ -122,5 +122,5 @@ class RuleTimeoutError(ClaimxError):
             f"rule '{rule_id}' ({where}) {what} on the sentence at offset {offset}; the "
             f"pattern backtracks catastrophically (nested quantifiers such as (a+)+); rewrite "
             f"it, or skip such text: on_rule_timeout='skip' in Python, "
-            f"--on-rule-timeout skip for claimx tag"
+            f"--on-rule-timeout skip for claimx tag and explain"
         )

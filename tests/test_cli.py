@@ -466,6 +466,36 @@ def test_explain_says_what_cancelled_a_cue_that_yields_no_claim(tmp_path: Path) 
     assert "claims (1)" in kept and "cancelled:" not in kept
 
 
+BACKTRACKING_RULES = """rules:
+  - id: user.catastrophic
+    kind: pattern
+    type: risk
+    pattern: (a+)+$
+  - id: user.fine
+    kind: lexicon
+    type: risk
+    cues: [风险]
+"""
+
+
+def test_explain_reports_a_rule_timeout_as_one_line_not_a_traceback(tmp_path: Path) -> None:
+    # A pack author's regex that backtracks catastrophically on the text being explained:
+    # explain is where they look first, so it names the rule and where it is written, and
+    # exits 1 — it printed a Python traceback before. --on-rule-timeout skip explains what
+    # the other rules found, as it does for claimx tag.
+    pack = _write_pack(tmp_path / "backtracking", BACKTRACKING_RULES)
+    text = "存在风险。" + "a" * 900 + "b。"
+    failed = run_cli("explain", "--pack", str(pack), text)
+    err = failed.stderr.decode("utf-8")
+    assert failed.returncode == 1 and failed.stdout == b""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "user.catastrophic" in err and "rules.yaml:2:5" in err and "--on-rule-timeout" in err
+    skipped = run_cli("explain", "--pack", str(pack), "--on-rule-timeout", "skip", text)
+    assert skipped.returncode == 0, skipped.stderr.decode("utf-8")
+    out = skipped.stdout.decode("utf-8")
+    assert "claims (1)" in out and "user.fine" in out
+
+
 def test_packs_lists_the_bundled_pack_with_version_and_types() -> None:
     done = run_cli("packs", "--json")
     assert done.returncode == 0, done.stderr.decode()

@@ -15,8 +15,8 @@ import json
 import sys
 from typing import Any
 
-from claimx.cli import EXIT_OK, report_pack_error
-from claimx.errors import PackLoadError
+from claimx.cli import EXIT_FAILURES, EXIT_OK, report_pack_error
+from claimx.errors import PackLoadError, RuleTimeoutError
 from claimx.testing.diagnose import cancel_reason
 
 __all__ = ["EXPLAINED_CHARS", "describe_pack_changes", "explain_text", "register", "run"]
@@ -37,6 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="rule pack to use; repeat for several (default: zh-business)")
     p.add_argument("--json", action="store_true", help="print the claims with their evidence "
                                                        "as JSON instead of the text report")
+    p.add_argument("--on-rule-timeout", choices=("raise", "skip"), default="raise",
+                   help="when a rule's regular expression runs past its time: stop with an "
+                        "error naming the rule (raise, the default) or skip the sentence and "
+                        "explain what the other rules found (skip)")
     p.set_defaults(handler=run)
 
 
@@ -122,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         from claimx.pipeline import Extractor
 
-        extractor = Extractor(packs=args.packs or ["zh-business"])
+        extractor = Extractor(packs=args.packs or ["zh-business"],
+                              on_rule_timeout=args.on_rule_timeout)
     except PackLoadError as exc:
         return report_pack_error("explain", exc)
     if len(text) > EXPLAINED_CHARS:
@@ -134,9 +139,14 @@ def run(args: argparse.Namespace) -> int:
                 f"first {end:,} (whole sentences). Use claimx tag for the whole text.")
         print(note, file=sys.stderr if args.json else sys.stdout)
         text = text[:end]
-    if args.json:
-        claims = [c.to_dict(with_evidence=True) for c in extractor.extract(text)]
-        sys.stdout.write(json.dumps(claims, ensure_ascii=False, indent=2) + "\n")
-    else:
-        sys.stdout.write(explain_text(extractor, text))
+    try:
+        if args.json:
+            claims = [c.to_dict(with_evidence=True) for c in extractor.extract(text)]
+            report = json.dumps(claims, ensure_ascii=False, indent=2) + "\n"
+        else:
+            report = explain_text(extractor, text)
+    except RuleTimeoutError as exc:  # a pack's regex that backtracks: its author's to fix
+        print(f"claimx explain: {exc}", file=sys.stderr)
+        return EXIT_FAILURES
+    sys.stdout.write(report)
     return EXIT_OK
