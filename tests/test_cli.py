@@ -496,6 +496,20 @@ def test_explain_reports_a_rule_timeout_as_one_line_not_a_traceback(tmp_path: Pa
     assert "claims (1)" in out and "user.fine" in out
 
 
+def test_eval_reports_a_rule_timeout_as_one_line_not_a_traceback(tmp_path: Path) -> None:
+    # Scoring a pack on gold whose text makes one of its regexes backtrack: one line naming
+    # the rule, exit 1 (no scores: a skipped sentence would change them silently).
+    pack = _write_pack(tmp_path / "backtracking", BACKTRACKING_RULES)
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(json.dumps({"id": "g1", "text": "存在风险。" + "a" * 900 + "b。",
+                                "claims": []}, ensure_ascii=False) + "\n", encoding="utf-8")
+    done = run_cli("eval", "--pack", str(pack), str(gold))
+    err = done.stderr.decode("utf-8")
+    assert done.returncode == 1 and done.stdout == b""
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("claimx eval: ") and "user.catastrophic" in err
+
+
 def test_packs_lists_the_bundled_pack_with_version_and_types() -> None:
     done = run_cli("packs", "--json")
     assert done.returncode == 0, done.stderr.decode()

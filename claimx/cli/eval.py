@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE
-from claimx.errors import PackLoadError
+from claimx.errors import PackLoadError, RuleTimeoutError
 from claimx.evaluate import (
     EvalReport,
     GoldRecord,
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         # The split applies to the sentiment file too: its scored part is read by no one either.
         mood = (evaluate_sentiment(extractor, _select_part(load_gold(args.sentiment), args.part))
                 if args.sentiment else None)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RuleTimeoutError) as exc:  # a timeout: a pack's regex to fix
         print(f"claimx eval: {exc}", file=sys.stderr)
         return EXIT_FAILURES
     if args.fit_calibration and claims is not None:
