@@ -757,10 +757,6 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                 mods.append(scope)
     categories = {m.category for m in mods}
     in_last_clause = cand.last == len(sentence.clause_starts) - 1
-    # A rule whose cue states its own modality (a denial: 不存在…的情形) gives it where no
-    # modifier says otherwise.
-    stated_modality = next((h.rule.modality for h in hits if h.rule.modality is not None),
-                           Modality.ASSERTED)
     if "question" in categories or (sentence.is_question and in_last_clause):
         modality = Modality.QUESTION
     elif "negation" in categories:
@@ -768,7 +764,10 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     elif "hedge" in categories:
         modality = Modality.HEDGED
     else:
-        modality = stated_modality
+        # A rule whose cue states its own modality (a denial: 不存在…的情形) gives it where
+        # no modifier says otherwise.
+        modality = next((h.rule.modality for h in hits if h.rule.modality is not None),
+                        Modality.ASSERTED)
     # The rules' own polarities, in text order; a definite one (positive, negative, mixed)
     # wins over a neutral one, since a neutral rule only says "no direction stated".
     stated = [h.rule.polarity for h in hits if h.rule.polarity is not None]

@@ -513,12 +513,12 @@ def read_jsonl_lines(path: str, options: ReadOptions, *, batch_lines: int = 64,
             size += len(raw)
             if len(batch) >= batch_lines or size >= batch_bytes:
                 yield JsonLines(path=path, encoding=encoding, first=first, lines=batch,
-                                bom_bytes=bom_bytes if first == 1 else 0)
+                                bom_bytes=bom_bytes)
                 first += len(batch)
-                batch, size = [], 0
+                batch, size, bom_bytes = [], 0, 0  # the BOM belongs to the first batch
         if batch:
             yield JsonLines(path=path, encoding=encoding, first=first, lines=batch,
-                            bom_bytes=bom_bytes if first == 1 else 0)
+                            bom_bytes=bom_bytes)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, TypeVar
 
 import attrs
 import regex
@@ -811,14 +811,20 @@ def _scalar_position(node: yaml.Node | None, offset: int, text: str | None) -> t
     return fallback
 
 
-def _polarity(node: yaml.Node | None, display: str, problems: _Problems) -> Polarity | None:
+_Member = TypeVar("_Member", Polarity, Modality)
+
+
+def _member(node: yaml.Node | None, kind: type[_Member], field: str, display: str,
+            problems: _Problems) -> _Member | None:
+    """The ``kind`` value a rule field names (``polarity: negative``, ``modality: negated``);
+    None when the field is absent, and a CX113 listing the values when it names none."""
     if node is None:
         return None
     try:
-        return Polarity(str(node.value))
+        return kind(str(node.value))
     except ValueError:
-        problems.add("CX113", f"polarity '{node.value}' is not one of "
-                     f"{', '.join(p.value for p in Polarity)}", display, node)
+        problems.add("CX113", f"{field} '{node.value}' is not one of "
+                     f"{', '.join(m.value for m in kind)}", display, node)
         return None
 
 
@@ -838,17 +844,6 @@ def _category(node: yaml.Node | None, categories: Sequence[str], display: str,
                  f"({', '.join(MODIFIER_CATEGORIES)}) nor declared by the pack", display, node,
                  hint=hint)
     return "hedge"
-
-
-def _modality(node: yaml.Node | None, display: str, problems: _Problems) -> Modality | None:
-    if node is None:
-        return None
-    try:
-        return Modality(str(node.value))
-    except ValueError:
-        problems.add("CX113", f"modality '{node.value}' is not one of "
-                     f"{', '.join(m.value for m in Modality)}", display, node)
-        return None
 
 
 def _choice(node: yaml.Node | None, allowed: Sequence[str], default: str, field: str,
@@ -1008,7 +1003,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         type_name = claim_type()
         declared = claim_types.get(type_name)
         return dict(type=type_name,
-                    polarity=_polarity(fields.get("polarity"), display, problems),
+                    polarity=_member(fields.get("polarity"), Polarity, "polarity", display,
+                                     problems),
                     prior=prior,
                     span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
                                  problems),
@@ -1021,7 +1017,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     veto_scope=_choice(fields.get("veto_scope"), VETO_SCOPES,
                                        declared.veto_scope if declared else "sentence",
                                        "veto_scope", display, problems),
-                    modality=_modality(fields.get("modality"), display, problems))
+                    modality=_member(fields.get("modality"), Modality, "modality", display,
+                                     problems))
 
     if kind == "lexicon":
         cue_list = cues("cues")
@@ -1123,7 +1120,8 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
     cue_list = cues("cues")
     if "cues" in fields and not cue_list and not _names_unknown_var(fields["cues"], builder.vars):
         problems.add("CX124", "sentiment rule has no cues", display, fields["cues"])
-    polarity = _polarity(fields.get("polarity"), display, problems) or Polarity.NEUTRAL
+    polarity = (_member(fields.get("polarity"), Polarity, "polarity", display, problems)
+                or Polarity.NEUTRAL)
     return SentimentRule(**base, polarity=polarity, cues=cue_list, exceptions=cues("exceptions"),
                          weight=float(_scalar(fields["weight"])) if "weight" in fields else 1.0)
 
@@ -1314,7 +1312,8 @@ def _claim_types_of(meta: dict[str, yaml.Node], display: str, problems: _Problem
             sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False),
                                       "veto_scope": ("str", False)},
                               f"claim type '{type_name}'", display, problems)
-            polarity = _polarity(sub.get("polarity"), display, problems) or Polarity.NEUTRAL
+            polarity = (_member(sub.get("polarity"), Polarity, "polarity", display, problems)
+                        or Polarity.NEUTRAL)
             description = str(sub["description"].value) if "description" in sub else ""
             veto_scope = _choice(sub.get("veto_scope"), VETO_SCOPES, "sentence", "veto_scope",
                                  display, problems)
