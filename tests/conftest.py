@@ -100,6 +100,22 @@ def regex_patterns(atoms: list[str], quantifiers: list[str], *, claim_group: boo
     return st.recursive(quantified(st.sampled_from(atoms)), grown, max_leaves=8)
 
 
+#: A pack with a regex that backtracks catastrophically on BACKTRACKING_TEXT (900 a's then a b:
+#: (a+)+$ tries 2^900 ways of splitting the run) and a plain lexicon rule beside it — for
+#: what the API and the commands do when a rule's regex runs out of time.
+BACKTRACKING_RULES = """rules:
+  - id: user.catastrophic
+    kind: pattern
+    type: risk
+    pattern: (a+)+$
+  - id: user.fine
+    kind: lexicon
+    type: risk
+    cues: [风险]
+"""
+BACKTRACKING_TEXT = "存在风险。" + "a" * 900 + "b。"
+
+
 #: The token-rule fixture pack (its ``pkuseg-train.txt`` trains the toy segmenter below).
 TOKEN_PACK = Path(__file__).parent / "fixtures" / "token-pack"
 

@@ -21,6 +21,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from claimx.io import AtomicOutput, DecodeError, decode_bytes
+from conftest import BACKTRACKING_RULES, BACKTRACKING_TEXT
 
 # Text written for these tests (not from any corpus): an intent, then a hedged risk.
 SIMPLIFIED = ("光明电子计划明年在越南新建两座工厂，并将加大在电池技术上的研发投入。"
@@ -466,16 +467,14 @@ def test_explain_says_what_cancelled_a_cue_that_yields_no_claim(tmp_path: Path) 
     assert "claims (1)" in kept and "cancelled:" not in kept
 
 
-BACKTRACKING_RULES = """rules:
-  - id: user.catastrophic
-    kind: pattern
-    type: risk
-    pattern: (a+)+$
-  - id: user.fine
-    kind: lexicon
-    type: risk
-    cues: [风险]
-"""
+def _one_line_error(done: subprocess.CompletedProcess[bytes], command: str) -> str:
+    """The stderr of a command that failed as it should on a bad pack or input: exit 1,
+    nothing on stdout, one line that starts with the command's name, no traceback."""
+    err = done.stderr.decode("utf-8")
+    assert done.returncode == 1 and done.stdout == b"", err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"claimx {command}: "), err
+    return err
 
 
 def test_explain_reports_a_rule_timeout_as_one_line_not_a_traceback(tmp_path: Path) -> None:
@@ -484,13 +483,10 @@ def test_explain_reports_a_rule_timeout_as_one_line_not_a_traceback(tmp_path: Pa
     # exits 1 — it printed a Python traceback before. --on-rule-timeout skip explains what
     # the other rules found, as it does for claimx tag.
     pack = _write_pack(tmp_path / "backtracking", BACKTRACKING_RULES)
-    text = "存在风险。" + "a" * 900 + "b。"
-    failed = run_cli("explain", "--pack", str(pack), text)
-    err = failed.stderr.decode("utf-8")
-    assert failed.returncode == 1 and failed.stdout == b""
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+    err = _one_line_error(run_cli("explain", "--pack", str(pack), BACKTRACKING_TEXT), "explain")
     assert "user.catastrophic" in err and "rules.yaml:2:5" in err and "--on-rule-timeout" in err
-    skipped = run_cli("explain", "--pack", str(pack), "--on-rule-timeout", "skip", text)
+    skipped = run_cli("explain", "--pack", str(pack), "--on-rule-timeout", "skip",
+                      BACKTRACKING_TEXT)
     assert skipped.returncode == 0, skipped.stderr.decode("utf-8")
     out = skipped.stdout.decode("utf-8")
     assert "claims (1)" in out and "user.fine" in out
@@ -501,13 +497,10 @@ def test_eval_reports_a_rule_timeout_as_one_line_not_a_traceback(tmp_path: Path)
     # the rule, exit 1 (no scores: a skipped sentence would change them silently).
     pack = _write_pack(tmp_path / "backtracking", BACKTRACKING_RULES)
     gold = tmp_path / "gold.jsonl"
-    gold.write_text(json.dumps({"id": "g1", "text": "存在风险。" + "a" * 900 + "b。",
-                                "claims": []}, ensure_ascii=False) + "\n", encoding="utf-8")
-    done = run_cli("eval", "--pack", str(pack), str(gold))
-    err = done.stderr.decode("utf-8")
-    assert done.returncode == 1 and done.stdout == b""
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert err.startswith("claimx eval: ") and "user.catastrophic" in err
+    gold.write_text(json.dumps({"id": "g1", "text": BACKTRACKING_TEXT, "claims": []},
+                               ensure_ascii=False) + "\n", encoding="utf-8")
+    err = _one_line_error(run_cli("eval", "--pack", str(pack), str(gold)), "eval")
+    assert "user.catastrophic" in err
 
 
 def test_packs_lists_the_bundled_pack_with_version_and_types() -> None:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import claimx
 from claimx import Claim, Extractor, RuleTimeoutError
 
-from conftest import SHARED
+from conftest import BACKTRACKING_RULES, BACKTRACKING_TEXT, SHARED
 
 # Cue words of every claim type and modifier, so that claims actually fire amid the noise.
 CUES = ["计划", "优势", "风险", "可能", "能否", "加剧竞争", "公司", "拟", "领先", "亏损", "下滑",
@@ -150,18 +150,6 @@ def test_thread_safety_equals_sequential() -> None:
 
 # --------------------------------------------------------------------------- hostile regexes
 
-_HOSTILE = """rules:
-  - id: user.catastrophic
-    kind: pattern
-    type: risk
-    pattern: (a+)+$
-  - id: user.fine
-    kind: lexicon
-    type: risk
-    cues: [风险]
-"""
-
-
 @pytest.fixture(scope="module")
 def hostile_pack() -> Path:
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,7 +158,7 @@ def hostile_pack() -> Path:
         (root / "pack.yaml").write_text(
             "name: hostile\nversion: '1'\nlanguage: zh\nclaim_types: {risk: {polarity: negative}}\n",
             encoding="utf-8")
-        (root / "rules.yaml").write_text(_HOSTILE, encoding="utf-8")
+        (root / "rules.yaml").write_text(BACKTRACKING_RULES, encoding="utf-8")
         yield root
 
 
@@ -178,7 +166,7 @@ def test_catastrophic_regex_times_out_naming_the_rule(hostile_pack: Path) -> Non
     ex = Extractor(packs=[hostile_pack], regex_timeout=0.05)
     # 900 a's then a b: one sentence (longer ones are cut at 1,000 characters), and
     # (a+)+$ backtracks through 2^900 ways of splitting the run before giving up.
-    text = "存在风险。" + "a" * 900 + "b。"
+    text = BACKTRACKING_TEXT
     began = time.perf_counter()
     with pytest.raises(RuleTimeoutError) as info:
         ex.extract(text)
@@ -190,7 +178,7 @@ def test_catastrophic_regex_times_out_naming_the_rule(hostile_pack: Path) -> Non
 
 def test_catastrophic_regex_skipped_when_asked(hostile_pack: Path) -> None:
     ex = Extractor(packs=[hostile_pack], regex_timeout=0.05, on_rule_timeout="skip")
-    text = "存在风险。" + "a" * 900 + "b。后来风险加大。"
+    text = BACKTRACKING_TEXT + "后来风险加大。"
     claims = ex.extract(text)
     check_claims(text, claims)
     # The other sentences are still tagged by the well-behaved rule.
