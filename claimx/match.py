@@ -843,11 +843,14 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
     plans_of = compiled.sequence_plans
     # Each step key's words as (starts, ends), sorted once however many sequences share it.
     ordered_of: dict[int, tuple[list[int], list[int]]] = {}
-    # Only the keys that start a sequence (a set intersection in C; the hits' order does
-    # not matter, they are sorted with the other cues).
+    # Only the keys that start a sequence (a set intersection in C). The hits are sorted
+    # with the other cues, but this order still counts: where two sequences of one rule
+    # chain to the same span, the gaps of the last one are kept (gaps_of).
     for first in present & plans_of.keys():
         for rule_position, keys, needed, gaps in plans_of[first]:
-            if not needed <= present:
+            # (The view's >= asks dict_keys directly; frozenset's <= returns
+            # NotImplemented for a view first, twice the time, 140,000 times a pass.)
+            if not present >= needed:
                 continue  # a step with no word in the document: no chain can complete
             ordered = []
             for key in keys:
