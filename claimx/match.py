@@ -12,8 +12,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 import ahocorasick_rs
 import attrs
@@ -40,7 +39,7 @@ from claimx.segment import Sentence
 __all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match"]
 
 # Roles a lexicon entry can play in the automaton (a sequence rule's step words are
-# apart, in ``CompiledRules.step_group_of``).
+# apart, in ``CompiledRules.step_keys_of``).
 (_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT,
  _SENTIMENT_EXC) = range(9)
 #: A compiled word search: ``re.Pattern.search`` bound to its pattern (text, pos, endpos).
@@ -93,7 +92,7 @@ class CompiledRules:
     # The automaton over every cue word (a picklable ``ahocorasick_rs`` wrapper; None if
     # there are none);
     # ``roles_of[k]`` lists the ``(role, rule position)`` pairs of its k-th word, except
-    # its sequence steps: those are in ``step_group_of``.
+    # its sequence steps: those are in ``step_keys_of``.
     automaton: Any
     roles_of: tuple[tuple[tuple[int, int], ...], ...]
     rules: tuple[Rule, ...]
@@ -150,19 +149,15 @@ class CompiledRules:
     # for every read of ``Pattern.groupindex``, and a document runs a dozen rules.
     claim_groups: dict[int, str | None] = attrs.field(init=False, eq=False, repr=False)
     # The steps a step key stands for: a word list shared by several steps (one var used
-    # by several rules) is one key. Each key lists its steps as (rule position in by_id,
-    # sequence, step).
+    # by several rules) is one key, so each of its words is one key of ``step_keys_of``.
+    # Each key lists its steps as (rule position in by_id, sequence, step).
     sequence_steps: tuple[tuple[tuple[int, int, int], ...], ...] = ()
-    # The step words in groups of the words whose lists are the same keys (the words of
-    # one var, mostly: some 2,300 groups of 15,000 words). ``step_group_of[k]`` is the
-    # group of the automaton's k-th word (-1 for a word of no step), ``step_group_keys``
-    # the keys of each group (ascending), ``key_step_groups`` the groups of each key.
-    # A news word such as 增长 is a word of dozens of steps (2.2 per hit in news): the
-    # matching loop records its position once, in its group's list, and the sequences
-    # gather a key's positions from its groups' lists, for the few keys they need.
-    step_group_of: tuple[int, ...] = ()
-    step_group_keys: tuple[tuple[int, ...], ...] = ()
-    key_step_groups: tuple[frozenset[int], ...] = ()
+    # ``step_keys_of[k]``: the step keys (indexes into ``sequence_steps``) whose list holds
+    # the automaton's k-th word, ascending; empty for most words. Apart from ``roles_of``
+    # because a news word such as 增长 is a word of dozens of steps (about 2.2 per hit in
+    # news): the matching loop appends its position, as one shared tuple, to each key's
+    # list, with no role to unpack and test for each of them.
+    step_keys_of: tuple[tuple[int, ...], ...] = ()
     # The sequences by the key of their first step, each as (rule position, the keys of its
     # steps in order): a document looks only at sequences whose first step occurred.
     sequence_keys: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = attrs.field(
@@ -563,14 +558,9 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     words = [w for w in entries if w]
     automaton = _WordAutomaton(words) if words else None
     roles_of = _one_of_each(tuple(entries[w]) for w in words)
-    group_of_keys: dict[tuple[int, ...], int] = {}
-    step_group_of = tuple(group_of_keys.setdefault(tuple(step_keys[w]), len(group_of_keys))
-                          if w in step_keys else -1 for w in words)
-    step_group_keys = tuple(group_of_keys)
-    groups_of_key: list[set[int]] = [set() for _ in step_users]
-    for group, keys in enumerate(step_group_keys):
-        for key in keys:
-            groups_of_key[key].add(group)
+    no_keys: tuple[int, ...] = ()
+    step_keys_of = _one_of_each(tuple(step_keys[w]) if w in step_keys else no_keys
+                                for w in words)
     claim_types: dict[str, Any] = dict(merged_claim_types(packs))
     settings: dict[str, Any] = merged_settings(packs)
     curves = merged_calibrations(packs)
@@ -591,20 +581,21 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         pattern_rules=tuple(r for _, r in patterned),
         pattern_indexes=tuple(position_of[i] for i, _ in patterned),
         by_id=tuple(rules[i] for i in order), sequence_steps=sequence_steps,
-        step_group_of=step_group_of, step_group_keys=step_group_keys,
-        key_step_groups=tuple(frozenset(groups) for groups in groups_of_key),
+        step_keys_of=step_keys_of,
         sequence_keys=sequence_keys,
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors,
         main_pack=main_pack,
         calibrations={name: curve for name, (curve, _) in curves.items() if name != main_pack})
 
 
-def _one_of_each(roles: Iterable[tuple[tuple[int, int], ...]]
-                 ) -> tuple[tuple[tuple[int, int], ...], ...]:
+_Item = TypeVar("_Item", bound=tuple[Any, ...])
+
+
+def _one_of_each(roles: Iterable[_Item]) -> tuple[_Item, ...]:
     """``tuple(roles)`` with equal items made one object. Most words of the automaton play
     exactly the roles of other words (every cue of a rule, every word of a var that rules
     share), so a few thousand tuples serve tens of thousands of words."""
-    distinct: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] = {}
+    distinct: dict[_Item, _Item] = {}
     return tuple(distinct.setdefault(item, item) for item in roles)
 
 
@@ -733,21 +724,23 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     context: dict[int, list[int]] = defaultdict(list)
     anchors: dict[int, list[int]] = defaultdict(list)
     terminators: dict[int, list[int]] = defaultdict(list)
-    step_spans: dict[int, list[tuple[int, int]]] = defaultdict(list)  # by step word group
+    steps: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if compiled.automaton is not None and text:
         # The hot loop of the stage: one iteration per automaton hit (about 170 per 1,000
         # characters of news). A word's sequence steps (the most frequent role, some 2.2
-        # per hit) are one append to its step group's list; for the other roles, bound
-        # methods and an if-chain ordered by how often each occurs in news text (anchors,
-        # sentiment, modifiers, cues …) keep it cheap.
+        # per hit) share one span tuple; for the other roles, bound methods and an if-chain
+        # ordered by how often each occurs in news text (anchors, sentiment, modifiers,
+        # cues …) keep it cheap.
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
-        step_group_of = compiled.step_group_of
+        step_keys_of = compiled.step_keys_of
         words_found = compiled.automaton.find_all(text)
         for word, start, end in words_found:
-            group = step_group_of[word]
-            if group >= 0:
-                step_spans[group].append((start, end))
+            keys = step_keys_of[word]
+            if keys:
+                step_span = (start, end)
+                for key in keys:
+                    steps[key].append(step_span)
             for role, index in roles_of[word]:
                 if role == _ANCHOR:
                     anchors[index].append(start)
@@ -804,8 +797,8 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     # covers are built on first need: most documents' chains meet few of those rules).
     overlap: dict[int, _Cover] = {}
     chain_gaps: dict[tuple[int, int, int], tuple[tuple[int, int], ...]] = {}
-    if step_spans:
-        chains, chain_gaps = _run_sequences(compiled, text, step_spans)
+    if steps:
+        chains, chain_gaps = _run_sequences(compiled, text, steps)
         if exceptions and chains:
             chains = [hit for hit in chains if not _holds_exception(hit, exceptions, overlap)]
         cue_spans.extend(chains)
@@ -832,13 +825,10 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         words_found=words_found)
 
 
-def _run_sequences(compiled: CompiledRules, text: str,
-                   step_spans: dict[int, list[tuple[int, int]]]
+def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int]]]
                    ) -> tuple[list[tuple[int, int, int]],
                               dict[tuple[int, int, int], tuple[tuple[int, int], ...]]]:
-    """Hits of the sequence rules from the positions of their steps' words in the document
-    (``step_spans``: by step word group, see ``CompiledRules.step_group_of``, in the order
-    the groups first occurred).
+    """Hits of the sequence rules from the positions of their steps' words in the document.
 
     For each sequence whose every step occurred, left to right: a word of the first step
     (the longest where several start together), then the nearest word of the next step
@@ -849,12 +839,7 @@ def _run_sequences(compiled: CompiledRules, text: str,
     """
     hits: list[tuple[int, int, int]] = []
     gaps_of: dict[tuple[int, int, int], tuple[tuple[int, int], ...]] = {}
-    # The keys that occurred, in the order they first occurred (a group's keys ascending),
-    # as if each hit had been added to each of its keys' lists: the plans below run in an
-    # order made from it (see the loop).
-    present = dict.fromkeys(chain.from_iterable(
-        map(compiled.step_group_keys.__getitem__, step_spans))).keys()
-    groups_here, groups_of = set(step_spans), compiled.key_step_groups
+    present = steps.keys()
     plans_of = compiled.sequence_plans
     # Each step key's words as (starts, ends), sorted once however many sequences share it.
     ordered_of: dict[int, tuple[list[int], list[int]]] = {}
@@ -871,8 +856,7 @@ def _run_sequences(compiled: CompiledRules, text: str,
             for key in keys:
                 spans = ordered_of.get(key)
                 if spans is None:
-                    spans = ordered_of[key] = _longest_first(
-                        _spans_of(groups_of[key] & groups_here, step_spans))
+                    spans = ordered_of[key] = _longest_first(steps[key])
                 ordered.append(spans)
             later = list(zip(ordered[1:], gaps))
             reached = -1
@@ -907,15 +891,6 @@ def _run_sequences(compiled: CompiledRules, text: str,
                         gaps_of[(start, chain_end, rule_position)] = tuple(crossed)
                     reached = chain_end
     return hits, gaps_of
-
-
-def _spans_of(groups: Iterable[int], step_spans: dict[int, list[tuple[int, int]]]
-              ) -> list[tuple[int, int]]:
-    """The spans recorded for ``groups`` (step word groups), in no particular order."""
-    spans: list[tuple[int, int]] = []
-    for group in groups:
-        spans += step_spans[group]
-    return spans
 
 
 def _longest_first(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
