@@ -12,7 +12,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import ahocorasick_rs
 import attrs
@@ -38,10 +38,9 @@ from claimx.segment import Sentence
 
 __all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match"]
 
-# Roles a lexicon entry can play in the automaton (a sequence rule's step words are
-# apart, in ``CompiledRules.step_keys_of``).
-(_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT,
- _SENTIMENT_EXC) = range(9)
+# Roles a lexicon entry can play in the automaton.
+(_CUE, _EXCEPTION, _CONTEXT, _ANCHOR, _MODIFIER, _PSEUDO, _TERMINATOR, _SENTIMENT, _SENTIMENT_EXC,
+ _STEP) = range(10)
 #: A compiled word search: ``re.Pattern.search`` bound to its pattern (text, pos, endpos).
 _Search = Callable[[str, int, int], re.Match[str] | None]
 #: The context word lists of a claim rule, in the order of ``CompiledRules.context_words``.
@@ -91,8 +90,7 @@ class CompiledRules:
     packs: tuple[Pack, ...]
     # The automaton over every cue word (a picklable ``ahocorasick_rs`` wrapper; None if
     # there are none);
-    # ``roles_of[k]`` lists the ``(role, rule position)`` pairs of its k-th word, except
-    # its sequence steps: those are in ``step_keys_of``.
+    # ``roles_of[k]`` lists the ``(role, rule position)`` pairs of its k-th word.
     automaton: Any
     roles_of: tuple[tuple[tuple[int, int], ...], ...]
     rules: tuple[Rule, ...]
@@ -148,16 +146,10 @@ class CompiledRules:
     # of that name (the claim is that group's span), else None. ``regex`` builds a new dict
     # for every read of ``Pattern.groupindex``, and a document runs a dozen rules.
     claim_groups: dict[int, str | None] = attrs.field(init=False, eq=False, repr=False)
-    # The steps a step key stands for: a word list shared by several steps (one var used
-    # by several rules) is one key, so each of its words is one key of ``step_keys_of``.
-    # Each key lists its steps as (rule position in by_id, sequence, step).
+    # The steps a ``_STEP`` automaton entry stands for: a word list shared by several steps
+    # (one var used by several rules) is one entry, so each of its words is one role.
+    # Each entry lists its steps as (rule position in by_id, sequence, step).
     sequence_steps: tuple[tuple[tuple[int, int, int], ...], ...] = ()
-    # ``step_keys_of[k]``: the step keys (indexes into ``sequence_steps``) whose list holds
-    # the automaton's k-th word, ascending; empty for most words. Apart from ``roles_of``
-    # because a news word such as 增长 is a word of dozens of steps (about 2.2 per hit in
-    # news): the matching loop appends its position, as one shared tuple, to each key's
-    # list, with no role to unpack and test for each of them.
-    step_keys_of: tuple[tuple[int, ...], ...] = ()
     # The sequences by the key of their first step, each as (rule position, the keys of its
     # steps in order): a document looks only at sequences whose first step occurred.
     sequence_keys: dict[int, tuple[tuple[int, tuple[int, ...]], ...]] = attrs.field(
@@ -529,12 +521,10 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
             add(rule.exceptions, _SENTIMENT_EXC, index)
     sequence_steps = tuple(tuple(users) for users in step_users.values())
     key_of = {step: key for key, step in enumerate(step_users)}
-    step_keys: dict[str, list[int]] = defaultdict(list)
     for key, step in enumerate(step_users):
+        step_entry = (_STEP, key)
         for word in step:
-            step_keys[word].append(key)
-    for word in step_keys:  # automaton words in the order they always had
-        entries.setdefault(word, [])  # (a step is not among a word's roles)
+            entries[word].append(step_entry)
     by_first: dict[int, list[tuple[int, tuple[int, ...]]]] = defaultdict(list)
     for index, rule in enumerate(rules):
         if isinstance(rule, SequenceRule):
@@ -558,9 +548,6 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
     words = [w for w in entries if w]
     automaton = _WordAutomaton(words) if words else None
     roles_of = _one_of_each(tuple(entries[w]) for w in words)
-    no_keys: tuple[int, ...] = ()
-    step_keys_of = _one_of_each(tuple(step_keys[w]) if w in step_keys else no_keys
-                                for w in words)
     claim_types: dict[str, Any] = dict(merged_claim_types(packs))
     settings: dict[str, Any] = merged_settings(packs)
     curves = merged_calibrations(packs)
@@ -581,21 +568,18 @@ def compile_rules(packs: Sequence[Pack]) -> CompiledRules:
         pattern_rules=tuple(r for _, r in patterned),
         pattern_indexes=tuple(position_of[i] for i, _ in patterned),
         by_id=tuple(rules[i] for i in order), sequence_steps=sequence_steps,
-        step_keys_of=step_keys_of,
         sequence_keys=sequence_keys,
         claim_types=claim_types, settings=settings, calibration=calibration, priors=priors,
         main_pack=main_pack,
         calibrations={name: curve for name, (curve, _) in curves.items() if name != main_pack})
 
 
-_Item = TypeVar("_Item", bound=tuple[Any, ...])
-
-
-def _one_of_each(roles: Iterable[_Item]) -> tuple[_Item, ...]:
+def _one_of_each(roles: Iterable[tuple[tuple[int, int], ...]]
+                 ) -> tuple[tuple[tuple[int, int], ...], ...]:
     """``tuple(roles)`` with equal items made one object. Most words of the automaton play
     exactly the roles of other words (every cue of a rule, every word of a var that rules
     share), so a few thousand tuples serve tens of thousands of words."""
-    distinct: dict[_Item, _Item] = {}
+    distinct: dict[tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]] = {}
     return tuple(distinct.setdefault(item, item) for item in roles)
 
 
@@ -727,22 +711,17 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     steps: dict[int, list[tuple[int, int]]] = defaultdict(list)
     if compiled.automaton is not None and text:
         # The hot loop of the stage: one iteration per automaton hit (about 170 per 1,000
-        # characters of news). A word's sequence steps (the most frequent role, some 2.2
-        # per hit) share one span tuple; for the other roles, bound methods and an if-chain
-        # ordered by how often each occurs in news text (anchors, sentiment, modifiers,
-        # cues …) keep it cheap.
+        # characters of news). Bound methods and an if-chain ordered by how often each role
+        # occurs in news text (sequence steps, anchors, sentiment, modifiers, cues …) keep
+        # it cheap.
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
-        step_keys_of = compiled.step_keys_of
         words_found = compiled.automaton.find_all(text)
         for word, start, end in words_found:
-            keys = step_keys_of[word]
-            if keys:
-                step_span = (start, end)
-                for key in keys:
-                    steps[key].append(step_span)
             for role, index in roles_of[word]:
-                if role == _ANCHOR:
+                if role == _STEP:
+                    steps[index].append((start, end))
+                elif role == _ANCHOR:
                     anchors[index].append(start)
                 elif role == _SENTIMENT:
                     add_sent((start, end, index))
