@@ -27,7 +27,8 @@ from typing import Any
 import attrs
 import regex
 
-from claimx.match import SHADOWABLE, CompiledRules, Hit, MatchResult, inside_pseudo_word
+from claimx.match import (SHADOWABLE, CompiledRules, Hit, MatchResult, PseudoWords,
+                          inside_pseudo_word)
 from claimx.modifiers import ModifierScope, modifiers_for
 from claimx.normalize import NormalizedText
 from claimx.segment import Sentence
@@ -137,10 +138,10 @@ class _ContextWordsSeen:
 
     def __init__(self, found: Sequence[tuple[int, int, int]] | None,
                  masks: Sequence[int], text: str,
-                 shadows: Sequence[tuple[tuple[int, str], ...] | None]) -> None:
+                 shadows: Sequence[PseudoWords | None]) -> None:
         """``found``: the document's automaton hits (``MatchResult.words_found``);
         ``masks``: ``CompiledRules.context_masks``; ``text``: the normalised text they were
-        found in; ``shadows``: ``CompiledRules.context_shadows`` by automaton word index."""
+        found in; ``shadows``: ``CompiledRules.context_shadows_by_index``."""
         self._found = found
         self._masks = masks
         self._text = text
