@@ -162,6 +162,10 @@ class CompiledRules:
     # searches use it.
     context_shadows: dict[str, tuple[tuple[int, str], ...]] = attrs.field(
         init=False, eq=False, repr=False)
+    # ``context_shadows`` grouped by offset (see :func:`by_offset`), the form the searches
+    # and the assembly stage test: grouped once here for both.
+    context_pseudo_words: dict[str, PseudoWords] = attrs.field(
+        init=False, eq=False, repr=False)
     # Each claim rule's context words (veto, veto_unless, not_after, not_before, requires,
     # veto_always) as one search per list (a ``_WordSearch``, compiled on first use), by
     # rule id: the assembly stage tests them for every hit, and a pack's word classes make
@@ -237,6 +241,10 @@ class CompiledRules:
                             found[piece].add((offset, pseudo))
         return {word: tuple(sorted(pairs)) for word, pairs in found.items()}
 
+    @context_pseudo_words.default
+    def _context_pseudo_words(self) -> dict[str, PseudoWords]:
+        return {word: by_offset(pairs) for word, pairs in self.context_shadows.items()}
+
     @context_words.default
     def _context_words(self) -> dict[str, tuple[Any, Any, Any, Any, Any, Any]]:
         out: dict[str, tuple[Any, Any, Any, Any, Any, Any]] = {}
@@ -249,7 +257,7 @@ class CompiledRules:
                 return None
             found = shared.get(words)
             if found is None:  # one search per distinct list, not one per rule using it
-                found = shared[words] = _WordSearch(words, self.context_shadows)
+                found = shared[words] = _WordSearch(words, self.context_pseudo_words)
             return found
 
         for rule in self.by_id or self.rules:
@@ -286,8 +294,7 @@ class CompiledRules:
     @context_shadows_by_index.default
     def _context_shadows_by_index(self) -> tuple[PseudoWords | None, ...]:
         words = self.automaton.words if self.automaton is not None else ()
-        grouped = {word: by_offset(pairs) for word, pairs in self.context_shadows.items()}
-        return tuple(grouped.get(word) for word in words)
+        return tuple(self.context_pseudo_words.get(word) for word in words)
 
     @sequence_plans.default
     def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
@@ -369,15 +376,14 @@ class _WordSearch:
     __slots__ = ("_compiled", "bit", "shadows", "words")
 
     def __init__(self, words: tuple[str, ...],
-                 shadows: dict[str, tuple[tuple[int, str], ...]] | None = None) -> None:
+                 shadows: dict[str, PseudoWords] | None = None) -> None:
         self.words = words
         #: This list's bit in :attr:`CompiledRules.context_masks` (0: not indexed; set by
         #: the compiled rules the search belongs to).
         self.bit = 0
-        #: The pseudo words around each of ``words`` that has some (see
-        #: :attr:`CompiledRules.context_shadows`), grouped by offset.
-        self.shadows = ({w: by_offset(shadows[w]) for w in words if w in shadows}
-                        if shadows else {})
+        #: The pseudo words around each of ``words`` that has some, grouped by offset (see
+        #: :attr:`CompiledRules.context_pseudo_words`).
+        self.shadows = {w: shadows[w] for w in words if w in shadows} if shadows else {}
         self._compiled: re.Pattern[str] | None = None
 
     def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
