@@ -17,7 +17,9 @@ from typing import Any
 import ahocorasick_rs
 import attrs
 
+from claimx._deferred_regex import DeferredPattern
 from claimx._first_chars import FirstChars, first_chars
+from claimx._lookahead_guard import split_leading_guard
 from claimx._required_words import required_words
 from claimx.errors import RuleTimeoutError
 from claimx.packs import (
@@ -130,6 +132,11 @@ class CompiledRules:
     # match of it contains (see claimx._required_words), filled the first time the rule
     # runs (reading a pattern costs about 0.4 ms; a document meets a few rules).
     _required_searches: dict[int, tuple[_Search, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False)
+    # For each pattern rule, by position in ``by_id``: the search for the words of its
+    # leading negative lookahead and the pattern without it, or None (see
+    # claimx._lookahead_guard), filled the first time the rule runs.
+    _lookahead_guards: dict[int, tuple[_Search, DeferredPattern] | None] = attrs.field(
         init=False, factory=dict, eq=False, repr=False)
     # For the pattern rules matched at clause starts, by position in ``by_id``: which
     # characters a match can begin with (see claimx._first_chars), so that a clause start
@@ -353,6 +360,26 @@ class CompiledRules:
             found = self._required_searches[index] = tuple(
                 pattern.search for pattern in compiled if pattern is not None)
         return found
+
+    def lookahead_guard(self, index: int) -> tuple[_Search, DeferredPattern] | None:
+        """For the pattern rule at ``index`` (in ``by_id``) that opens with a negative
+        lookahead over plain words: a search for those words, and the pattern without the
+        lookahead, which matches as the rule's own does in a sentence where the search finds
+        nothing (see claimx._lookahead_guard). None for other rules."""
+        try:
+            return self._lookahead_guards[index]
+        except KeyError:
+            pass
+        pattern = self.by_id[index].pattern  # type: ignore[union-attr]
+        split = split_leading_guard(pattern.pattern, pattern.flags)
+        guard = None
+        if split is not None:
+            search = _alternation(split[0])
+            if search is not None:
+                guard = (search.search, DeferredPattern(split[1], pattern.flags,
+                                                        pattern.groupindex))
+        self._lookahead_guards[index] = guard
+        return guard
 
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
@@ -929,6 +956,7 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     anchored, groups, checks = (compiled.anchored_patterns, compiled.claim_groups,
                                 compiled.first_char_checks)
     required, reach = compiled.required_searches, compiled.match_reach
+    guard = compiled.lookahead_guard
     for index in sorted(anchors):
         rule = anchored.get(index)
         if rule is None:
@@ -953,19 +981,20 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
                     break
             else:
                 if not _run_rule(hits, index, rule, groups[index], text,
-                                 [(sentence, positions)], budget, checks.get(index)):
+                                 [(sentence, positions)], budget, checks.get(index),
+                                 guard(index)):
                     return hits
             continue
         targets = _anchor_targets(positions, sentences, starts)
         if targets:
             targets = _with_required_words(required(index), text, targets, reach.get(index))
         if targets and not _run_rule(hits, index, rule, groups[index], text, targets, budget,
-                                     checks.get(index)):
+                                     checks.get(index), guard(index)):
             return hits
     for index, rule in compiled.unanchored_patterns:
         targets = _with_required_words(required(index), text, [(s, []) for s in sentences])
         if targets and not _run_rule(hits, index, rule, groups[index], text, targets, budget,
-                                     checks.get(index)):
+                                     checks.get(index), guard(index)):
             return hits
     return hits
 
@@ -1014,11 +1043,13 @@ def _anchor_targets(positions: list[int], sentences: Sequence[Sentence], starts:
 
 def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
               group: str | None, text: str, targets: list[tuple[Sentence, list[int]]],
-              budget: RegexBudget, openers: FirstChars | None = None) -> bool:
+              budget: RegexBudget, openers: FirstChars | None = None,
+              guard: tuple[_Search, DeferredPattern] | None = None) -> bool:
     """Run one pattern rule on its ``targets`` (sentences with their anchor starts), adding
     its matches to ``hits`` (``group``: the group whose span a match claims, from
     :attr:`CompiledRules.claim_groups`; ``openers``: its first-character check, for a rule
-    matched at clause starts). False when the document's regex budget ran out with
+    matched at clause starts; ``guard``: from :meth:`CompiledRules.lookahead_guard`, the
+    pattern run instead in a sentence without its lookahead's words). False when the document's regex budget ran out with
     ``on_timeout="skip"`` (no pattern runs on it any more); raises
     :class:`~claimx.errors.RuleTimeoutError` with ``"raise"``."""
     pattern = rule.pattern.compiled  # type: ignore[union-attr]  # compiled rules have one
@@ -1035,8 +1066,10 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
             if timeout <= 0:
                 timeout = 0.0
                 raise TimeoutError
-            _match_into(hits, index, pattern, group, match_at, lead, text, sentence,
-                        positions, timeout, openers)
+            _match_into(hits, index,
+                        guard[1].compiled if guard is not None
+                        and guard[0](text, sentence.start, sentence.end) is None else pattern,
+                        group, match_at, lead, text, sentence, positions, timeout, openers)
         except TimeoutError:
             if budget.on_timeout == "raise":
                 raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
