@@ -370,10 +370,11 @@ class CompiledRules:
             return self._lookahead_guards[index]
         except KeyError:
             pass
-        pattern = self.by_id[index].pattern  # type: ignore[union-attr]
-        split = split_leading_guard(pattern.pattern, pattern.flags)
+        pattern = getattr(self.by_id[index], "pattern", None)
+        split = (split_leading_guard(pattern.pattern, pattern.flags)
+                 if pattern is not None else None)
         guard = None
-        if split is not None:
+        if pattern is not None and split is not None:
             search = _alternation(split[0])
             if search is not None:
                 guard = (search.search, DeferredPattern(split[1], pattern.flags,
