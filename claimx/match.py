@@ -17,7 +17,9 @@ from typing import Any
 import ahocorasick_rs
 import attrs
 
+from claimx._deferred_regex import DeferredPattern
 from claimx._first_chars import FirstChars, first_chars
+from claimx._lookahead_guard import split_leading_guard
 from claimx._required_words import required_words
 from claimx.errors import RuleTimeoutError
 from claimx.packs import (
@@ -130,6 +132,11 @@ class CompiledRules:
     # match of it contains (see claimx._required_words), filled the first time the rule
     # runs (reading a pattern costs about 0.4 ms; a document meets a few rules).
     _required_searches: dict[int, tuple[_Search, ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False)
+    # For each pattern rule, by position in ``by_id``: the search for the words of its
+    # leading negative lookahead and the pattern without it, or None (see
+    # claimx._lookahead_guard), filled the first time the rule runs.
+    _lookahead_guards: dict[int, tuple[_Search, DeferredPattern] | None] = attrs.field(
         init=False, factory=dict, eq=False, repr=False)
     # For the pattern rules matched at clause starts, by position in ``by_id``: which
     # characters a match can begin with (see claimx._first_chars), so that a clause start
@@ -353,6 +360,27 @@ class CompiledRules:
             found = self._required_searches[index] = tuple(
                 pattern.search for pattern in compiled if pattern is not None)
         return found
+
+    def lookahead_guard(self, index: int) -> tuple[_Search, DeferredPattern] | None:
+        """For the pattern rule at ``index`` (in ``by_id``) that opens with a negative
+        lookahead over plain words: a search for those words, and the pattern without the
+        lookahead, which matches as the rule's own does in a sentence where the search finds
+        nothing (see claimx._lookahead_guard). None for other rules."""
+        try:
+            return self._lookahead_guards[index]
+        except KeyError:
+            pass
+        pattern = getattr(self.by_id[index], "pattern", None)
+        split = (split_leading_guard(pattern.pattern, pattern.flags)
+                 if pattern is not None else None)
+        guard = None
+        if pattern is not None and split is not None:
+            search = _alternation(split[0])
+            if search is not None:
+                guard = (search.search, DeferredPattern(split[1], pattern.flags,
+                                                        pattern.groupindex))
+        self._lookahead_guards[index] = guard
+        return guard
 
     def rule(self, index: int) -> Rule:
         """Rule by its index in ``rules``."""
@@ -714,7 +742,9 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     context: dict[int, list[int]] = defaultdict(list)
     anchors: dict[int, list[int]] = defaultdict(list)
     terminators: dict[int, list[int]] = defaultdict(list)
-    steps: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    # The automaton's hits (word index, start, end) of each sequence step, kept as the
+    # automaton's own tuples (see _longest_first).
+    steps: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     if compiled.automaton is not None and text:
         # The hot loop of the stage: one iteration per automaton hit (about 170 per 1,000
         # characters of news). Bound methods and an if-chain ordered by how often each role
@@ -723,28 +753,31 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         add_cue, add_mod, add_sent = cue_spans.append, modifier_spans.append, sentiment_spans.append
         roles_of = compiled.roles_of if sentiment else compiled.claim_roles_of
         words_found = compiled.automaton.find_all(text)
-        for word, start, end in words_found:
-            for role, index in roles_of[word]:
+        # A sequence step records the automaton's hit tuple itself: a step word plays four
+        # step roles on average (650,000 a pass over the benchmark corpus), and a new
+        # (start, end) tuple for each cost more than the rest of the step's work here.
+        for hit in words_found:
+            for role, index in roles_of[hit[0]]:
                 if role == _STEP:
-                    steps[index].append((start, end))
+                    steps[index].append(hit)
                 elif role == _ANCHOR:
-                    anchors[index].append(start)
+                    anchors[index].append(hit[1])
                 elif role == _SENTIMENT:
-                    add_sent((start, end, index))
+                    add_sent((hit[1], hit[2], index))
                 elif role == _MODIFIER:
-                    add_mod((start, end, index))
+                    add_mod((hit[1], hit[2], index))
                 elif role == _CUE:
-                    add_cue((start, end, index))
+                    add_cue((hit[1], hit[2], index))
                 elif role == _TERMINATOR:
-                    terminators[index].append(start)
+                    terminators[index].append(hit[1])
                 elif role == _PSEUDO:
-                    pseudo[index].append((start, end))
+                    pseudo[index].append((hit[1], hit[2]))
                 elif role == _SENTIMENT_EXC:
-                    sentiment_exc[index].append((start, end))
+                    sentiment_exc[index].append((hit[1], hit[2]))
                 elif role == _EXCEPTION:
-                    exceptions[index].append((start, end))
+                    exceptions[index].append((hit[1], hit[2]))
                 else:
-                    context[index].append(start)
+                    context[index].append(hit[1])
     rules = compiled.by_id
     # Filter and sort (start, end, position) tuples; Hit objects are made only for what
     # survives, already in order.
@@ -810,10 +843,11 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         words_found=words_found)
 
 
-def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int]]]
+def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tuple[int, int, int]]]
                    ) -> tuple[list[tuple[int, int, int]],
                               dict[tuple[int, int, int], tuple[tuple[int, int], ...]]]:
-    """Hits of the sequence rules from the positions of their steps' words in the document.
+    """Hits of the sequence rules from the automaton hits ``(word index, start, end)`` of
+    their steps' words in the document (``steps``: by step key).
 
     For each sequence whose every step occurred, left to right: a word of the first step
     (the longest where several start together), then the nearest word of the next step
@@ -878,15 +912,15 @@ def _run_sequences(compiled: CompiledRules, text: str, steps: dict[int, list[tup
     return hits, gaps_of
 
 
-def _longest_first(spans: list[tuple[int, int]]) -> tuple[list[int], list[int]]:
-    """Starts and ends of ``spans`` by start, only the longest of those that start together
-    (市场份额, not 市场)."""
-    if len(spans) == 1:  # the common case: one word of the step in the document
-        ((start, end),) = spans
+def _longest_first(hits: list[tuple[int, int, int]]) -> tuple[list[int], list[int]]:
+    """Starts and ends of automaton ``hits`` ``(word index, start, end)`` by start, only the
+    longest of those that start together (市场份额, not 市场)."""
+    if len(hits) == 1:  # the common case: one word of the step in the document
+        ((_, start, end),) = hits
         return [start], [end]
     # Sorted, the longest of the spans that start together comes last, and a dict keeps
     # the last value of each key.
-    longest = dict(sorted(spans))
+    longest = dict(sorted([(start, end) for _, start, end in hits]))
     return list(longest), list(longest.values())
 
 
@@ -923,6 +957,7 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
     anchored, groups, checks = (compiled.anchored_patterns, compiled.claim_groups,
                                 compiled.first_char_checks)
     required, reach = compiled.required_searches, compiled.match_reach
+    guard = compiled.lookahead_guard
     for index in sorted(anchors):
         rule = anchored.get(index)
         if rule is None:
@@ -947,19 +982,20 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
                     break
             else:
                 if not _run_rule(hits, index, rule, groups[index], text,
-                                 [(sentence, positions)], budget, checks.get(index)):
+                                 [(sentence, positions)], budget, checks.get(index),
+                                 guard(index)):
                     return hits
             continue
         targets = _anchor_targets(positions, sentences, starts)
         if targets:
             targets = _with_required_words(required(index), text, targets, reach.get(index))
         if targets and not _run_rule(hits, index, rule, groups[index], text, targets, budget,
-                                     checks.get(index)):
+                                     checks.get(index), guard(index)):
             return hits
     for index, rule in compiled.unanchored_patterns:
         targets = _with_required_words(required(index), text, [(s, []) for s in sentences])
         if targets and not _run_rule(hits, index, rule, groups[index], text, targets, budget,
-                                     checks.get(index)):
+                                     checks.get(index), guard(index)):
             return hits
     return hits
 
@@ -1008,11 +1044,13 @@ def _anchor_targets(positions: list[int], sentences: Sequence[Sentence], starts:
 
 def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
               group: str | None, text: str, targets: list[tuple[Sentence, list[int]]],
-              budget: RegexBudget, openers: FirstChars | None = None) -> bool:
+              budget: RegexBudget, openers: FirstChars | None = None,
+              guard: tuple[_Search, DeferredPattern] | None = None) -> bool:
     """Run one pattern rule on its ``targets`` (sentences with their anchor starts), adding
     its matches to ``hits`` (``group``: the group whose span a match claims, from
     :attr:`CompiledRules.claim_groups`; ``openers``: its first-character check, for a rule
-    matched at clause starts). False when the document's regex budget ran out with
+    matched at clause starts; ``guard``: from :meth:`CompiledRules.lookahead_guard`, the
+    pattern run instead in a sentence without its lookahead's words). False when the document's regex budget ran out with
     ``on_timeout="skip"`` (no pattern runs on it any more); raises
     :class:`~claimx.errors.RuleTimeoutError` with ``"raise"``."""
     pattern = rule.pattern.compiled  # type: ignore[union-attr]  # compiled rules have one
@@ -1029,8 +1067,10 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
             if timeout <= 0:
                 timeout = 0.0
                 raise TimeoutError
-            _match_into(hits, index, pattern, group, match_at, lead, text, sentence,
-                        positions, timeout, openers)
+            _match_into(hits, index,
+                        guard[1].compiled if guard is not None
+                        and guard[0](text, sentence.start, sentence.end) is None else pattern,
+                        group, match_at, lead, text, sentence, positions, timeout, openers)
         except TimeoutError:
             if budget.on_timeout == "raise":
                 raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
