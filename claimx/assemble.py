@@ -90,7 +90,8 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         k = _clause_index(sentence, hit.start)
     if veto is not None:
         if clause_scoped:  # only the hit's own clause (or clauses) counts
-            vetoed = seen.occurs_between(veto, text, starts[k], max(ends[k], hit.end))
+            vetoed = seen.occurs_between(veto, text, starts[k], max(ends[k], hit.end),
+                                         sentence)
         else:
             vetoed = occurs(veto, text, sentence) or (
                 previous is not None and occurs(veto, text, previous))
@@ -98,11 +99,12 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
             return "veto"
     if not_after is not None or not_before is not None:
         if not_after is not None and seen.occurs_between(
-                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
+                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start,
+                sentence):
             return "not_after"
         if not_before is not None and seen.occurs_between(
                 not_before, text, hit.end,
-                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW)):
+                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW), sentence):
             return "not_before"
     return None
 
@@ -164,11 +166,20 @@ class _ContextWordsSeen:
             found = self._searched[key] = words.occurs(text, sentence.start, sentence.end)
         return found
 
-    def occurs_between(self, words: Any, text: str, start: int, end: int) -> bool:
+    def occurs_between(self, words: Any, text: str, start: int, end: int,
+                       sentence: Sentence | None = None) -> bool:
         """Whether a word of ``words`` lies inside ``text[start:end]`` (not remembered: the
-        windows around cues rarely repeat)."""
+        windows around cues rarely repeat). ``sentence``: one that holds the window, whose
+        mask, when already made, can answer no without a look at the window."""
         bit = words.bit
         if bit and self._found is not None:
+            if (sentence is not None and sentence.start <= start and end <= sentence.end):
+                # A word inside the window is inside the sentence (and one inside a pseudo
+                # word is left out of both): when the sentence lacks the list, so does the
+                # window. Most windows' lists (not_after, not_before) are absent.
+                mask = self._sentence_masks.get(sentence.start)
+                if mask is not None and not mask & bit:
+                    return False
             return self._mask(start, end) & bit != 0
         return bool(words.occurs(text, start, end))
 
