@@ -192,21 +192,22 @@ class _ContextWordsSeen:
         # began before ``start``, are the words inside the span.
         lo = bisect.bisect_right(found, start, key=_END)
         hi = bisect.bisect_right(found, end, lo=lo, key=_END)
-        masks = self._masks
+        masks, text, shadows = self._masks, self._text, self._shadows
         mask = 0
         for word, word_start, _ in found[lo:hi]:
             if word_start >= start:
-                mask |= masks[word]
-        if mask & SHADOWABLE:
-            # Rare (a negator-like word in a context list): the same OR again, without the
-            # words that lie inside a pseudo word of the text.
-            mask = 0
-            text, shadows = self._text, self._shadows
-            for word, word_start, _ in found[lo:hi]:
-                if word_start >= start:
+                word_mask = masks[word]
+                # A word that may lie inside a pseudo word (a negator-like word in a context
+                # list: ``SHADOWABLE``, set for exactly the words that have ``shadows``)
+                # counts only where it does not. One pass: the first of two (the OR, then
+                # again without the shadowed words when the OR had the flag) made 40 % of
+                # the loop's steps on news, where such a word stands in a third of the
+                # sentences.
+                if word_mask & SHADOWABLE:
                     pairs = shadows[word]
-                    if pairs is None or not inside_pseudo_word(text, word_start, pairs):
-                        mask |= masks[word]
+                    if pairs is not None and inside_pseudo_word(text, word_start, pairs):
+                        continue
+                mask |= word_mask
         return mask
 
 

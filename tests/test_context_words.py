@@ -279,3 +279,43 @@ def test_an_unknown_veto_scope_is_a_located_problem(tmp_path) -> None:  # type: 
     messages = [(p.code, p.message) for p in info.value.problems]
     assert ("CX113", "'veto_scope' is 'paragraph', not one of sentence, clause") in messages
     assert ("CX113", "'veto_scope' is 'everywhere', not one of sentence, clause") in messages
+
+
+def test_the_shadowable_flag_marks_exactly_the_words_with_pseudo_words(
+        extractor: Extractor, shadow_extractor: Extractor) -> None:
+    # _ContextWordsSeen._mask checks a word's pseudo words only when its mask has
+    # SHADOWABLE: that is right only if no other word has any.
+    from claimx.match import SHADOWABLE
+
+    for ex in (extractor, shadow_extractor, Extractor()):
+        compiled = ex.compiled
+        flagged = [bool(mask & SHADOWABLE) for mask in compiled.context_masks]
+        assert flagged == [pairs is not None for pairs in compiled.context_shadows_by_index]
+    assert any(bool(m & SHADOWABLE) for m in shadow_extractor.compiled.context_masks)
+
+
+@settings(max_examples=300)
+@given(text=st.lists(st.sampled_from(FRAGMENTS + SHADOW_FRAGMENTS), max_size=30).map("".join),
+       start=st.integers(0, 40), length=st.integers(0, 40), cut=st.tuples(
+           st.integers(-3, 45), st.integers(-3, 45)))
+def test_a_window_inside_a_sentence_answers_as_without_the_sentence(
+        extractor: Extractor, shadow_extractor: Extractor, text: str, start: int, length: int,
+        cut: tuple[int, int]) -> None:
+    # A window's answer may come from its sentence's mask (a list absent from the sentence
+    # is absent from any window inside it); it must be the window's own answer, also for
+    # shadowed words, empty and reversed windows, and windows that leave the sentence.
+    end = start + length
+    a, b = start + cut[0], start + cut[1]
+    for ex in (extractor, shadow_extractor):
+        compiled = ex.compiled
+        found = match(compiled, text, ()).words_found
+        sentence = Sentence(start, end, source=text)
+        plain = _ContextWordsSeen(found, compiled.context_masks, text,
+                                  compiled.context_shadows_by_index)
+        seen = _ContextWordsSeen(found, compiled.context_masks, text,
+                                 compiled.context_shadows_by_index)
+        for words in _lists(compiled):
+            seen.occurs(words, text, sentence)  # the sentence's mask made first
+            expected = plain.occurs_between(words, text, max(0, a), max(0, b))
+            assert seen.occurs_between(words, text, max(0, a), max(0, b),
+                                       sentence) == expected, words.words
