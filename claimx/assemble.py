@@ -37,6 +37,8 @@ from claimx.types import Claim, Evidence, Modality, Polarity, Span
 __all__ = ["assemble", "calibrate", "confidence", "find_subject"]
 
 _FLIP = {Polarity.POSITIVE: Polarity.NEGATIVE, Polarity.NEGATIVE: Polarity.POSITIVE}
+#: The modifier categories of a claim no modifier reaches (most claims).
+_NO_CATEGORIES: frozenset[str] = frozenset()
 
 
 @attrs.define
@@ -343,9 +345,14 @@ def _claim_confidence(hits: Sequence[Hit], mods: Sequence[ModifierScope],
     steps was a tenth of the assembly stage before they were remembered.
     """
     before_contrast = bool(mods) and _before_contrast(hits, mods)
+    memo = compiled.confidence_memo
+    if len(hits) == 1:  # most claims: the key without a dict of one rule
+        key: tuple[tuple[str, ...], bool] = ((hits[0].rule.id,), before_contrast)
+        found = memo.get(key)
+        if found is not None:
+            return found
     rule_ids = {hit.rule.id: hit.rule for hit in hits}
     key = (tuple(sorted(rule_ids)) if len(rule_ids) > 1 else tuple(rule_ids), before_contrast)
-    memo = compiled.confidence_memo
     found = memo.get(key)
     if found is None:
         fitted = compiled.priors
@@ -768,7 +775,8 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                     and id(scope) not in seen):
                 seen.add(id(scope))
                 mods.append(scope)
-    categories = {m.category for m in mods}
+    categories = {m.category for m in mods} if mods else _NO_CATEGORIES
+    single = len(hits) == 1  # most claims rest on one cue: no generators over its hits
     in_last_clause = cand.last == len(sentence.clause_starts) - 1
     if "question" in categories or (sentence.is_question and in_last_clause):
         modality = Modality.QUESTION
@@ -779,13 +787,18 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
     else:
         # A rule whose cue states its own modality (a denial: 不存在…的情形) gives it where
         # no modifier says otherwise.
-        modality = next((h.rule.modality for h in hits if h.rule.modality is not None),
-                        Modality.ASSERTED)
+        stated_modality = (hits[0].rule.modality if single else
+                           next((h.rule.modality for h in hits
+                                 if h.rule.modality is not None), None))
+        modality = Modality.ASSERTED if stated_modality is None else stated_modality
     # The rules' own polarities, in text order; a definite one (positive, negative, mixed)
     # wins over a neutral one, since a neutral rule only says "no direction stated".
-    stated = [h.rule.polarity for h in hits if h.rule.polarity is not None]
-    rule_polarity = next((p for p in stated if p is not Polarity.NEUTRAL), None) or (
-        stated[0] if stated else None)
+    if single:
+        rule_polarity = hits[0].rule.polarity
+    else:
+        stated = [h.rule.polarity for h in hits if h.rule.polarity is not None]
+        rule_polarity = next((p for p in stated if p is not Polarity.NEUTRAL), None) or (
+            stated[0] if stated else None)
     type_info = compiled.claim_types.get(cand.type)
     polarity = rule_polarity or (type_info.polarity if type_info else Polarity.NEUTRAL)
     if "negation" in categories and modality is Modality.NEGATED:
@@ -798,7 +811,6 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         # industry, not one actor's plan): the claim states no direction for its subject.
         polarity = Polarity.NEUTRAL
     score, steps = _claim_confidence(hits, mods, compiled)
-    single = len(hits) == 1  # most claims rest on one cue
     cue_start = hits[0].start if single else min(h.start for h in hits)
     subject_span = find_subject(text, sentence, start, cue_start, settings, end)
     original = doc.original
