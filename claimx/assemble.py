@@ -85,13 +85,11 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         return "requires"
     if always is not None and occurs(always, text, sentence):
         return "veto_always"
-    clause_scoped = veto is not None and hit.rule.veto_scope == "clause"
-    if clause_scoped or not_after is not None or not_before is not None:
-        # The hit's clause, found once for the clause-scoped veto and the windows below.
-        starts, ends, _ = sentence.clause_bounds
-        k = _clause_index(sentence, hit.start)
+    k = -1  # the hit's clause, found once for the clause-scoped veto and the windows below
     if veto is not None:
-        if clause_scoped:  # only the hit's own clause (or clauses) counts
+        if hit.rule.veto_scope == "clause":  # only the hit's own clause (or clauses) counts
+            starts, ends, _ = sentence.clause_bounds
+            k = _clause_index(sentence, hit.start)
             vetoed = seen.occurs_between(veto, text, starts[k], max(ends[k], hit.end),
                                          sentence)
         else:
@@ -100,6 +98,20 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         if vetoed and (unless is None or not occurs(unless, text, sentence)):
             return "veto"
     if not_after is not None or not_before is not None:
+        # The windows lie inside the sentence (clauses do; the one after the cue when the
+        # cue ends in it): a list the sentence lacks is absent from them, and the
+        # sentence's mask, mostly made by the checks above, says so without the hit's
+        # clause being looked up. Most hits' not_after and not_before words are absent.
+        known = seen.known_mask(sentence)
+        if known is not None:
+            if not_after is not None and not_after.bit and not known & not_after.bit:
+                not_after = None
+            if (not_before is not None and not_before.bit and not known & not_before.bit
+                    and hit.end <= sentence.end):
+                not_before = None
+        if (not_after is not None or not_before is not None) and k < 0:
+            starts, ends, _ = sentence.clause_bounds
+            k = _clause_index(sentence, hit.start)
         if not_after is not None and seen.occurs_between(
                 not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start,
                 sentence):
@@ -167,6 +179,10 @@ class _ContextWordsSeen:
         if found is None:
             found = self._searched[key] = words.occurs(text, sentence.start, sentence.end)
         return found
+
+    def known_mask(self, sentence: Sentence) -> int | None:
+        """The sentence's mask (see :meth:`occurs`) if it has been made already, else None."""
+        return self._sentence_masks.get(sentence.start)
 
     def occurs_between(self, words: Any, text: str, start: int, end: int,
                        sentence: Sentence | None = None) -> bool:

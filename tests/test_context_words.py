@@ -7,6 +7,7 @@ and reversed windows."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import attrs
 import pytest
@@ -319,3 +320,21 @@ def test_a_window_inside_a_sentence_answers_as_without_the_sentence(
             expected = plain.occurs_between(words, text, max(0, a), max(0, b))
             assert seen.occurs_between(words, text, max(0, a), max(0, b),
                                        sentence) == expected, words.words
+
+
+UNINDEXED_RULES_YAML = "rules:\n" + _rule(
+    "r.windows", "risk", ["压力"], veto=["汇率"], not_after=["应对", "\ufffd"],
+    not_before=["可控", "\ufffd"])
+
+
+def test_searched_window_lists_are_not_answered_from_the_sentence_mask(
+        tmp_path: Path) -> None:
+    # The veto check makes the sentence's mask; the window lists hold U+FFFD, have no bit
+    # and must still be searched (a mask without their bit says nothing about them).
+    root = write_pack(tmp_path / "unindexed", PACK_YAML, UNINDEXED_RULES_YAML)
+    ex = Extractor(packs=[root])
+    assert {s.bit for s in _lists(ex.compiled) if "\ufffd" in s.words} == {0}
+    assert [c.rules for c in ex.extract("公司压力。")] == [("r.windows",)]
+    assert ex.extract("公司应对压力。") == []  # not_after
+    assert ex.extract("公司压力可控。") == []  # not_before
+    assert ex.extract("汇率压力。") == []  # veto
