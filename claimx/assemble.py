@@ -235,16 +235,21 @@ _END = operator.itemgetter(2)
 def _clause_index(sentence: Sentence, position: int) -> int:
     """Index of the clause holding ``position`` (the one before it if it falls between
     clauses, the first if it lies before them all)."""
-    starts = sentence.clause_starts
-    k = bisect.bisect_right(starts, position) - 1
-    return max(0, min(k, len(starts) - 1))
+    # bisect_right is at most len(starts): only the lower bound needs a clamp.
+    k = bisect.bisect_right(sentence.clause_starts, position) - 1
+    return k if k > 0 else 0
 
 
 def _clause_range(sentence: Sentence, hit: Hit) -> tuple[int, int]:
+    starts = sentence.clause_starts
+    n = len(starts)
     first = _clause_index(sentence, hit.start)
-    last = _clause_index(sentence, max(hit.start, hit.end - 1))
+    # Most cues end in the clause they start in: a second search only when the cue's
+    # last character reaches the next clause.
+    tail = max(hit.start, hit.end - 1)
+    last = (_clause_index(sentence, tail) if first + 1 < n and tail >= starts[first + 1]
+            else first)
     mode = hit.rule.span
-    n = len(sentence.clause_starts)
     if mode == "sentence":
         return 0, n - 1
     if mode == "to_end":
