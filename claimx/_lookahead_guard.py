@@ -28,6 +28,8 @@ import re
 
 import regex
 
+from claimx._pattern_syntax import set_end
+
 __all__ = ["split_leading_guard"]
 
 #: The lookahead itself, at the position after the leading lookbehinds.
@@ -41,8 +43,8 @@ _UNSAFE_FLAGS = regex.IGNORECASE | regex.VERBOSE
 
 def _group_end(pattern: str, start: int, nested_sets: bool) -> int | None:
     """The index just past the group opening at ``pattern[start]`` (a ``(``), reading
-    escapes and character classes (with ``nested_sets``, ``VERSION1``'s sets inside a
-    class: ``[[a-z]--[aeiou]]``); None if it does not close."""
+    escapes and character sets (with ``nested_sets``, ``VERSION1``'s sets inside a set:
+    ``[[a-z]--[aeiou]]``); None if it does not close."""
     depth = 0
     i, n = start, len(pattern)
     while i < n:
@@ -51,25 +53,10 @@ def _group_end(pattern: str, start: int, nested_sets: bool) -> int | None:
             i += 2
             continue
         if ch == "[":
-            i += 1
-            if i < n and pattern[i] == "^":
-                i += 1
-            if i < n and pattern[i] == "]":  # a ']' first in a class is a literal
-                i += 1
-            sets = 1
-            while i < n:
-                c = pattern[i]
-                if c == "\\":
-                    i += 2
-                    continue
-                if c == "[" and nested_sets:
-                    sets += 1
-                elif c == "]":
-                    sets -= 1
-                    if sets == 0:
-                        break
-                i += 1
-            i += 1
+            try:
+                i = set_end(pattern, i, nested_sets)
+            except IndexError:  # a set that never closes
+                return None
             continue
         if ch == "(":
             depth += 1

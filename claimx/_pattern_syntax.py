@@ -1,7 +1,9 @@
-"""Pieces of ``regex`` VERSION1 pattern syntax shared by the two pattern readers
+"""Pieces of ``regex`` VERSION1 pattern syntax shared by the pattern readers
 (:mod:`claimx._first_chars`: which characters a match can begin with;
-:mod:`claimx._required_words`: which words every match contains). Both read a pattern far
-enough to prove something about its matches and give up on anything they do not follow."""
+:mod:`claimx._required_words`: which words every match contains;
+:mod:`claimx._lookahead_guard`: a leading lookahead that can be left out). Each reads a
+pattern far enough to prove something about its matches and gives up on anything it does
+not follow."""
 
 from __future__ import annotations
 
@@ -69,8 +71,10 @@ def quantifier(text: str, i: int) -> tuple[int, int | None, int] | None:
     return lowest, highest, i
 
 
-def set_end(text: str, i: int) -> int:
-    """The end of the character set opening at ``text[i]`` (VERSION1 sets nest)."""
+def set_end(text: str, i: int, nested: bool = True) -> int:
+    """The end of the character set opening at ``text[i]`` (VERSION1 sets nest; with
+    ``nested=False``, VERSION0's reading, a ``[`` inside a set is a member). Raises
+    IndexError when the set does not close."""
     depth = 0
     j = i
     while True:
@@ -78,7 +82,7 @@ def set_end(text: str, i: int) -> int:
         if ch == "\\":
             j += 2
             continue
-        if ch == "[":
+        if ch == "[" and (nested or depth == 0):
             depth += 1
             j += 1
             if text[j] == "^":
