@@ -112,13 +112,14 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         if (not_after is not None or not_before is not None) and k < 0:
             starts, ends, _ = sentence.clause_bounds
             k = _clause_index(sentence, hit.start)
+        # (A list still here is in the sentence's mask, or the mask is not made yet: the
+        # windows' own masks decide, without the sentence's asked again.)
         if not_after is not None and seen.occurs_between(
-                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start,
-                sentence):
+                not_after, text, max(starts[k], hit.start - NOT_AFTER_WINDOW), hit.start):
             return "not_after"
         if not_before is not None and seen.occurs_between(
                 not_before, text, hit.end,
-                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW), sentence):
+                min(max(ends[k], hit.end), hit.end + NOT_BEFORE_WINDOW)):
             return "not_before"
     return None
 
