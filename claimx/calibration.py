@@ -13,6 +13,11 @@ Two steps, both stored in the pack's ``calibration.yaml``:
 ``claimx eval GOLD.jsonl --pack DIR --fit-calibration DIR/calibration.yaml`` runs both and
 writes the file; ``pack.yaml`` names it under ``calibration:``.
 
+``--fit-curve DIR/calibration.yaml`` runs only step 2 (:func:`fit_curve`): the pack keeps
+the priors it has (for the default pack, precisions judged on unlabelled news) and the
+curve is fitted on the given gold file(s). That is how to calibrate on text the rules were
+not written from: gold the pack's authors never tuned on, of the kinds the pack will meet.
+
 A calibration judged on the sentences it was fitted on looks better than it is. With
 ``--folds K``, :func:`out_of_fold` fits K times, each time on all records but one fold
 (folds fixed by a hash of the record id) and scores the left-out fold, so every claim is
@@ -36,8 +41,9 @@ from claimx.evaluate import PRF, GoldRecord, evaluate, expected_calibration_erro
 from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 
-__all__ = ["FittedCalibration", "OutOfFold", "PRIOR_WEIGHT", "fit_calibration",
-           "isotonic_points", "out_of_fold", "priors_from_audit", "write_calibration"]
+__all__ = ["FittedCalibration", "OutOfFold", "PRIOR_WEIGHT", "fit_calibration", "fit_curve",
+           "isotonic_points", "out_of_fold", "out_of_fold_curve", "priors_from_audit",
+           "write_calibration"]
 
 #: Pseudo-observations that pull a rule's fitted prior towards its hand-set prior.
 PRIOR_WEIGHT = 4.0
@@ -105,6 +111,39 @@ def fit_calibration(extractor: Extractor, records: Sequence[GoldRecord]) -> Fitt
     second = evaluate(calibrated(extractor, FittedCalibration(priors, (), 0)), records)
     pairs = [(raw, correct) for raw, correct, _ in second.calibration_pairs]
     return FittedCalibration(priors=priors, points=isotonic_points(pairs), claims=len(pairs))
+
+
+def fit_curve(extractor: Extractor, records: Sequence[GoldRecord]) -> FittedCalibration:
+    """Fit only the monotone curve on ``records``; the priors stay those ``extractor`` uses.
+
+    ``extractor`` runs with its pack's calibration (priors and any curve); the curve is
+    dropped for the fit, so the points map the raw confidences the priors give.
+    """
+    priors = dict(extractor.compiled.priors)
+    raw = calibrated(extractor, FittedCalibration(priors, (), 0))
+    pairs = [(confidence, correct) for confidence, correct, _ in
+             evaluate(raw, records).calibration_pairs]
+    return FittedCalibration(priors=priors, points=isotonic_points(pairs), claims=len(pairs))
+
+
+def out_of_fold_curve(extractor: Extractor, records: Sequence[GoldRecord], folds: int = 5
+                      ) -> OutOfFold:
+    """:func:`out_of_fold` for :func:`fit_curve`: the curve fitted on all folds but one
+    scores the fold left out, K times; the priors are the same in every fold."""
+    if folds < 2:
+        raise ValueError("out-of-fold scoring needs at least 2 folds")
+    pairs: list[tuple[float, bool]] = []
+    micro = PRF()
+    for fold in range(folds):
+        train = [r for r in records if _fold_of(r.id, folds) != fold]
+        test = [r for r in records if _fold_of(r.id, folds) == fold]
+        if not train or not test:
+            continue
+        report = evaluate(calibrated(extractor, fit_curve(extractor, train)), test)
+        pairs.extend((confidence, correct) for confidence, correct, _ in report.calibration_pairs)
+        micro = micro + report.sentence_micro
+    return OutOfFold(folds=folds, claims=len(pairs), ece=expected_calibration_error(pairs),
+                     sentence_micro=micro)
 
 
 def priors_from_audit(hand_set: dict[str, float], judged: dict[str, tuple[int, int]]

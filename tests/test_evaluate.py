@@ -257,6 +257,58 @@ def test_eval_folds_needs_fit_calibration(tmp_path: Path) -> None:
     assert "out of fold (3 folds" in done.stderr and out.is_file()
 
 
+def test_fit_curve_keeps_the_priors_and_maps_raw_confidence_to_observed_accuracy() -> None:
+    from claimx.calibration import calibrated, fit_curve, out_of_fold_curve
+    from claimx.pipeline import Extractor
+
+    extractor = Extractor()
+    records = load_gold(REPO / "corpora" / "claims-sample.jsonl")
+    fitted = fit_curve(extractor, records)
+    assert fitted.priors == extractor.compiled.priors  # the priors are not refitted
+    assert fitted.claims == sum(len(extractor.extract(r.text)) for r in records)
+    xs = [x for x, _ in fitted.points]
+    ys = [y for _, y in fitted.points]
+    assert xs == sorted(xs) and ys == sorted(ys)  # a monotone map
+    # The curve is fitted on raw confidences (the pack's own curve dropped): refitting on
+    # a copy that already has a curve gives the same points.
+    assert fit_curve(calibrated(extractor, fitted), records).points == fitted.points
+    # Which claims are made does not depend on the curve; their confidences do.
+    before = evaluate(extractor, records)
+    after = evaluate(calibrated(extractor, fitted), records)
+    assert after.sentence_micro == before.sentence_micro
+    assert after.ece <= before.ece + 1e-9  # in-sample, the fitted map cannot do worse here
+    oof = out_of_fold_curve(extractor, records, folds=3)
+    assert oof.folds == 3 and oof.claims == fitted.claims
+    assert oof.sentence_micro == before.sentence_micro  # priors fixed: the same claims
+    with pytest.raises(ValueError):
+        out_of_fold_curve(extractor, records, folds=1)
+
+
+def test_eval_fit_curve_writes_the_kept_priors_and_a_curve(tmp_path: Path) -> None:
+    import yaml
+
+    sample = REPO / "corpora" / "claims-sample.jsonl"
+    out = tmp_path / "calibration.yaml"
+    out.write_text("method: priors judged by hand on news; no curve\npriors: {}\n",
+                   encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "claimx", "eval", str(sample),
+                           "--fit-curve", str(out), "--folds", "3"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "out of fold (3 folds" in done.stderr
+    written = yaml.safe_load(out.read_text(encoding="utf-8"))
+    assert written["method"].startswith("priors: priors judged by hand on news; no curve; curve:")
+    assert "claims-sample.jsonl" in written["method"] and written["points"]
+    from claimx.pipeline import Extractor
+    assert written["priors"] == Extractor().compiled.priors
+    both = subprocess.run([sys.executable, "-m", "claimx", "eval", str(sample), "--fit-curve",
+                           str(out), "--fit-calibration", str(out)], capture_output=True, text=True)
+    assert both.returncode == 2 and "not both" in both.stderr
+    scored = subprocess.run([sys.executable, "-m", "claimx", "eval", str(sample), "--part",
+                             "scored", "--fit-curve", str(out)], capture_output=True, text=True)
+    assert scored.returncode == 2 and "scored part is for scoring only" in scored.stderr
+
+
 @pytest.mark.parametrize(("predicted", "gold", "agree"), [
     ("腾讯控股有限公司", "腾讯控股", True),   # one contains the other
     ("比亞迪", "比亚迪", True),               # the same name in either script

@@ -8,7 +8,8 @@ import json
 import math
 import sys
 from collections.abc import Iterable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -24,6 +25,9 @@ from claimx.evaluate import (
     load_gold,
 )
 from claimx.pipeline import DEFAULT_PACKS, Extractor
+
+if TYPE_CHECKING:  # the calibration module is imported only when fitting
+    from claimx.calibration import OutOfFold
 
 __all__ = ["FLOOR_FIGURES", "FloorsError", "load_floors", "register"]
 
@@ -51,9 +55,13 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--fit-calibration", metavar="OUT.yaml",
                         help="fit per-rule priors and a monotone calibration on the gold file(s) "
                              "and write them to OUT.yaml (see docs/quality.md)")
+    parser.add_argument("--fit-curve", metavar="OUT.yaml",
+                        help="keep the pack's rule priors and fit only the monotone calibration "
+                             "curve on the gold file(s); write priors and curve to OUT.yaml")
     parser.add_argument("--folds", type=int, metavar="K",
-                        help="with --fit-calibration: also fit K times on all folds but one and "
-                             "report the calibration error and scores on the folds left out")
+                        help="with --fit-calibration or --fit-curve: also fit K times on all "
+                             "folds but one and report the calibration error and scores on the "
+                             "folds left out")
     parser.set_defaults(handler=run)
 
 
@@ -182,28 +190,51 @@ def _check_floors(floors: dict[str, float], figures: dict[str, float]) -> list[s
     return failures
 
 
+def _priors_method(path: str) -> str:
+    """How the kept priors were made, as the calibration file being replaced says."""
+    try:
+        method = yaml.safe_load(Path(path).read_text(encoding="utf-8")).get("method", "")
+    except (OSError, yaml.YAMLError, AttributeError):
+        method = ""
+    # A file written by an earlier --fit-curve: its priors part is what still holds.
+    method = str(method).split("; curve: ")[0].removeprefix("priors: ")
+    return method or "the pack's rule priors, unchanged"
+
+
+def _print_out_of_fold(oof: OutOfFold) -> None:
+    print(f"out of fold ({oof.folds} folds, {oof.claims} claims): expected calibration "
+          f"error {oof.ece:.3f}, sentence micro-F1 {oof.sentence_micro.f1:.3f} "
+          f"(P {oof.sentence_micro.precision:.3f}, R {oof.sentence_micro.recall:.3f})",
+          file=sys.stderr)
+
+
 def _select_part(records: list[GoldRecord], part: str | None) -> list[GoldRecord]:
     return records if part is None else [r for r in records if holdout_part(r.id) == part]
 
 
 def run(args: argparse.Namespace) -> int:
     """Handle ``claimx eval``."""
-    if args.folds is not None and (not args.fit_calibration or args.folds < 2):
-        print("claimx eval: --folds K needs --fit-calibration and K of at least 2",
-              file=sys.stderr)
+    if args.fit_calibration and args.fit_curve:
+        print("claimx eval: give --fit-calibration or --fit-curve, not both", file=sys.stderr)
+        return EXIT_USAGE
+    fitting = args.fit_calibration or args.fit_curve
+    if args.folds is not None and (not fitting or args.folds < 2):
+        print("claimx eval: --folds K needs --fit-calibration or --fit-curve and K of at "
+              "least 2", file=sys.stderr)
         return EXIT_USAGE
     if not args.gold and not args.sentiment:
         print("claimx eval: give a gold file, or --sentiment FILE; see 'claimx eval --help'",
               file=sys.stderr)
         return EXIT_USAGE
-    if args.part == "scored" and (args.errors or args.fit_calibration):
+    if args.part == "scored" and (args.errors or fitting):
         # The scored part measures rules on sentences their authors never read: listing its
         # errors, or fitting on it, would make it one more part that was read.
-        print("claimx eval: the scored part is for scoring only (no --errors or "
-              "--fit-calibration on it); use --part read", file=sys.stderr)
+        print("claimx eval: the scored part is for scoring only (no --errors, "
+              "--fit-calibration or --fit-curve on it); use --part read", file=sys.stderr)
         return EXIT_USAGE
     try:
-        # Fitting starts from the hand-set priors, not from an earlier fit.
+        # Fitting priors starts from the hand-set priors, not from an earlier fit; fitting
+        # only the curve keeps the priors the pack has.
         extractor = Extractor(packs=args.packs or list(DEFAULT_PACKS),
                               use_calibration=not args.fit_calibration)
     except PackLoadError as exc:
@@ -239,10 +270,19 @@ def run(args: argparse.Namespace) -> int:
             from claimx.calibration import out_of_fold
 
             oof = out_of_fold(extractor, gold or [], args.folds)
-            print(f"out of fold ({oof.folds} folds, {oof.claims} claims): expected calibration "
-                  f"error {oof.ece:.3f}, sentence micro-F1 {oof.sentence_micro.f1:.3f} "
-                  f"(P {oof.sentence_micro.precision:.3f}, R {oof.sentence_micro.recall:.3f})",
-                  file=sys.stderr)
+            _print_out_of_fold(oof)
+    if args.fit_curve and claims is not None:
+        from claimx.calibration import fit_curve, out_of_fold_curve, write_calibration
+
+        fitted = fit_curve(extractor, gold or [])
+        sources = ", ".join(Path(p).name for p in args.gold)
+        curve = f"isotonic regression (PAV) curve on {fitted.claims} claims of {sources}"
+        write_calibration(fitted, args.fit_curve, written_by="claimx eval --fit-curve",
+                          method=f"priors: {_priors_method(args.fit_curve)}; curve: {curve}")
+        print(f"wrote {args.fit_curve}: {len(fitted.priors)} rule priors (kept), "
+              f"{len(fitted.points)} calibration points", file=sys.stderr)
+        if args.folds:
+            _print_out_of_fold(out_of_fold_curve(extractor, gold or [], args.folds))
     if args.json:
         print(json.dumps({"claims": claims.to_dict() if claims else None,
                           "sentiment": mood.to_dict() if mood else None,
