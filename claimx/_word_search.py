@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 #: A compiled word search: ``re.Pattern.search`` bound to its pattern (text, pos, endpos).
 _Search = Callable[[str, int, int], re.Match[str] | None]
@@ -36,6 +37,11 @@ class _WordSearch:
         self.shadows = {w: shadows[w] for w in words if w in shadows} if shadows else {}
         self._compiled: re.Pattern[str] | None = None
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # An Extractor is pickled to reach worker processes. Rebuilt from its fields: the
+        # class compiled with mypyc cannot be made without calling __init__.
+        return (_restored_search, (self.words, self.shadows, self.bit, self._compiled))
+
     def search(self, text: str, pos: int, endpos: int) -> re.Match[str] | None:
         """``re.Pattern.search`` of the compiled alternation."""
         compiled = self._compiled
@@ -58,6 +64,15 @@ class _WordSearch:
                 return True
             found = self.search(text, found.start() + 1, endpos)
         return found is not None
+
+
+def _restored_search(words: tuple[str, ...], shadows: dict[str, PseudoWords], bit: int,
+                     compiled: re.Pattern[str] | None) -> _WordSearch:
+    """The :class:`_WordSearch` that ``__reduce__`` pickled."""
+    search = _WordSearch(words, shadows)
+    search.bit = bit
+    search._compiled = compiled
+    return search
 
 
 #: The bit of :attr:`CompiledRules.context_masks` that marks a context word which may lie
