@@ -98,6 +98,7 @@ class BuildExt(build_ext):
         self._remove_compiled(out)
         if os.environ.get(ENV, "") not in ("", "0"):
             _say(f"{ENV} is set: not compiling, claimx is pure Python")
+            self._write_record(out, {"pure": f"{ENV} was set at build time"})
             return
         try:
             self._compile()
@@ -106,13 +107,18 @@ class BuildExt(build_ext):
             _say(f"compiling {', '.join(COMPILED)} with mypyc failed ({detail}); "
                  "claimx is installed as pure Python, which gives the same results, slower")
             self._remove_compiled(out)
+            # pip shows a build's output only with -v: the record keeps the reason, for
+            # claimx._native.build_note (benchmarks/bench.py prints it).
+            self._write_record(out, {"pure": f"compiling with mypyc failed: {detail}"})
             return
-        record = {"group": GROUP,
-                  "modules": [path[:-3].replace("/", ".") for path in COMPILED],
-                  "sources": {path: _sha256(HERE / path) for path in _sources(COMPILED)}}
+        self._write_record(out, {
+            "group": GROUP, "modules": [path[:-3].replace("/", ".") for path in COMPILED],
+            "sources": {path: _sha256(HERE / path) for path in _sources(COMPILED)}})
+        _say(f"compiled {', '.join(COMPILED)} with mypyc")
+
+    def _write_record(self, out: Path, record: dict[str, object]) -> None:
         out.mkdir(parents=True, exist_ok=True)
         (out / RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        _say(f"compiled {', '.join(COMPILED)} with mypyc")
 
     def _compile(self) -> None:
         from mypyc.build import mypycify

@@ -4,7 +4,8 @@ A build with a C compiler compiles a few hot modules with mypyc (see setup.py an
 docs/performance.md, "Compiled modules"): each ``claimx/NAME.py`` gets a
 ``claimx/NAME.cpython-*.so`` beside it, which Python imports in its place, and the build
 writes ``claimx/_native.json``, the record of what the binaries were built from (the
-sha256 of each compiled module's source and of every claimx module they import).
+sha256 of each compiled module's source and of every claimx module they import). A build
+that compiled nothing writes there why (:func:`build_note`).
 
 :func:`select`, run by ``claimx/__init__.py`` before any other claimx module is imported,
 uses the binaries only when every file the record lists is unchanged. Otherwise (a
@@ -31,7 +32,8 @@ from importlib.machinery import ModuleSpec
 from pathlib import Path
 from types import ModuleType
 
-__all__ = ["ENV", "RECORD", "StaleCompiledModulesWarning", "compiled_modules", "plan", "select"]
+__all__ = ["ENV", "RECORD", "StaleCompiledModulesWarning", "build_note", "compiled_modules", "plan",
+           "select"]
 
 #: The environment variable that asks for pure Python: at build time nothing is compiled,
 #: at run time compiled modules present are not used.
@@ -47,6 +49,16 @@ class StaleCompiledModulesWarning(RuntimeWarning):
 
 #: The modules that run compiled in this process (set by :func:`select`).
 compiled_modules: tuple[str, ...] = ()
+
+
+def build_note(folder: Path = _PACKAGE) -> str | None:
+    """Why the build installed pure Python (compiling failed, or the environment
+    variable was set), from its record; None when it compiled or left no word."""
+    try:
+        note = json.loads((folder / RECORD).read_text(encoding="utf-8")).get("pure")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return note if isinstance(note, str) else None
 
 
 def _binaries(folder: Path) -> dict[str, Path]:

@@ -206,7 +206,10 @@ def test_the_build_installs_pure_python_when_compiling_fails(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr[-3000:]
     assert "with mypyc failed" in done.stderr and "pure Python" in done.stderr
     assert not list((tmp_path / "lib").rglob(f"*{_SUFFIX}"))
-    assert not list((tmp_path / "lib").rglob(_native.RECORD))
+    # The reason is kept for claimx._native.build_note (pip hides the build's output).
+    note = _native.build_note(tmp_path / "lib" / "claimx")
+    assert note is not None and note.startswith("compiling with mypyc failed: ")
+    assert "no-such-compiler" in note
 
 
 def test_the_environment_variable_skips_compiling(tmp_path: Path) -> None:
@@ -214,3 +217,9 @@ def test_the_environment_variable_skips_compiling(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"{_native.ENV} is set: not compiling" in done.stderr
     assert not list(tmp_path.rglob(f"*{_SUFFIX}"))
+    assert _native.build_note(tmp_path / "lib" / "claimx") == f"{_native.ENV} was set at build time"
+
+
+def test_a_compiled_build_leaves_no_note(tmp_path: Path) -> None:
+    assert _native.build_note(_fake_build(tmp_path)) is None
+    assert _native.build_note(tmp_path / "nowhere") is None
