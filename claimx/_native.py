@@ -88,9 +88,9 @@ def plan(folder: Path, environ: Mapping[str, str]) -> tuple[tuple[str, ...], tup
     may run compiled, the modules to import from their ``.py`` instead, why not compiled:
     None when the binaries are used or there are none or ``environ`` asks for pure
     Python, else the problem to warn about)."""
-    binaries = _binaries(folder)
-    shadowing = tuple(sorted(name for name in binaries if not name.endswith("__mypyc")))
-    if not binaries:
+    shadowing = tuple(sorted(name for name in _binaries(folder)
+                             if not name.endswith("__mypyc")))
+    if not shadowing:  # (a shared library alone is never imported)
         return (), (), None
     if environ.get(ENV, "") not in ("", "0"):
         return (), shadowing, None

@@ -50,6 +50,13 @@ def test_a_package_without_binaries_runs_as_it_is(tmp_path: Path) -> None:
     assert _native.plan(folder, {}) == ((), (), None)
 
 
+def test_a_shared_library_without_its_modules_is_ignored(tmp_path: Path) -> None:
+    folder = _fake_build(tmp_path)
+    for name in ("match", "assemble"):
+        (folder / f"{name}{_SUFFIX}").unlink()
+    assert _native.plan(folder, {}) == ((), (), None)
+
+
 def test_binaries_built_from_the_sources_there_are_used(tmp_path: Path) -> None:
     folder = _fake_build(tmp_path)
     assert _native.plan(folder, {}) == (("pkg.assemble", "pkg.match"), (), None)
