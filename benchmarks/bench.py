@@ -593,9 +593,18 @@ def machine() -> str:
     except OSError:
         pass
     import claimx
+    import claimx._native
 
+    # Which modules run compiled with mypyc (docs/performance.md, "Compiled modules"):
+    # every number below depends on it.
+    compiled = ", ".join(name.removeprefix("claimx.")
+                         for name in claimx._native.compiled_modules)
+    why_pure = (f"{claimx._native.ENV} is set"
+                if os.environ.get(claimx._native.ENV, "") not in ("", "0")
+                else claimx._native.build_note() or "no compiled modules in use")
     return (f"{os.cpu_count()} CPUs, {model}, Python {sys.version.split()[0]}, "
-            f"claimx {claimx.__version__}")
+            f"claimx {claimx.__version__}, "
+            + (f"compiled with mypyc: {compiled}" if compiled else f"pure Python ({why_pure})"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# First: whether the modules compiled with mypyc are used (not when their sources changed
+# since the build, see claimx/_native.py) is settled before any of them is imported.
+from claimx import _native  # noqa: E402
+
+_native.select()
+
 from claimx.errors import ClaimxError, PackLoadError, PackProblem, RuleTimeoutError  # noqa: E402
 from claimx.packs import Pack, available_packs, load_pack  # noqa: E402
 from claimx.pipeline import Analysis, Extractor, default_extractor  # noqa: E402
