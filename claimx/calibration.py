@@ -31,7 +31,7 @@ import copy
 import datetime
 import hashlib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import attrs
@@ -41,8 +41,8 @@ from claimx.evaluate import PRF, GoldRecord, evaluate, expected_calibration_erro
 from claimx.packs import ClaimRule
 from claimx.pipeline import Extractor
 
-__all__ = ["FittedCalibration", "OutOfFold", "PRIOR_WEIGHT", "fit_calibration", "fit_curve",
-           "isotonic_points", "out_of_fold", "out_of_fold_curve", "priors_from_audit",
+__all__ = ["Fit", "FittedCalibration", "OutOfFold", "PRIOR_WEIGHT", "fit_calibration",
+           "fit_curve", "isotonic_points", "out_of_fold", "priors_from_audit",
            "write_calibration"]
 
 #: Pseudo-observations that pull a rule's fitted prior towards its hand-set prior.
@@ -56,6 +56,10 @@ class FittedCalibration:
     priors: dict[str, float]
     points: tuple[tuple[float, float], ...]
     claims: int
+
+
+#: A fitting function: :func:`fit_calibration` or :func:`fit_curve`.
+Fit = Callable[[Extractor, Sequence[GoldRecord]], FittedCalibration]
 
 
 def isotonic_points(pairs: Sequence[tuple[float, bool]]) -> tuple[tuple[float, float], ...]:
@@ -126,26 +130,6 @@ def fit_curve(extractor: Extractor, records: Sequence[GoldRecord]) -> FittedCali
     return FittedCalibration(priors=priors, points=isotonic_points(pairs), claims=len(pairs))
 
 
-def out_of_fold_curve(extractor: Extractor, records: Sequence[GoldRecord], folds: int = 5
-                      ) -> OutOfFold:
-    """:func:`out_of_fold` for :func:`fit_curve`: the curve fitted on all folds but one
-    scores the fold left out, K times; the priors are the same in every fold."""
-    if folds < 2:
-        raise ValueError("out-of-fold scoring needs at least 2 folds")
-    pairs: list[tuple[float, bool]] = []
-    micro = PRF()
-    for fold in range(folds):
-        train = [r for r in records if _fold_of(r.id, folds) != fold]
-        test = [r for r in records if _fold_of(r.id, folds) == fold]
-        if not train or not test:
-            continue
-        report = evaluate(calibrated(extractor, fit_curve(extractor, train)), test)
-        pairs.extend((confidence, correct) for confidence, correct, _ in report.calibration_pairs)
-        micro = micro + report.sentence_micro
-    return OutOfFold(folds=folds, claims=len(pairs), ece=expected_calibration_error(pairs),
-                     sentence_micro=micro)
-
-
 def priors_from_audit(hand_set: dict[str, float], judged: dict[str, tuple[int, int]]
                       ) -> FittedCalibration:
     """Per-rule priors from a precision audit on text with no gold (``claimx hits``
@@ -190,14 +174,16 @@ def _fold_of(record_id: str, folds: int) -> int:
     return int.from_bytes(digest[:4], "big") % folds
 
 
-def out_of_fold(extractor: Extractor, records: Sequence[GoldRecord], folds: int = 5
-                ) -> OutOfFold:
+def out_of_fold(extractor: Extractor, records: Sequence[GoldRecord], folds: int = 5, *,
+                fit: Fit | None = None) -> OutOfFold:
     """Fit on all folds but one, score the one left out, K times (see the module docstring).
 
-    The fitted priors also settle which type keeps a clause (``one_type_per_clause``), so
-    the sentence-level score is reported out of fold too. ``extractor`` should run
-    uncalibrated, as for :func:`fit_calibration`.
+    ``fit`` is :func:`fit_calibration` (the default) or :func:`fit_curve`. Fitted priors
+    also settle which type keeps a clause (``one_type_per_clause``), so the sentence-level
+    score is reported out of fold too. ``extractor`` runs as ``fit`` wants it:
+    uncalibrated for :func:`fit_calibration`, with the pack's priors for :func:`fit_curve`.
     """
+    fit = fit or fit_calibration
     if folds < 2:
         raise ValueError("out-of-fold scoring needs at least 2 folds")
     pairs: list[tuple[float, bool]] = []
@@ -207,7 +193,7 @@ def out_of_fold(extractor: Extractor, records: Sequence[GoldRecord], folds: int 
         test = [r for r in records if _fold_of(r.id, folds) == fold]
         if not train or not test:
             continue
-        report = evaluate(calibrated(extractor, fit_calibration(extractor, train)), test)
+        report = evaluate(calibrated(extractor, fit(extractor, train)), test)
         pairs.extend((confidence, correct) for confidence, correct, _ in report.calibration_pairs)
         micro = micro + report.sentence_micro
     return OutOfFold(folds=folds, claims=len(pairs), ece=expected_calibration_error(pairs),

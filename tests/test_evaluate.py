@@ -258,7 +258,7 @@ def test_eval_folds_needs_fit_calibration(tmp_path: Path) -> None:
 
 
 def test_fit_curve_keeps_the_priors_and_maps_raw_confidence_to_observed_accuracy() -> None:
-    from claimx.calibration import calibrated, fit_curve, out_of_fold_curve
+    from claimx.calibration import calibrated, fit_curve, out_of_fold
     from claimx.pipeline import Extractor
 
     extractor = Extractor()
@@ -277,11 +277,11 @@ def test_fit_curve_keeps_the_priors_and_maps_raw_confidence_to_observed_accuracy
     after = evaluate(calibrated(extractor, fitted), records)
     assert after.sentence_micro == before.sentence_micro
     assert after.ece <= before.ece + 1e-9  # in-sample, the fitted map cannot do worse here
-    oof = out_of_fold_curve(extractor, records, folds=3)
+    oof = out_of_fold(extractor, records, folds=3, fit=fit_curve)
     assert oof.folds == 3 and oof.claims == fitted.claims
     assert oof.sentence_micro == before.sentence_micro  # priors fixed: the same claims
     with pytest.raises(ValueError):
-        out_of_fold_curve(extractor, records, folds=1)
+        out_of_fold(extractor, records, folds=1, fit=fit_curve)
 
 
 def test_eval_fit_curve_writes_the_kept_priors_and_a_curve(tmp_path: Path) -> None:

@@ -272,7 +272,7 @@ def run(args: argparse.Namespace) -> int:
             oof = out_of_fold(extractor, gold or [], args.folds)
             _print_out_of_fold(oof)
     if args.fit_curve and claims is not None:
-        from claimx.calibration import fit_curve, out_of_fold_curve, write_calibration
+        from claimx.calibration import fit_curve, out_of_fold, write_calibration
 
         fitted = fit_curve(extractor, gold or [])
         sources = ", ".join(Path(p).name for p in args.gold)
@@ -282,7 +282,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"wrote {args.fit_curve}: {len(fitted.priors)} rule priors (kept), "
               f"{len(fitted.points)} calibration points", file=sys.stderr)
         if args.folds:
-            _print_out_of_fold(out_of_fold_curve(extractor, gold or [], args.folds))
+            _print_out_of_fold(out_of_fold(extractor, gold or [], args.folds, fit=fit_curve))
     if args.json:
         print(json.dumps({"claims": claims.to_dict() if claims else None,
                           "sentiment": mood.to_dict() if mood else None,
