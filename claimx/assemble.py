@@ -102,13 +102,11 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         # cue ends in it): a list the sentence lacks is absent from them, and the
         # sentence's mask, mostly made by the checks above, says so without the hit's
         # clause being looked up. Most hits' not_after and not_before words are absent.
-        known = seen.known_mask(sentence)
-        if known is not None:
-            if not_after is not None and not_after.bit and not known & not_after.bit:
-                not_after = None
-            if (not_before is not None and not_before.bit and not known & not_before.bit
-                    and hit.end <= sentence.end):
-                not_before = None
+        if not_after is not None and seen.sentence_lacks(not_after, sentence):
+            not_after = None
+        if (not_before is not None and hit.end <= sentence.end
+                and seen.sentence_lacks(not_before, sentence)):
+            not_before = None
         if (not_after is not None or not_before is not None) and k < 0:
             starts, ends, _ = sentence.clause_bounds
             k = _clause_index(sentence, hit.start)
@@ -181,9 +179,14 @@ class _ContextWordsSeen:
             found = self._searched[key] = words.occurs(text, sentence.start, sentence.end)
         return found
 
-    def known_mask(self, sentence: Sentence) -> int | None:
-        """The sentence's mask (see :meth:`occurs`) if it has been made already, else None."""
-        return self._sentence_masks.get(sentence.start)
+    def sentence_lacks(self, words: Any, sentence: Sentence) -> bool:
+        """Whether the sentence's mask (see :meth:`occurs`), if it has been made already,
+        says that no word of ``words`` is in the sentence (False when it cannot say)."""
+        bit = words.bit
+        if not bit:
+            return False
+        mask = self._sentence_masks.get(sentence.start)
+        return mask is not None and not mask & bit
 
     def occurs_between(self, words: Any, text: str, start: int, end: int,
                        sentence: Sentence | None = None) -> bool:
@@ -192,13 +195,12 @@ class _ContextWordsSeen:
         mask, when already made, can answer no without a look at the window."""
         bit = words.bit
         if bit and self._found is not None:
-            if (sentence is not None and sentence.start <= start and end <= sentence.end):
+            if (sentence is not None and sentence.start <= start and end <= sentence.end
+                    and self.sentence_lacks(words, sentence)):
                 # A word inside the window is inside the sentence (and one inside a pseudo
                 # word is left out of both): when the sentence lacks the list, so does the
-                # window. Most windows' lists (not_after, not_before) are absent.
-                mask = self._sentence_masks.get(sentence.start)
-                if mask is not None and not mask & bit:
-                    return False
+                # window.
+                return False
             return self._mask(start, end) & bit != 0
         return bool(words.occurs(text, start, end))
 
