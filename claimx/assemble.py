@@ -29,6 +29,7 @@ import regex
 
 from claimx.match import (SHADOWABLE, CompiledRules, Hit, MatchResult, PseudoWords,
                           inside_pseudo_word)
+from claimx.packs import LexiconRule
 from claimx.modifiers import ModifierScope, modifiers_for
 from claimx.normalize import NormalizedText
 from claimx.segment import Sentence
@@ -629,6 +630,21 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _inside_a_cue(scope: ModifierScope, hits: Sequence[Hit]) -> bool:
+    """Whether the modifier's word is part of a cue word of the claim: the 不 of
+    增收不增利 (a word of a lexicon rule) negates nothing, even where it also stands in the
+    gap of another cue of the same claim (陷入…困局), and 没一罚六 is a penalty, not a denial.
+    Only plain words count: a pattern's match and a sequence's stretch hold text around
+    their words (对业绩|暂未|产生影响 is a denied effect), and a rule that states its own
+    modality (不存在…问题) means its negator."""
+    word_start, word_end = scope.hit.start, scope.hit.end
+    for hit in hits:
+        if (hit.start <= word_start and word_end <= hit.end
+                and isinstance(hit.rule, LexiconRule) and hit.rule.modality is None):
+            return True
+    return False
+
+
 def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchResult,
              all_scopes: Sequence[ModifierScope], compiled: CompiledRules,
              settings: dict[str, Any], cancelled: list[tuple[Hit, str]] | None = None
@@ -781,6 +797,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
         end = _balance_quotes(text, start, end, sentence.end)
     if end <= start:  # a claim made only of punctuation: fall back to the cue itself
         start, end = hits[0].start, hits[0].end
+    single = len(hits) == 1  # most claims rest on one cue: no generators over its hits
     mods: list[ModifierScope] = []
     if sentence_scopes:  # most claims' sentences hold no modifier at all
         # By identity: comparing attrs values field by field is slow. A modifier limited
@@ -794,7 +811,7 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                           or scope.category in sentiment_only}
         for hit in hits:
             for scope in modifiers_for(hit.start, hit.end, sentence_scopes, hit.gaps):
-                if id(scope) not in seen:
+                if id(scope) not in seen and (single or not _inside_a_cue(scope, hits)):
                     seen.add(id(scope))
                     mods.append(scope)
         # Hedges and questions inside the claim's span colour the whole claim (意味着, 能否 in
@@ -805,7 +822,6 @@ def _build_claim(doc: NormalizedText, sentence: Sentence, cand: _Candidate,
                 seen.add(id(scope))
                 mods.append(scope)
     categories = {m.category for m in mods} if mods else _NO_CATEGORIES
-    single = len(hits) == 1  # most claims rest on one cue: no generators over its hits
     in_last_clause = cand.last == len(sentence.clause_starts) - 1
     if "question" in categories or (sentence.is_question and in_last_clause):
         modality = Modality.QUESTION

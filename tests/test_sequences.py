@@ -401,6 +401,43 @@ def test_a_negator_in_a_clause_ending_in_de_between_the_steps_does_not(
     assert claim.modality.value != "negated"
 
 
+WORD_IN_GAP_RULES = NEGATION_RULES + """\
+  - id: risk.trapped
+    kind: sequence
+    type: risk
+    sequences:
+      - [[陷入], [困局, 困境]]
+    max_gap: 8
+  - id: risk.growth-without-profit
+    kind: lexicon
+    type: risk
+    cues: [增收不增利]
+"""
+
+
+@pytest.fixture(scope="module")
+def word_in_gap(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    return Extractor([_write_pack(tmp_path_factory.mktemp("wig") / "seq-wig", WORD_IN_GAP_RULES)])
+
+
+def test_a_negator_inside_a_cue_word_of_the_claim_negates_nothing(word_in_gap: Extractor) -> None:
+    # 不 stands in the gap of 陷入…困局, but it is part of the word 增收不增利, a cue of the
+    # same claim: the predicament is asserted, not denied.
+    (claim,) = word_in_gap.extract("星河零售陷入“增收不增利”困局。")
+    assert set(claim.rules) == {"risk.trapped", "risk.growth-without-profit"}
+    assert (claim.modality.value, claim.polarity.value) == ("asserted", "negative")
+
+
+def test_a_negator_in_the_gap_and_in_no_cue_word_still_negates(word_in_gap: Extractor) -> None:
+    (claim,) = word_in_gap.extract("星河零售并未陷入困境。")
+    assert (claim.rules, claim.modality.value) == (("risk.trapped",), "negated")
+    # the word's own 不 is left out, a negator outside it is not
+    (claim,) = word_in_gap.extract("星河零售并未陷入增收不增利的困局。")
+    assert set(claim.rules) == {"risk.trapped", "risk.growth-without-profit"}
+    assert claim.modality.value == "negated"
+    assert [m.text for m in claim.evidence.modifiers] == ["并未"]
+
+
 def test_the_gaps_of_a_sequence_hit_are_the_text_between_its_steps(compiled) -> None:  # type: ignore[no-untyped-def]
     doc = normalize("营收同比增长。")
     (hit,) = [h for h in match(compiled, doc.text, segment(doc), sentiment=False).claim_cues
