@@ -454,6 +454,19 @@ _PACK_SCHEMA: dict[str, tuple[str, bool]] = {
 _FILE_KEYS = ("vars", "rules")
 
 
+def _finite(value: Any) -> bool:
+    """Whether the YAML number ``value`` is a finite float, once made one: not .nan or
+    .inf, nor a whole number too large for a float (``float(10**400)`` raises)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _shorten(text: str, most: int = 24) -> str:
+    return text if len(text) <= most else f"{text[:most - 1]}…"
+
+
 def _mapping_items(node: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.Node]]:
     return [(str(k.value), k, v) for k, v in node.value]
 
@@ -484,11 +497,12 @@ def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems:
     elif kind in ("number", "prob"):
         ok = isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         expected = "a number" if kind == "number" else "a number between 0 and 1"
-        if ok and not math.isfinite(float(_scalar(node))):
+        if ok and not _finite(_scalar(node)):
             # .nan compares false with everything and .inf swamps every sum: both give
-            # contradictory scores downstream.
-            problems.add("CX113", f"'{field}' must be a finite number, got {node.value}",
-                         display, node)
+            # contradictory scores downstream. A whole number past a float's range
+            # (10**400) would raise OverflowError where it is turned into one.
+            problems.add("CX113", f"'{field}' must be a finite number, got "
+                         f"{_shorten(str(node.value))}", display, node)
             return False
         if ok and kind == "prob" and not 0.0 <= float(_scalar(node)) <= 1.0:
             problems.add("CX113", f"'{field}' must be between 0 and 1, got {node.value}", display, node)
@@ -1815,7 +1829,7 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
             ok = isinstance(value, yaml.MappingNode) and all(
                 isinstance(v, yaml.ScalarNode) and v.tag in (
                     "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-                and math.isfinite(float(_scalar(v))) for _, v in value.value)
+                and _finite(_scalar(v)) for _, v in value.value)
             if not ok:
                 problems.add("CX112", f"setting '{key}' must map claim types to numbers "
                              f"(finite ones: no .nan or .inf)", display, value)
@@ -1875,7 +1889,7 @@ def _calibration(node: yaml.Node | None, root: Path, display: str, problems: _Pr
     try:
         pairs = tuple((float(a), float(b)) for a, b in points or [])
         priors = {str(k): float(v) for k, v in (priors_raw or {}).items()}
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError):  # 10**400 for a number
         problems.add("CX127", "calibration must hold `points: [[raw, calibrated], …]` and "
                      "`priors: {rule: p}`", where, where_node)
         return (), {}, file_name

@@ -294,6 +294,25 @@ def _nan_and_inf(tmp_path: Path) -> Path:
           "    weight: -.inf\n"})
 
 
+_HUGE = "1" + "0" * 400  # a whole number past a float's range: float() raises OverflowError
+
+
+def _huge_numbers(tmp_path: Path) -> Path:
+    # Found by fuzzing (tests/test_pack_fuzz.py): these were tracebacks at load.
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + f"settings:\n  negation_factor: {_HUGE}\n"
+                            f"  sentiment_claim_weights: {{risk: -{_HUGE}}}\n",
+        "r.yaml": RULE.replace("cues: [风险]", f"cues: [风险]\n    prior: {_HUGE}")
+        + "  - id: r.mood\n    kind: sentiment\n    polarity: negative\n    cues: [跌]\n"
+          f"    weight: {_HUGE}\n"})
+
+
+def _huge_calibration(tmp_path: Path) -> Path:
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + f"calibration: {{points: [[0, 0], [1, 1]], priors: {{r.one: {_HUGE}}}}}\n",
+        "r.yaml": RULE})
+
+
 def _duplicate_keys(tmp_path: Path) -> Path:
     return _write(tmp_path / "pack", {"pack.yaml": META + "version: '2'\n", "r.yaml": (
         RULE + "rules:\n  - id: r.two\n    kind: lexicon\n    type: risk\n    cues: [亏损]\n"
@@ -356,6 +375,11 @@ CASES: list[tuple[str, Callable[[Path], Path], list[tuple[str, str | None, str]]
     (".nan and .inf", _nan_and_inf,
      [("CX113", "pack/pack.yaml:6:20", "finite"), ("CX112", "pack/pack.yaml:7:28", "finite"),
       ("CX113", "pack/r.yaml:6:12", "finite"), ("CX113", "pack/r.yaml:11:13", "finite")]),
+    ("whole numbers past a float's range", _huge_numbers,
+     [("CX113", "pack/pack.yaml:6:20", "finite"), ("CX112", "pack/pack.yaml:7:28", "finite"),
+      ("CX113", "pack/r.yaml:6:12", "finite"), ("CX113", "pack/r.yaml:11:13", "finite")]),
+    ("calibration priors past a float's range", _huge_calibration,
+     [("CX127", "pack/pack.yaml:5:14", "calibration must hold")]),
     ("duplicate keys", _duplicate_keys,
      [("CX128", "pack/pack.yaml:5:1", "'version'"), ("CX128", "pack/r.yaml:6:1", "'rules'"),
       ("CX128", "pack/r.yaml:11:5", "'cues'")]),
