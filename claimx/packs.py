@@ -454,6 +454,9 @@ _PACK_SCHEMA: dict[str, tuple[str, bool]] = {
 _FILE_KEYS = ("vars", "rules")
 
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
 def _finite(value: Any) -> bool:
     """Whether the YAML number ``value`` is a finite float, once made one: not .nan or
     .inf, nor a whole number too large for a float (``float(10**400)`` raises)."""
@@ -512,10 +515,11 @@ def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems:
             isinstance(item, yaml.ScalarNode) for item in node.value)
         expected = "a list of strings"
     elif kind == "mapping":
-        ok = isinstance(node, yaml.MappingNode)
+        # A plain mapping: `!!set {a, b}` is a mapping node too, but it is read as a set.
+        ok = isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG
         expected = "a mapping"
     elif kind == "examples":
-        ok = isinstance(node, yaml.MappingNode)
+        ok = isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG
         expected = "a mapping with `match:` and `no_match:` lists"
     else:
         return True
@@ -1812,7 +1816,14 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
     """Report settings whose values the pipeline could not use (they would fail at extract
     time, far from the pack); return their keys so they can be dropped."""
     bad: list[str] = []
-    for key, _, value in _mapping_items(node):
+    for key, key_node, value in _mapping_items(node):
+        if key.startswith("_"):
+            # Assembly keeps what it compiles from the settings under such names
+            # (`_subject_stop_regex` …): a pack's own would reach it as a regex.
+            problems.add("CX110", f"setting '{key}' is reserved: names starting with _ are "
+                         "claimx's own", display, key_node, hint="name it without the leading _")
+            bad.append(key)
+            continue
         kind = _SETTINGS_SCHEMA.get(key)
         if isinstance(value, yaml.MappingNode) and [k for k, _, _ in _mapping_items(value)] == [
                 "extend"]:
