@@ -41,6 +41,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
+from hypothesis.control import currently_in_test_context
 from hypothesis import strategies as st
 
 import claimx
@@ -220,7 +221,7 @@ RAW = [Raw(s) for s in (
 ODD_STRINGS = ["", " ", "\t", "\u200b", "\ufeff", "\u0301", "\u202e风险", "ｆｕｌｌ",
                "𠮷", "\u2028", "\x85", "\x07", "\x00", "\ud800", "\U0010ffff", "$", "$nope",
                "$risk_words", "$plan_words", "$ risk", "(", "[", "\\", "(?P<claim>风险)",
-               "(?P<claim>)", "a{99999}", ".*", "(?=)", "风险" * 3000, "x" * 200_000,
+               "(?P<claim>)", "a{99999}", ".*", "(?=)", "风险" * 3000, "x" * 20_000,
                "风险\n违约", "#", "risk", "intent", "negation", "target_past", "match",
                "clause", "sentence", "true", "1"]
 
@@ -277,16 +278,71 @@ def _get(tree: Any, path: tuple) -> Any:
     return tree
 
 
+NUMBER_LIKE = [Raw(s) for s in ("0x1F", "0o17", "1_000", "12:30:00", "-0", "+1", ".inf",
+                                 "-.Inf", ".NaN", "1.0e+400", "1e3", "!!float 1", "!!int 3",
+                                 "yes", "on", "~", "'1'")]
+numbers = st.one_of(ints, floats, st.booleans(), st.sampled_from(NUMBER_LIKE))
+words = st.one_of(st.sampled_from(WORDS), st.sampled_from(ODD_STRINGS), ints, floats,
+                  st.booleans(), st.none(), st.sampled_from(RAW))
+
+
+def alike(current: Any) -> st.SearchStrategy:
+    """Values near the kind of ``current``: those a loose check could let through."""
+    if isinstance(current, bool) or isinstance(current, (int, float)):
+        return numbers
+    if isinstance(current, str):
+        return words
+    if isinstance(current, list):
+        return st.one_of(st.lists(words, min_size=1, max_size=4),
+                         st.lists(st.lists(words, max_size=3), min_size=1, max_size=3),
+                         st.lists(numbers, min_size=1, max_size=3))
+    if isinstance(current, dict):
+        return st.dictionaries(st.one_of(st.sampled_from(KEYS), words), st.one_of(words, numbers),
+                               max_size=3)
+    return values
+
+
+def core_pack() -> dict[str, Any]:
+    """A pack the base pack extends, beside it: inherited rules, vars and settings."""
+    return {
+        "../core/pack.yaml": {
+            "name": "core", "version": "1", "language": "zh",
+            "claim_types": {"risk": {"polarity": "negative"}},
+            "settings": {"subject_suffixes": ["集团"], "merge_gap": 2,
+                         "sentiment_claim_weights": {"risk": 0.5}}},
+        "../core/rules.yaml": {
+            "vars": {"core_words": ["债务", "违约"]},
+            "rules": [{"id": "c.debt", "kind": "lexicon", "type": "risk",
+                       "cues": ["$core_words"], "prior": 0.5},
+                      {"id": "c.seq", "kind": "sequence", "type": "risk",
+                       "sequences": [[["成本"], ["上涨"]]]}]}}
+
+
+def extending_pack() -> dict[str, Any]:
+    """The base pack, extending the core pack: settings and vars extended, a rule
+    overridden, another disabled."""
+    files = base_pack()
+    meta = files["pack.yaml"]
+    meta["extends"] = ["../core"]
+    meta["disable"] = ["c.seq"]
+    meta["settings"]["subject_suffixes"] = {"extend": ["公司"]}
+    files["vars.yaml"]["vars"]["core_words"] = {"extend": ["欠款"]}
+    files["claims.yaml"]["rules"].append(
+        {"id": "c.debt", "kind": "lexicon", "type": "risk", "override": True,
+         "cues": ["$core_words", "欠款"]})
+    return {**files, **core_pack()}
+
+
 @st.composite
 def mutated_packs(draw: st.DrawFn) -> dict[str, Any]:
-    """The base pack with one to four mutations."""
-    files = base_pack()
+    """The base pack (or the one extending the core pack) with one to four mutations."""
+    files = draw(st.sampled_from([base_pack, extending_pack]))()
 
     def draw(strategy: st.SearchStrategy, _draw: st.DrawFn = draw) -> Any:
         # Drawn values are mutated later: never one shared between examples.
         return copy.deepcopy(_draw(strategy))
 
-    for _ in range(draw(st.integers(1, 4))):
+    for _ in range(draw(st.sampled_from([1, 1, 1, 2, 2, 3, 4]))):
         name = draw(st.sampled_from(sorted(files)))
         if isinstance(files[name], bytes):
             continue
@@ -295,13 +351,17 @@ def mutated_packs(draw: st.DrawFn) -> dict[str, Any]:
         parent, last = _get(tree, path[:-1]), path[-1]
         if isinstance(parent, Pairs):
             continue
-        op = draw(st.sampled_from(["replace", "replace", "replace", "drop", "duplicate",
-                                   "rename", "add", "wrap", "extend", "unwrap"]))
+        op = draw(st.sampled_from(["replace", "alike", "alike", "alike", "drop", "duplicate",
+                                   "rename", "add", "known", "wrap", "extend", "unwrap"]))
         if len(path) == 1 and op in ("drop", "duplicate", "rename"):
             op = "replace"  # the whole file
         current = parent[last]
         if op == "replace":
             parent[last] = draw(values)
+        elif op == "alike":
+            parent[last] = draw(alike(current))
+        elif op == "known" and isinstance(current, dict):  # a key of the schemas
+            current[draw(st.sampled_from(KEYS))] = draw(st.one_of(words, numbers, alike([])))
         elif op == "drop" and isinstance(parent, dict):
             del parent[last]
         elif op == "drop" and isinstance(parent, list):
@@ -459,9 +519,11 @@ def _round_trip(value: Any) -> Any:
 def check(pack_paths: list[str], texts: list[str], pure: PureChild) -> list[str]:
     """What is wrong with claimx on these packs and texts (empty when nothing is)."""
     here = _round_trip(outputs(pack_paths, texts))
-    event("refused" if "problems" in here else "crashed" if "crash" in here else "loaded")
-    for code in sorted({p[0] for p in here.get("problems", [])}):
-        event(f"refused with {code}")
+    if currently_in_test_context():
+        event("refused" if "problems" in here else "crashed" if "crash" in here
+              else "timed out" if "timeout" in here else "loaded")
+        for code in sorted({p[0] for p in here.get("problems", [])}):
+            event(f"refused with {code}")
     wrong = []
     if "crash" in here:
         wrong.append(f"crash ({'compiled' if _native.compiled_modules else 'pure'}) in "
@@ -527,5 +589,16 @@ def test_the_base_pack_loads_and_its_rules_fire(pure: PureChild) -> None:
         fired = {hit[0] for a in result["analyze"] for hit in a["hits"]}
         assert fired == {"r.lex", "i.pat", "i.pat2", "r.seq", "r.seq2", "m.neg", "m.hedge",
                          "m.past", "m.up", "m.int", "s.pos", "s.neg"}, fired
+        assert result["test"]["summary"]["failed"] == 0, result["test"]
+        assert check([str(folder)], TEXTS, pure) == []
+
+
+def test_the_extending_pack_loads_and_inherits(pure: PureChild) -> None:
+    with tempfile.TemporaryDirectory(prefix="claimx-fuzz-") as tmp:
+        folder = write_pack(extending_pack(), Path(tmp) / "fz")
+        result = outputs([str(folder)], [*TEXTS, "公司欠款违约，成本上涨。"])
+        assert set(result) == {"extract", "analyze", "test"}, result
+        fired = {hit[0] for a in result["analyze"] for hit in a["hits"]}
+        assert "c.debt" in fired and "c.seq" not in fired, fired
         assert result["test"]["summary"]["failed"] == 0, result["test"]
         assert check([str(folder)], TEXTS, pure) == []
