@@ -588,7 +588,8 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     They are kept under names starting with ``_``; such names given in ``settings`` are
     dropped (the loader refuses them in a pack, CX110), so that a regex read here is one
     compiled here."""
-    out = {key: value for key, value in settings.items()
+    given: dict[Any, Any] = settings  # (compiled, a typed key is checked to be a str)
+    out = {key: value for key, value in given.items()
            if not (isinstance(key, str) and key.startswith("_"))}
     out["_sentiment_only_categories"] = frozenset(
         settings.get("sentiment_reversal_categories") or ())

@@ -1617,6 +1617,8 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     if "settings" in meta:
         for key in _bad_settings(meta["settings"], meta_display, problems):  # type: ignore[arg-type]
             own_settings.pop(key, None)
+        # Names that are not strings are reported by _bad_settings; kept out of the merge.
+        own_settings = {k: v for k, v in own_settings.items() if isinstance(k, str)}
     settings = _merge_settings(settings, own_settings or {})
     calibration, calibration_priors, calibration_file = _calibration(
         meta.get("calibration"), root, meta_display, problems)
@@ -1817,6 +1819,12 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
     time, far from the pack); return their keys so they can be dropped."""
     bad: list[str] = []
     for key, key_node, value in _mapping_items(node):
+        if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
+            # `null:`, `1:`, `true:`: assembly reads the settings by name (compiled, it
+            # checks that each name is a str).
+            problems.add("CX112", f"a setting's name must be a string, got {_shorten(key)}",
+                         display, key_node, hint="quote it, or remove the setting")
+            continue
         if key.startswith("_"):
             # Assembly keeps what it compiles from the settings under such names
             # (`_subject_stop_regex` …): a pack's own would reach it as a regex.

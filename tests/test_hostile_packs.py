@@ -329,6 +329,13 @@ def _reserved_settings(tmp_path: Path) -> Path:
         "r.yaml": RULE})
 
 
+def _settings_not_named_by_strings(tmp_path: Path) -> Path:
+    # Compiled, assembly checks that each setting's name is a str (found by fuzzing).
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + "settings: {null: 1, 12: [a], true: x, merge_gap: 2}\n",
+        "r.yaml": RULE})
+
+
 def _duplicate_keys(tmp_path: Path) -> Path:
     return _write(tmp_path / "pack", {"pack.yaml": META + "version: '2'\n", "r.yaml": (
         RULE + "rules:\n  - id: r.two\n    kind: lexicon\n    type: risk\n    cues: [亏损]\n"
@@ -401,6 +408,10 @@ CASES: list[tuple[str, Callable[[Path], Path], list[tuple[str, str | None, str]]
       ("CX112", "pack/r.yaml:6:15", "'examples' must be a mapping")]),
     ("settings named like assembly's own", _reserved_settings,
      [("CX110", "pack/pack.yaml:6:3", "reserved"), ("CX110", "pack/pack.yaml:7:3", "reserved")]),
+    ("settings named by null, a number, a bool", _settings_not_named_by_strings,
+     [("CX112", "pack/pack.yaml:5:12", "name must be a string"),
+      ("CX112", "pack/pack.yaml:5:21", "name must be a string"),
+      ("CX112", "pack/pack.yaml:5:30", "name must be a string")]),
     ("duplicate keys", _duplicate_keys,
      [("CX128", "pack/pack.yaml:5:1", "'version'"), ("CX128", "pack/r.yaml:6:1", "'rules'"),
       ("CX128", "pack/r.yaml:11:5", "'cues'")]),
@@ -460,6 +471,7 @@ def test_assembly_compiles_its_own_regexes_whatever_the_settings_hold() -> None:
     assert "_subject_stop_reach" not in prepared and prepared["merge_gap"] == 2
     assert prepare_settings({"subject_stops": ["在"], "_subject_stop_reach": "far"})[
         "_subject_stop_reach"] != "far"
+    assert prepare_settings({None: 1, 12: "x", "merge_gap": 2})["merge_gap"] == 2  # type: ignore[dict-item]
 
 
 def test_a_pack_with_a_bad_setting_never_reaches_tagging(tmp_path: Path) -> None:
