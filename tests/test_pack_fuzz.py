@@ -407,6 +407,42 @@ texts = st.one_of(
             max_size=60),
     st.text(max_size=30))
 
+_EXAMPLES: list[str] = []
+
+
+def bundled_examples() -> list[str]:
+    """The texts of the bundled pack's rule examples: each makes some rule fire."""
+    if not _EXAMPLES:
+        pack = claimx.load_pack("zh-business")
+        _EXAMPLES.extend(sorted({e.text for rule in pack.rules for e in rule.examples}))
+    return _EXAMPLES
+
+
+# Characters normalisation rewrites or that sit oddly in Chinese text.
+ODD_CHARS = ["\u3000", "\u200b", "\ufeff", "\r\n", "\r", "é", "e\u0301", "ｆ", "１２％", "（",
+             "）", "\x00", "\ud800", "\U0001f600", "風險", "虧損", "計劃", "“", "”", "……", "——",
+             "<b>", "&amp;", "\t", " ", "\n\n", "？！", "...", "%", "2023年", "-", "·"]
+
+
+@st.composite
+def spliced_examples(draw: st.DrawFn) -> str:
+    """A bundled example with words, odd characters or another example spliced in, or a
+    stretch cut out."""
+    text = draw(st.sampled_from(bundled_examples()))
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(text)))
+        op = draw(st.sampled_from(["word", "char", "cut", "join"]))
+        if op == "word":
+            text = text[:at] + draw(st.sampled_from(WORDS)) + text[at:]
+        elif op == "char":
+            text = text[:at] + draw(st.sampled_from(ODD_CHARS)) + text[at:]
+        elif op == "cut":
+            text = text[:at] + text[at + draw(st.integers(1, 4)):]
+        else:
+            text = text[:at] + draw(st.sampled_from(bundled_examples())) + text[at:]
+    return text
+
+
 # --------------------------------------------------------------------------- running a pack
 
 
@@ -557,7 +593,7 @@ def _report(wrong: list[str], what: dict[str, Any]) -> None:
 
 def _shown(files: dict[str, Any]) -> dict[str, str]:
     return {name: (content.decode("utf-8", "replace") if isinstance(content, bytes)
-                   else emit(content)[:2000]) for name, content in files.items()}
+                   else emit(content)[:50_000]) for name, content in files.items()}
 
 
 # --------------------------------------------------------------------------- the properties
@@ -574,7 +610,8 @@ def test_a_mutated_pack_loads_or_is_refused_and_runs_alike_compiled_and_pure(
 
 
 @_TEXT_FUZZ
-@given(batch=st.lists(texts, min_size=1, max_size=4))
+@given(batch=st.lists(st.one_of(texts, spliced_examples(), spliced_examples()), min_size=1,
+                     max_size=4))
 def test_any_text_runs_alike_compiled_and_pure_with_the_bundled_pack(
         batch: list[str], pure: PureChild) -> None:
     _report(check(["zh-business"], batch, pure), {"texts": batch})
