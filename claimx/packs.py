@@ -1525,8 +1525,14 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     builder = _PackBuilder(root=root, name=root.name, display_root=display_root,
                            problems=problems)
     meta_display = builder.display(meta_path)
+    before = len(problems.items)
     meta_node = _compose(meta_path, meta_display, problems, root)
     if meta_node is None:
+        if len(problems.items) == before:
+            # Empty, or comments only: not a pack (it loaded as no pack at all, and an
+            # extending pack found no problem to name as the cause).
+            problems.add("CX111", "pack.yaml is empty: it lacks required keys 'name', "
+                         "'version' and 'language'", meta_display)
         return None
     if not isinstance(meta_node, yaml.MappingNode):
         problems.add("CX112", "pack.yaml must be a mapping", meta_display, meta_node)

@@ -336,6 +336,13 @@ def _settings_not_named_by_strings(tmp_path: Path) -> Path:
         "r.yaml": RULE})
 
 
+def _empty_pack_yaml_extended(tmp_path: Path) -> Path:
+    # An empty pack.yaml loaded as no pack at all, with no problem; extended, it was an
+    # IndexError looking for the problem that kept it from loading (found by fuzzing).
+    return _write(tmp_path / "pack", {"pack.yaml": META + "extends: [base]\n", "r.yaml": RULE,
+                                      "base/pack.yaml": "# nothing yet\n"})
+
+
 def _duplicate_keys(tmp_path: Path) -> Path:
     return _write(tmp_path / "pack", {"pack.yaml": META + "version: '2'\n", "r.yaml": (
         RULE + "rules:\n  - id: r.two\n    kind: lexicon\n    type: risk\n    cues: [亏损]\n"
@@ -412,6 +419,8 @@ CASES: list[tuple[str, Callable[[Path], Path], list[tuple[str, str | None, str]]
      [("CX112", "pack/pack.yaml:5:12", "name must be a string"),
       ("CX112", "pack/pack.yaml:5:21", "name must be a string"),
       ("CX112", "pack/pack.yaml:5:30", "name must be a string")]),
+    ("an empty pack.yaml, extended", _empty_pack_yaml_extended,
+     [("CX111", "pack/base/pack.yaml", "pack.yaml is empty")]),
     ("duplicate keys", _duplicate_keys,
      [("CX128", "pack/pack.yaml:5:1", "'version'"), ("CX128", "pack/r.yaml:6:1", "'rules'"),
       ("CX128", "pack/r.yaml:11:5", "'cues'")]),
