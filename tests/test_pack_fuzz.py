@@ -255,7 +255,10 @@ values = st.one_of(scalars, st.sampled_from(BIG), values)
 KEYS = sorted({key for schema in packs._SCHEMAS.values() for key in schema}
               | set(packs._PACK_SCHEMA) | set(packs._SETTINGS_SCHEMA)
               | {"vars", "rules", "points", "priors", "extend", "match", "no_match", "text",
-                 "expect", "subject", "polarity", "description", "veto_scope"})
+                 "expect", "subject", "polarity", "description", "veto_scope",
+                 # what assembly compiles from the settings, kept under these names
+                 "_subject_self_regex", "_subject_stop_regex", "_subject_stop_reach",
+                 "_subject_suffix_regex", "_connectives", "_causatives"})
 keys = st.one_of(st.sampled_from(KEYS), strings, ints, st.none(), st.sampled_from(RAW))
 
 
