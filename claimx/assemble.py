@@ -584,8 +584,14 @@ _NAME_BEFORE_FIGURE = regex.compile(r"[\p{Han}A-Za-z·&\-]+(?=[0-9]|$)")
 
 
 def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
-    """Compile the regexes that assembly needs from a pack's settings (once per extractor)."""
-    out = dict(settings)
+    """Compile the regexes that assembly needs from a pack's settings (once per extractor).
+
+    They are kept under names starting with ``_``; such names given in ``settings`` are
+    dropped (the loader refuses them in a pack, CX110), so that a regex read here is one
+    compiled here."""
+    given: dict[Any, Any] = settings  # (compiled, a typed key is checked to be a str)
+    out = {key: value for key, value in given.items()
+           if not (isinstance(key, str) and key.startswith("_"))}
     out["_sentiment_only_categories"] = frozenset(
         settings.get("sentiment_reversal_categories") or ())
     out["_neutral_categories"] = frozenset(settings.get("neutral_polarity_categories") or ())

@@ -454,6 +454,22 @@ _PACK_SCHEMA: dict[str, tuple[str, bool]] = {
 _FILE_KEYS = ("vars", "rules")
 
 
+_MAP_TAG = "tag:yaml.org,2002:map"
+
+
+def _finite(value: Any) -> bool:
+    """Whether the YAML number ``value`` is a finite float, once made one: not .nan or
+    .inf, nor a whole number too large for a float (``float(10**400)`` raises)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
+def _shorten(text: str, most: int = 24) -> str:
+    return text if len(text) <= most else f"{text[:most - 1]}…"
+
+
 def _mapping_items(node: yaml.MappingNode) -> list[tuple[str, yaml.Node, yaml.Node]]:
     return [(str(k.value), k, v) for k, v in node.value]
 
@@ -484,11 +500,12 @@ def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems:
     elif kind in ("number", "prob"):
         ok = isinstance(node, yaml.ScalarNode) and node.tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
         expected = "a number" if kind == "number" else "a number between 0 and 1"
-        if ok and not math.isfinite(float(_scalar(node))):
+        if ok and not _finite(_scalar(node)):
             # .nan compares false with everything and .inf swamps every sum: both give
-            # contradictory scores downstream.
-            problems.add("CX113", f"'{field}' must be a finite number, got {node.value}",
-                         display, node)
+            # contradictory scores downstream. A whole number past a float's range
+            # (10**400) would raise OverflowError where it is turned into one.
+            problems.add("CX113", f"'{field}' must be a finite number, got "
+                         f"{_shorten(str(node.value))}", display, node)
             return False
         if ok and kind == "prob" and not 0.0 <= float(_scalar(node)) <= 1.0:
             problems.add("CX113", f"'{field}' must be between 0 and 1, got {node.value}", display, node)
@@ -498,10 +515,11 @@ def _check_value(kind: str, node: yaml.Node, field: str, display: str, problems:
             isinstance(item, yaml.ScalarNode) for item in node.value)
         expected = "a list of strings"
     elif kind == "mapping":
-        ok = isinstance(node, yaml.MappingNode)
+        # A plain mapping: `!!set {a, b}` is a mapping node too, but it is read as a set.
+        ok = isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG
         expected = "a mapping"
     elif kind == "examples":
-        ok = isinstance(node, yaml.MappingNode)
+        ok = isinstance(node, yaml.MappingNode) and node.tag == _MAP_TAG
         expected = "a mapping with `match:` and `no_match:` lists"
     else:
         return True
@@ -1507,8 +1525,14 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     builder = _PackBuilder(root=root, name=root.name, display_root=display_root,
                            problems=problems)
     meta_display = builder.display(meta_path)
+    before = len(problems.items)
     meta_node = _compose(meta_path, meta_display, problems, root)
     if meta_node is None:
+        if len(problems.items) == before:
+            # Empty, or comments only: not a pack (it loaded as no pack at all, and an
+            # extending pack found no problem to name as the cause).
+            problems.add("CX111", "pack.yaml is empty: it lacks required keys 'name', "
+                         "'version' and 'language'", meta_display)
         return None
     if not isinstance(meta_node, yaml.MappingNode):
         problems.add("CX112", "pack.yaml must be a mapping", meta_display, meta_node)
@@ -1599,6 +1623,8 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     if "settings" in meta:
         for key in _bad_settings(meta["settings"], meta_display, problems):  # type: ignore[arg-type]
             own_settings.pop(key, None)
+        # Names that are not strings are reported by _bad_settings; kept out of the merge.
+        own_settings = {k: v for k, v in own_settings.items() if isinstance(k, str)}
     settings = _merge_settings(settings, own_settings or {})
     calibration, calibration_priors, calibration_file = _calibration(
         meta.get("calibration"), root, meta_display, problems)
@@ -1798,7 +1824,20 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
     """Report settings whose values the pipeline could not use (they would fail at extract
     time, far from the pack); return their keys so they can be dropped."""
     bad: list[str] = []
-    for key, _, value in _mapping_items(node):
+    for key, key_node, value in _mapping_items(node):
+        if not (isinstance(key_node, yaml.ScalarNode) and key_node.tag == "tag:yaml.org,2002:str"):
+            # `null:`, `1:`, `true:`: assembly reads the settings by name (compiled, it
+            # checks that each name is a str).
+            problems.add("CX112", f"a setting's name must be a string, got {_shorten(key)}",
+                         display, key_node, hint="quote it, or remove the setting")
+            continue
+        if key.startswith("_"):
+            # Assembly keeps what it compiles from the settings under such names
+            # (`_subject_stop_regex` …): a pack's own would reach it as a regex.
+            problems.add("CX110", f"setting '{key}' is reserved: names starting with _ are "
+                         "claimx's own", display, key_node, hint="name it without the leading _")
+            bad.append(key)
+            continue
         kind = _SETTINGS_SCHEMA.get(key)
         if isinstance(value, yaml.MappingNode) and [k for k, _, _ in _mapping_items(value)] == [
                 "extend"]:
@@ -1815,7 +1854,7 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
             ok = isinstance(value, yaml.MappingNode) and all(
                 isinstance(v, yaml.ScalarNode) and v.tag in (
                     "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
-                and math.isfinite(float(_scalar(v))) for _, v in value.value)
+                and _finite(_scalar(v)) for _, v in value.value)
             if not ok:
                 problems.add("CX112", f"setting '{key}' must map claim types to numbers "
                              f"(finite ones: no .nan or .inf)", display, value)
@@ -1875,7 +1914,7 @@ def _calibration(node: yaml.Node | None, root: Path, display: str, problems: _Pr
     try:
         pairs = tuple((float(a), float(b)) for a, b in points or [])
         priors = {str(k): float(v) for k, v in (priors_raw or {}).items()}
-    except (TypeError, ValueError, AttributeError):
+    except (TypeError, ValueError, AttributeError, OverflowError):  # 10**400 for a number
         problems.add("CX127", "calibration must hold `points: [[raw, calibrated], …]` and "
                      "`priors: {rule: p}`", where, where_node)
         return (), {}, file_name

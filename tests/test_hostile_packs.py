@@ -294,6 +294,55 @@ def _nan_and_inf(tmp_path: Path) -> Path:
           "    weight: -.inf\n"})
 
 
+_HUGE = "1" + "0" * 400  # a whole number past a float's range: float() raises OverflowError
+
+
+def _huge_numbers(tmp_path: Path) -> Path:
+    # Found by fuzzing (tests/test_pack_fuzz.py): these were tracebacks at load.
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + f"settings:\n  negation_factor: {_HUGE}\n"
+                            f"  sentiment_claim_weights: {{risk: -{_HUGE}}}\n",
+        "r.yaml": RULE.replace("cues: [风险]", f"cues: [风险]\n    prior: {_HUGE}")
+        + "  - id: r.mood\n    kind: sentiment\n    polarity: negative\n    cues: [跌]\n"
+          f"    weight: {_HUGE}\n"})
+
+
+def _huge_calibration(tmp_path: Path) -> Path:
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + f"calibration: {{points: [[0, 0], [1, 1]], priors: {{r.one: {_HUGE}}}}}\n",
+        "r.yaml": RULE})
+
+
+def _set_for_a_mapping(tmp_path: Path) -> Path:
+    # `!!set {a, b}` is a mapping node that YAML reads as a Python set: settings of one
+    # were an AttributeError at load, where they merge (found by fuzzing).
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + "settings: !!set {merge_gap, subject_stops}\n",
+        "r.yaml": RULE.replace("cues: [风险]", "cues: [风险]\n    examples: !!set {match}")})
+
+
+def _reserved_settings(tmp_path: Path) -> Path:
+    # Assembly keeps the regexes it compiles from the settings under `_` names; a pack's
+    # own reached it as a regex: an int or a string crashed extract (found by fuzzing).
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + "settings:\n  _subject_self_regex: 1\n  _subject_stop_regex: x\n",
+        "r.yaml": RULE})
+
+
+def _settings_not_named_by_strings(tmp_path: Path) -> Path:
+    # Compiled, assembly checks that each setting's name is a str (found by fuzzing).
+    return _write(tmp_path / "pack", {
+        "pack.yaml": META + "settings: {null: 1, 12: [a], true: x, merge_gap: 2}\n",
+        "r.yaml": RULE})
+
+
+def _empty_pack_yaml_extended(tmp_path: Path) -> Path:
+    # An empty pack.yaml loaded as no pack at all, with no problem; extended, it was an
+    # IndexError looking for the problem that kept it from loading (found by fuzzing).
+    return _write(tmp_path / "pack", {"pack.yaml": META + "extends: [base]\n", "r.yaml": RULE,
+                                      "base/pack.yaml": "# nothing yet\n"})
+
+
 def _duplicate_keys(tmp_path: Path) -> Path:
     return _write(tmp_path / "pack", {"pack.yaml": META + "version: '2'\n", "r.yaml": (
         RULE + "rules:\n  - id: r.two\n    kind: lexicon\n    type: risk\n    cues: [亏损]\n"
@@ -356,6 +405,22 @@ CASES: list[tuple[str, Callable[[Path], Path], list[tuple[str, str | None, str]]
     (".nan and .inf", _nan_and_inf,
      [("CX113", "pack/pack.yaml:6:20", "finite"), ("CX112", "pack/pack.yaml:7:28", "finite"),
       ("CX113", "pack/r.yaml:6:12", "finite"), ("CX113", "pack/r.yaml:11:13", "finite")]),
+    ("whole numbers past a float's range", _huge_numbers,
+     [("CX113", "pack/pack.yaml:6:20", "finite"), ("CX112", "pack/pack.yaml:7:28", "finite"),
+      ("CX113", "pack/r.yaml:6:12", "finite"), ("CX113", "pack/r.yaml:11:13", "finite")]),
+    ("calibration priors past a float's range", _huge_calibration,
+     [("CX127", "pack/pack.yaml:5:14", "calibration must hold")]),
+    ("!!set for a mapping", _set_for_a_mapping,
+     [("CX112", "pack/pack.yaml:5:11", "'settings' must be a mapping"),
+      ("CX112", "pack/r.yaml:6:15", "'examples' must be a mapping")]),
+    ("settings named like assembly's own", _reserved_settings,
+     [("CX110", "pack/pack.yaml:6:3", "reserved"), ("CX110", "pack/pack.yaml:7:3", "reserved")]),
+    ("settings named by null, a number, a bool", _settings_not_named_by_strings,
+     [("CX112", "pack/pack.yaml:5:12", "name must be a string"),
+      ("CX112", "pack/pack.yaml:5:21", "name must be a string"),
+      ("CX112", "pack/pack.yaml:5:30", "name must be a string")]),
+    ("an empty pack.yaml, extended", _empty_pack_yaml_extended,
+     [("CX111", "pack/base/pack.yaml", "pack.yaml is empty")]),
     ("duplicate keys", _duplicate_keys,
      [("CX128", "pack/pack.yaml:5:1", "'version'"), ("CX128", "pack/r.yaml:6:1", "'rules'"),
       ("CX128", "pack/r.yaml:11:5", "'cues'")]),
@@ -404,6 +469,18 @@ def test_lint_of_a_system_folder_stops_at_the_missing_pack_yaml(tmp_path: Path) 
         # Only the import machinery lists folders (its own); never the folder given.
         assert folder not in [os.path.realpath(p) for p in result["listed"]]
         assert len(result["listed"]) < 50
+
+
+def test_assembly_compiles_its_own_regexes_whatever_the_settings_hold() -> None:
+    from claimx.assemble import prepare_settings
+
+    prepared = prepare_settings({"_subject_self_regex": 1, "_subject_stop_regex": "x",
+                                 "_subject_stop_reach": None, "merge_gap": 2})
+    assert "_subject_self_regex" not in prepared and "_subject_stop_regex" not in prepared
+    assert "_subject_stop_reach" not in prepared and prepared["merge_gap"] == 2
+    assert prepare_settings({"subject_stops": ["在"], "_subject_stop_reach": "far"})[
+        "_subject_stop_reach"] != "far"
+    assert prepare_settings({None: 1, 12: "x", "merge_gap": 2})["merge_gap"] == 2  # type: ignore[dict-item]
 
 
 def test_a_pack_with_a_bad_setting_never_reaches_tagging(tmp_path: Path) -> None:
