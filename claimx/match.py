@@ -287,15 +287,18 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
     words_found: list[tuple[int, int, int]] | None = None
     modifier_spans: list[tuple[int, int, int]] = []
     sentiment_spans: list[tuple[int, int, int]] = []
-    exceptions: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    pseudo: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    sentiment_exc: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    context: dict[int, list[int]] = defaultdict(list)
-    anchors: dict[int, list[int]] = defaultdict(list)
-    terminators: dict[int, list[int]] = defaultdict(list)
+    # Plain dicts, not defaultdicts: compiled code reads an exact dict with
+    # PyDict_GetItem, a subclass through the generic subscript and a __missing__ lookup
+    # (about three times the instructions, a million reads per 1,000 articles).
+    exceptions: dict[int, list[tuple[int, int]]] = {}
+    pseudo: dict[int, list[tuple[int, int]]] = {}
+    sentiment_exc: dict[int, list[tuple[int, int]]] = {}
+    context: dict[int, list[int]] = {}
+    anchors: dict[int, list[int]] = {}
+    terminators: dict[int, list[int]] = {}
     # The automaton's hits (word index, start, end) of each sequence step, kept as the
     # automaton's own tuples (see _longest_first).
-    steps: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    steps: dict[int, list[tuple[int, int, int]]] = {}
     if compiled.automaton is not None and text:
         # The hot loop of the stage: one iteration per automaton hit (about 170 per 1,000
         # characters of news). Bound methods and an if-chain ordered by how often each role
@@ -310,9 +313,17 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
         for hit in words_found:
             for role, index in roles_of[hit[0]]:
                 if role == _STEP:
-                    steps[index].append(hit)
+                    step_hits = steps.get(index)
+                    if step_hits is None:
+                        steps[index] = [hit]
+                    else:
+                        step_hits.append(hit)
                 elif role == _ANCHOR:
-                    anchors[index].append(hit[1])
+                    anchor_starts = anchors.get(index)
+                    if anchor_starts is None:
+                        anchors[index] = [hit[1]]
+                    else:
+                        anchor_starts.append(hit[1])
                 elif role == _SENTIMENT:
                     add_sent((hit[1], hit[2], index))
                 elif role == _MODIFIER:
@@ -320,15 +331,19 @@ def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
                 elif role == _CUE:
                     add_cue((hit[1], hit[2], index))
                 elif role == _TERMINATOR:
-                    terminators[index].append(hit[1])
+                    terminators.setdefault(index, []).append(hit[1])
                 elif role == _PSEUDO:
-                    pseudo[index].append((hit[1], hit[2]))
+                    pseudo.setdefault(index, []).append((hit[1], hit[2]))
                 elif role == _SENTIMENT_EXC:
-                    sentiment_exc[index].append((hit[1], hit[2]))
+                    sentiment_exc.setdefault(index, []).append((hit[1], hit[2]))
                 elif role == _EXCEPTION:
-                    exceptions[index].append((hit[1], hit[2]))
+                    spans = exceptions.get(index)
+                    if spans is None:
+                        exceptions[index] = [(hit[1], hit[2])]
+                    else:
+                        spans.append((hit[1], hit[2]))
                 else:
-                    context[index].append(hit[1])
+                    context.setdefault(index, []).append(hit[1])
     rules = compiled.by_id
     # Filter and sort (start, end, position) tuples; Hit objects are made only for what
     # survives, already in order.
