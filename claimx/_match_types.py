@@ -201,10 +201,11 @@ class CompiledRules:
     context_shadows_by_index: tuple[PseudoWords | None, ...] = attrs.field(
         init=False, eq=False, repr=False)
     # ``sequence_keys`` ready to run: by first key, each sequence as (rule position, keys of
-    # its steps, those keys as a set, the gap allowed before each later step). A document
-    # tests the set against the keys it holds in one C-level comparison, and the gaps are
-    # not looked up again for every document.
-    sequence_plans: dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
+    # its steps, the distinct keys of its later steps, the gap allowed before each later
+    # step). A document looks up the later keys among those it holds (typed as objects:
+    # compiled code passes them to the lookup as they are), and the gaps are not looked up
+    # again for every document.
+    sequence_plans: dict[int, tuple[tuple[int, tuple[int, ...], tuple[Any, ...],
                                           tuple[int, ...]], ...]] = attrs.field(
         init=False, eq=False, repr=False)
 
@@ -314,9 +315,10 @@ class CompiledRules:
         return tuple(self.context_pseudo_words.get(word) for word in words)
 
     @sequence_plans.default
-    def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
+    def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], tuple[Any, ...],
                                                        tuple[int, ...]], ...]]:
-        return {first: tuple((position, keys, frozenset(keys),
+        return {first: tuple((position, keys,
+                              tuple(dict.fromkeys(k for k in keys[1:] if k != first)),
                               tuple(self.by_id[position].gap_before(step)  # type: ignore[union-attr]
                                     for step in range(1, len(keys))))
                              for position, keys in found)
