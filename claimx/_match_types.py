@@ -130,6 +130,19 @@ class CompiledRules:
     # runs (reading a pattern costs about 0.4 ms; a document meets a few rules).
     _required_searches: dict[int, tuple[_Search, ...]] = attrs.field(
         init=False, factory=dict, eq=False, repr=False)
+    # The required word lists behind ``_required_searches``, by the same positions.
+    _required_lists: dict[int, tuple[tuple[str, ...], ...]] = attrs.field(
+        init=False, factory=dict, eq=False, repr=False)
+    # The document-level test of the required words (see :meth:`required_words_index`):
+    # one snapshot, replaced whole as rules are added (the class is frozen: it sits in a
+    # one-item list), of (a bit mask for each automaton word, each rule's mask by position
+    # in ``by_id``, the bit of each word list).
+    _required_index: list[tuple[list[int], dict[int, int], dict[tuple[str, ...], int]]] = (
+        attrs.field(init=False, eq=False, repr=False, default=attrs.Factory(
+            lambda self: [([0] * len(self.automaton.words) if self.automaton is not None
+                           else [], {}, {})], takes_self=True)))
+    # The automaton's index of each of its words, built on first need.
+    _word_indexes: dict[str, int] = attrs.field(init=False, factory=dict, eq=False, repr=False)
     # For each pattern rule, by position in ``by_id``: the search for the words of its
     # leading negative lookahead and the pattern without it, or None (see
     # claimx._lookahead_guard), filled the first time the rule runs.
@@ -188,10 +201,11 @@ class CompiledRules:
     context_shadows_by_index: tuple[PseudoWords | None, ...] = attrs.field(
         init=False, eq=False, repr=False)
     # ``sequence_keys`` ready to run: by first key, each sequence as (rule position, keys of
-    # its steps, those keys as a set, the gap allowed before each later step). A document
-    # tests the set against the keys it holds in one C-level comparison, and the gaps are
-    # not looked up again for every document.
-    sequence_plans: dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
+    # its steps, the distinct keys of its later steps, the gap allowed before each later
+    # step). A document looks up the later keys among those it holds (typed as objects:
+    # compiled code passes them to the lookup as they are), and the gaps are not looked up
+    # again for every document.
+    sequence_plans: dict[int, tuple[tuple[int, tuple[int, ...], tuple[Any, ...],
                                           tuple[int, ...]], ...]] = attrs.field(
         init=False, eq=False, repr=False)
 
@@ -301,9 +315,10 @@ class CompiledRules:
         return tuple(self.context_pseudo_words.get(word) for word in words)
 
     @sequence_plans.default
-    def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], frozenset[int],
+    def _sequence_plans(self) -> dict[int, tuple[tuple[int, tuple[int, ...], tuple[Any, ...],
                                                        tuple[int, ...]], ...]]:
-        return {first: tuple((position, keys, frozenset(keys),
+        return {first: tuple((position, keys,
+                              tuple(dict.fromkeys(k for k in keys[1:] if k != first)),
                               tuple(self.by_id[position].gap_before(step)  # type: ignore[union-attr]
                                     for step in range(1, len(keys))))
                              for position, keys in found)
@@ -352,11 +367,58 @@ class CompiledRules:
         if found is None:
             rule = self.by_id[index]
             lists = required_words(rule.pattern.pattern, rule.anchors)  # type: ignore[union-attr]
-            compiled = [_alternation(tuple(sorted(words)))
-                        for words in lists[:_MAX_REQUIRED_SEARCHES]]
+            used = [tuple(sorted(words)) for words in lists[:_MAX_REQUIRED_SEARCHES]]
+            compiled = [_alternation(words) for words in used]
+            self._required_lists[index] = tuple(
+                words for words, pattern in zip(used, compiled) if pattern is not None)
             found = self._required_searches[index] = tuple(
                 pattern.search for pattern in compiled if pattern is not None)
         return found
+
+    @property
+    def required_words_index(self) -> tuple[list[int], dict[int, int], dict[tuple[str, ...], int]]:
+        """What a document needs to rule a pattern rule out before searching its sentences:
+        ``(masks, rule_masks, _)``. ``masks[k]`` has the bit of every required word list
+        (see :meth:`required_searches`) that the automaton's k-th word stands for, and
+        ``rule_masks[index]`` the bits of the lists of the pattern rule at ``index`` (in
+        ``by_id``) that are indexed (0: none is). A rule missing from ``rule_masks`` is not
+        indexed yet (:meth:`index_required_words` adds it).
+
+        A list stands for a word of the automaton when each of its words holds one (the
+        longest): where none of those occurs in a document, no word of the list does, and
+        no match of the rule can lie in it. The OR of the masks of the words the automaton
+        found in a document has every list that may occur in it.
+
+        One immutable snapshot, replaced whole: a document reads it once, and threads that
+        add rules at the same time lose at most an addition, never mix two snapshots."""
+        return self._required_index[0]
+
+    def index_required_words(self, index: int) -> None:
+        """Add the required word lists of the pattern rule at ``index`` (in ``by_id``) to
+        :attr:`required_words_index`, for the documents that follow."""
+        masks, rule_masks, bits = self._required_index[0]
+        if index in rule_masks:
+            return
+        self.required_searches(index)
+        word_indexes = self._word_indexes
+        if not word_indexes and self.automaton is not None:
+            word_indexes.update({word: k for k, word in enumerate(self.automaton.words)})
+        masks = list(masks)
+        bits = dict(bits)
+        need = 0
+        for words in self._required_lists.get(index, ()):
+            bit = bits.get(words)
+            if bit is None and len(bits) == _REQUIRED_BITS:
+                continue  # no bit left: the list is searched
+            cores = [_core_word(word, word_indexes) for word in words]
+            if not cores or None in cores:
+                continue  # a word with no automaton word inside: the list is searched
+            if bit is None:
+                bit = bits[words] = 1 << len(bits)
+                for core in cores:
+                    masks[core] |= bit  # type: ignore[index]
+            need |= bit
+        self._required_index[0] = (masks, {**rule_masks, index: need}, bits)
 
     def lookahead_guard(self, index: int) -> tuple[_Search, DeferredPattern] | None:
         """For the pattern rule at ``index`` (in ``by_id``) that opens with a negative
@@ -387,6 +449,25 @@ class CompiledRules:
 #: How many required word lists of a pattern rule are searched before it runs: a search
 #: costs a few percent of the ``regex`` call with a timeout it can spare.
 _MAX_REQUIRED_SEARCHES = 3
+
+#: How many required word lists get a bit in :attr:`CompiledRules.required_words_index`
+#: (the first ones met; the bundled pack's rules have 143 lists): masks that fit in a
+#: machine word are ORed and tested in compiled code without making an int object, where
+#: 143 bits made every OR a big-int operation.
+_REQUIRED_BITS = 62
+
+
+def _core_word(word: str, word_indexes: dict[str, int]) -> int | None:
+    """The automaton's index of the longest word inside ``word`` (``word`` itself if it is
+    one; the first of the longest), which the automaton finds exactly where a search does
+    (see :func:`claimx._word_search._scanned_exactly`); None if there is none."""
+    for size in range(len(word), 0, -1):
+        for at in range(len(word) - size + 1):
+            piece = word[at:at + size]
+            k = word_indexes.get(piece)
+            if k is not None and _scanned_exactly(piece):
+                return k
+    return None
 
 
 def _one_of_each(roles: Iterable[tuple[tuple[int, int], ...]]
