@@ -141,8 +141,6 @@ class CompiledRules:
         attrs.field(init=False, eq=False, repr=False, default=attrs.Factory(
             lambda self: [([0] * len(self.automaton.words) if self.automaton is not None
                            else [], {}, {})], takes_self=True)))
-    # The automaton's index of each of its words, built on first need.
-    _word_indexes: dict[str, int] = attrs.field(init=False, factory=dict, eq=False, repr=False)
     # For each pattern rule, by position in ``by_id``: the search for the words of its
     # leading negative lookahead and the pattern without it, or None (see
     # claimx._lookahead_guard), filled the first time the rule runs.
@@ -400,9 +398,6 @@ class CompiledRules:
         if index in rule_masks:
             return
         self.required_searches(index)
-        word_indexes = self._word_indexes
-        if not word_indexes and self.automaton is not None:
-            word_indexes.update({word: k for k, word in enumerate(self.automaton.words)})
         masks = list(masks)
         bits = dict(bits)
         need = 0
@@ -410,7 +405,7 @@ class CompiledRules:
             bit = bits.get(words)
             if bit is None and len(bits) == _REQUIRED_BITS:
                 continue  # no bit left: the list is searched
-            cores = [_core_word(word, word_indexes) for word in words]
+            cores = [_core_word(word, self.automaton) for word in words]
             if not cores or None in cores:
                 continue  # a word with no automaton word inside: the list is searched
             if bit is None:
@@ -457,17 +452,20 @@ _MAX_REQUIRED_SEARCHES = 3
 _REQUIRED_BITS = 62
 
 
-def _core_word(word: str, word_indexes: dict[str, int]) -> int | None:
+def _core_word(word: str, automaton: Any) -> int | None:
     """The automaton's index of the longest word inside ``word`` (``word`` itself if it is
     one; the first of the longest), which the automaton finds exactly where a search does
-    (see :func:`claimx._word_search._scanned_exactly`); None if there is none."""
-    for size in range(len(word), 0, -1):
-        for at in range(len(word) - size + 1):
-            piece = word[at:at + size]
-            k = word_indexes.get(piece)
-            if k is not None and _scanned_exactly(piece):
-                return k
-    return None
+    (see :func:`claimx._word_search._scanned_exactly`); None if there is none. The
+    automaton itself finds the words inside ``word``: a word-to-index dict of its tens of
+    thousands of words would cost megabytes for the life of the extractor."""
+    if automaton is None:
+        return None
+    best: tuple[int, int, int] | None = None  # (-size, start, -index): the smallest wins
+    for k, start, end in automaton.find_all(word):
+        key = (start - end, start, -k)
+        if (best is None or key < best) and _scanned_exactly(word[start:end]):
+            best = key
+    return None if best is None else -best[2]
 
 
 def _one_of_each(roles: Iterable[tuple[tuple[int, int], ...]]
