@@ -69,6 +69,21 @@ def write_pack(root: Path, pack_yaml: str, rules_yaml: str) -> Path:
     return root
 
 
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write ``files`` (relative name -> text, or bytes written as they are) under
+    ``folder``, creating folders as needed; text is UTF-8, lone surrogates kept as their
+    bytes (the hostile and fuzzed packs write them on purpose)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", errors="surrogatepass")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def private_home() -> Path:
     """The session's private folder holding the XDG base folders."""

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 import claimx
+from conftest import write_files
 
 SECONDS = 5.0
 MEGABYTES = 500
@@ -114,18 +115,6 @@ def _outside(paths: list[str], pack: Path) -> list[str]:
     return out
 
 
-def _write(folder: Path, files: dict[str, str | bytes]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(content, encoding="utf-8")
-    return folder
-
-
 # --------------------------------------------------------------------------- the cases
 # Each case: (name, build(tmp_path) -> pack folder, [(code, where-or-None, fragment), ...]).
 # `where` is "file:line:col", "file" (no position), or None (any place).
@@ -140,28 +129,28 @@ def _secret(tmp_path: Path) -> Path:
 
 def _calibration_absolute(tmp_path: Path) -> Path:
     secret = _secret(tmp_path)
-    return _write(tmp_path / "pack", {"pack.yaml": META + f"calibration: {secret}\n",
+    return write_files(tmp_path / "pack", {"pack.yaml": META + f"calibration: {secret}\n",
                                       "r.yaml": RULE})
 
 
 def _calibration_dotdot(tmp_path: Path) -> Path:
     _secret(tmp_path)
-    return _write(tmp_path / "pack", {"pack.yaml": META + "calibration: ../secret.yaml\n",
+    return write_files(tmp_path / "pack", {"pack.yaml": META + "calibration: ../secret.yaml\n",
                                       "r.yaml": RULE})
 
 
 def _calibration_etc_passwd(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META + "calibration: /etc/passwd\n",
+    return write_files(tmp_path / "pack", {"pack.yaml": META + "calibration: /etc/passwd\n",
                                       "r.yaml": RULE})
 
 
 def _calibration_dev_zero(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META + "calibration: /dev/zero\n",
+    return write_files(tmp_path / "pack", {"pack.yaml": META + "calibration: /dev/zero\n",
                                       "r.yaml": RULE})
 
 
 def _calibration_symlink_to_dev_zero(tmp_path: Path) -> Path:
-    pack = _write(tmp_path / "pack", {"pack.yaml": META + "calibration: zero.yaml\n",
+    pack = write_files(tmp_path / "pack", {"pack.yaml": META + "calibration: zero.yaml\n",
                                       "r.yaml": RULE})
     (pack / "zero.yaml").symlink_to("/dev/zero")
     return pack
@@ -169,59 +158,59 @@ def _calibration_symlink_to_dev_zero(tmp_path: Path) -> Path:
 
 def _calibration_python_tag(tmp_path: Path) -> Path:
     marker = tmp_path / "ran"
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + "calibration: calibration.yaml\n", "r.yaml": RULE,
         "calibration.yaml": f"points: !!python/object/apply:os.system ['touch {marker}']\n"})
 
 
 def _imports_outside(target: str) -> Callable[[Path], Path]:
     def build(tmp_path: Path) -> Path:
-        return _write(tmp_path / "pack", {"pack.yaml": META + f"imports: [{target}]\n",
+        return write_files(tmp_path / "pack", {"pack.yaml": META + f"imports: [{target}]\n",
                                           "r.yaml": RULE})
     return build
 
 
 def _imports_two_up(tmp_path: Path) -> Path:
-    _write(tmp_path / "elsewhere", {"pack.yaml": META.replace("hostile", "other")})
-    return _write(tmp_path / "a" / "pack", {"pack.yaml": META + "imports: [../../elsewhere]\n",
+    write_files(tmp_path / "elsewhere", {"pack.yaml": META.replace("hostile", "other")})
+    return write_files(tmp_path / "a" / "pack", {"pack.yaml": META + "imports: [../../elsewhere]\n",
                                             "r.yaml": RULE})
 
 
 def _symlinked_rule_file(tmp_path: Path) -> Path:
     secret = _secret(tmp_path)
-    pack = _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
+    pack = write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
     (pack / "stolen.yaml").symlink_to(secret)
     return pack
 
 
 def _symlinked_pack_yaml(tmp_path: Path) -> Path:
-    outside = _write(tmp_path / "real", {"pack.yaml": META})
-    pack = _write(tmp_path / "pack", {"r.yaml": RULE})
+    outside = write_files(tmp_path / "real", {"pack.yaml": META})
+    pack = write_files(tmp_path / "pack", {"r.yaml": RULE})
     (pack / "pack.yaml").symlink_to(outside / "pack.yaml")
     return pack
 
 
 def _symlinked_folder(tmp_path: Path) -> Path:
     _secret(tmp_path)
-    pack = _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
+    pack = write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
     (pack / "more").symlink_to(tmp_path, target_is_directory=True)
     return pack
 
 
 def _fifo_rule_file(tmp_path: Path) -> Path:
-    pack = _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
+    pack = write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
     os.mkfifo(pack / "x.yaml")
     return pack
 
 
 def _fifo_pack_yaml(tmp_path: Path) -> Path:
-    pack = _write(tmp_path / "pack", {"r.yaml": RULE})
+    pack = write_files(tmp_path / "pack", {"r.yaml": RULE})
     os.mkfifo(pack / "pack.yaml")
     return pack
 
 
 def _huge_rule_file(tmp_path: Path) -> Path:
-    pack = _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
+    pack = write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
     with open(pack / "big.yaml", "w", encoding="utf-8") as out:
         out.write("vars:\n  words: [")
         out.write("词语, " * 2_000_000)  # ~16 MB
@@ -230,20 +219,20 @@ def _huge_rule_file(tmp_path: Path) -> Path:
 
 
 def _many_nodes(tmp_path: Path) -> Path:
-    pack = _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
+    pack = write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": RULE})
     (pack / "dense.yaml").write_text("vars:\n  words: [" + "a," * 4_000_000 + "]\n",
                                      encoding="utf-8")  # 8 MB: under the size limit
     return pack
 
 
 def _deep_yaml(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META,
+    return write_files(tmp_path / "pack", {"pack.yaml": META,
                                       "r.yaml": "rules: " + "[" * 500 + "]" * 500 + "\n"})
 
 
 def _deep_block_yaml(tmp_path: Path) -> Path:
     deep = "rules:\n" + "".join("  " * (i + 1) + f"- k{i}:\n" for i in range(300))
-    return _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": deep})
+    return write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": deep})
 
 
 def _billion_laughs(tmp_path: Path) -> Path:
@@ -251,29 +240,29 @@ def _billion_laughs(tmp_path: Path) -> Path:
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]")
     text = "settings:\n" + "".join(f"  {line}\n" for line in lines)
-    return _write(tmp_path / "pack", {"pack.yaml": META + text, "r.yaml": RULE})
+    return write_files(tmp_path / "pack", {"pack.yaml": META + text, "r.yaml": RULE})
 
 
 def _recursive_alias(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META,
+    return write_files(tmp_path / "pack", {"pack.yaml": META,
                                       "r.yaml": "vars:\n  loop: &a [x, *a]\n" + RULE[:0]})
 
 
 def _nested_groups(tmp_path: Path) -> Path:
     pattern = "(" * 330 + "风险" + ")" * 330
-    return _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": (
+    return write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": (
         f"rules:\n  - id: r.deep\n    kind: pattern\n    type: risk\n    pattern: '{pattern}'\n")})
 
 
 def _exploding_pattern(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": (
+    return write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": (
         "rules:\n  - id: r.boom\n    kind: pattern\n    type: risk\n"
         "    pattern: '(?:(?:a{1000}){1000}){1000}'\n")})
 
 
 def _python_tag_in_rule(tmp_path: Path) -> Path:
     marker = tmp_path / "ran"
-    return _write(tmp_path / "pack", {"pack.yaml": META, "r.yaml": (
+    return write_files(tmp_path / "pack", {"pack.yaml": META, "r.yaml": (
         "rules:\n  - id: r.tag\n    kind: lexicon\n    type: risk\n    cues: [风险]\n"
         f"    prior: !!python/object/apply:os.system ['touch {marker}']\n"
         "  - id: r.tag2\n    kind: lexicon\n    type: risk\n"
@@ -281,12 +270,12 @@ def _python_tag_in_rule(tmp_path: Path) -> Path:
 
 
 def _wrong_setting_type(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META + "settings:\n  subject_object_markers: 5\n"
+    return write_files(tmp_path / "pack", {"pack.yaml": META + "settings:\n  subject_object_markers: 5\n"
                                       "  subject_stops: [的, 7]\n", "r.yaml": RULE})
 
 
 def _nan_and_inf(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + "settings:\n  negation_factor: .nan\n"
                             "  sentiment_claim_weights: {risk: .inf}\n",
         "r.yaml": RULE.replace("cues: [风险]", "cues: [风险]\n    prior: .nan")
@@ -299,7 +288,7 @@ _HUGE = "1" + "0" * 400  # a whole number past a float's range: float() raises O
 
 def _huge_numbers(tmp_path: Path) -> Path:
     # Found by fuzzing (tests/test_pack_fuzz.py): these were tracebacks at load.
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + f"settings:\n  negation_factor: {_HUGE}\n"
                             f"  sentiment_claim_weights: {{risk: -{_HUGE}}}\n",
         "r.yaml": RULE.replace("cues: [风险]", f"cues: [风险]\n    prior: {_HUGE}")
@@ -308,7 +297,7 @@ def _huge_numbers(tmp_path: Path) -> Path:
 
 
 def _huge_calibration(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + f"calibration: {{points: [[0, 0], [1, 1]], priors: {{r.one: {_HUGE}}}}}\n",
         "r.yaml": RULE})
 
@@ -316,7 +305,7 @@ def _huge_calibration(tmp_path: Path) -> Path:
 def _set_for_a_mapping(tmp_path: Path) -> Path:
     # `!!set {a, b}` is a mapping node that YAML reads as a Python set: settings of one
     # were an AttributeError at load, where they merge (found by fuzzing).
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + "settings: !!set {merge_gap, subject_stops}\n",
         "r.yaml": RULE.replace("cues: [风险]", "cues: [风险]\n    examples: !!set {match}")})
 
@@ -324,14 +313,14 @@ def _set_for_a_mapping(tmp_path: Path) -> Path:
 def _reserved_settings(tmp_path: Path) -> Path:
     # Assembly keeps the regexes it compiles from the settings under `_` names; a pack's
     # own reached it as a regex: an int or a string crashed extract (found by fuzzing).
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + "settings:\n  _subject_self_regex: 1\n  _subject_stop_regex: x\n",
         "r.yaml": RULE})
 
 
 def _settings_not_named_by_strings(tmp_path: Path) -> Path:
     # Compiled, assembly checks that each setting's name is a str (found by fuzzing).
-    return _write(tmp_path / "pack", {
+    return write_files(tmp_path / "pack", {
         "pack.yaml": META + "settings: {null: 1, 12: [a], true: x, merge_gap: 2}\n",
         "r.yaml": RULE})
 
@@ -339,18 +328,18 @@ def _settings_not_named_by_strings(tmp_path: Path) -> Path:
 def _empty_pack_yaml_extended(tmp_path: Path) -> Path:
     # An empty pack.yaml loaded as no pack at all, with no problem; extended, it was an
     # IndexError looking for the problem that kept it from loading (found by fuzzing).
-    return _write(tmp_path / "pack", {"pack.yaml": META + "extends: [base]\n", "r.yaml": RULE,
+    return write_files(tmp_path / "pack", {"pack.yaml": META + "extends: [base]\n", "r.yaml": RULE,
                                       "base/pack.yaml": "# nothing yet\n"})
 
 
 def _duplicate_keys(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META + "version: '2'\n", "r.yaml": (
+    return write_files(tmp_path / "pack", {"pack.yaml": META + "version: '2'\n", "r.yaml": (
         RULE + "rules:\n  - id: r.two\n    kind: lexicon\n    type: risk\n    cues: [亏损]\n"
         "    cues: [下跌]\n")})
 
 
 def _control_characters(tmp_path: Path) -> Path:
-    return _write(tmp_path / "pack", {"pack.yaml": META,
+    return write_files(tmp_path / "pack", {"pack.yaml": META,
                                       "r.yaml": RULE.replace("风险", "风\x00险"),
                                       "s.yaml": "vars:\n  w: [a\x07b]\n"})
 
@@ -358,7 +347,7 @@ def _control_characters(tmp_path: Path) -> Path:
 def _too_many_rule_files(tmp_path: Path) -> Path:
     files: dict[str, str | bytes] = {"pack.yaml": META}
     files.update({f"r{i:04d}.yaml": "vars: {}\n" for i in range(1_005)})
-    return _write(tmp_path / "pack", files)
+    return write_files(tmp_path / "pack", files)
 
 
 def _not_a_pack(tmp_path: Path) -> Path:

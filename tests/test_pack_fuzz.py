@@ -47,6 +47,7 @@ from hypothesis import strategies as st
 import claimx
 from claimx import _native, packs
 from claimx.errors import CODES, PackLoadError, RuleTimeoutError
+from conftest import write_files
 
 TESTS = Path(__file__).resolve().parent
 _LONG = int(os.environ.get("CLAIMX_FUZZ_EXAMPLES", "0") or 0)
@@ -109,15 +110,9 @@ def exponent_unsigned(text: str) -> bool:
 
 
 def write_pack(files: dict[str, Any], folder: Path) -> Path:
-    folder.mkdir(parents=True)
-    for name, content in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(emit(content) + "\n", encoding="utf-8", errors="surrogatepass")
-    return folder
+    """The pack ``files`` (name -> YAML value, or bytes) written under ``folder``."""
+    return write_files(folder, {name: content if isinstance(content, bytes)
+                                else emit(content) + "\n" for name, content in files.items()})
 
 
 # --------------------------------------------------------------------------- the base pack
@@ -337,13 +332,14 @@ def extending_pack() -> dict[str, Any]:
 
 
 @st.composite
-def mutated_packs(draw: st.DrawFn) -> dict[str, Any]:
+def mutated_packs(raw_draw: st.DrawFn) -> dict[str, Any]:
     """The base pack (or the one extending the core pack) with one to four mutations."""
-    files = draw(st.sampled_from([base_pack, extending_pack]))()
 
-    def draw(strategy: st.SearchStrategy, _draw: st.DrawFn = draw) -> Any:
+    def draw(strategy: st.SearchStrategy) -> Any:
         # Drawn values are mutated later: never one shared between examples.
-        return copy.deepcopy(_draw(strategy))
+        return copy.deepcopy(raw_draw(strategy))
+
+    files = draw(st.sampled_from([base_pack, extending_pack]))()
 
     for _ in range(draw(st.sampled_from([1, 1, 1, 2, 2, 3, 4]))):
         name = draw(st.sampled_from(sorted(files)))
