@@ -447,7 +447,9 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     """Where the actor a claim is about is named (normalised offsets), if anywhere.
 
     0. the company's name for itself (the pack's ``subject_self_refs``: 公司, 本集团 …) when
-       the claim opens with it;
+       the claim opens with it — or, where the sentence opens with a name announcing the
+       claim (星河化工公告，公司拟…; ``subject_speech_verbs``), that name (as in 1 and 3 when
+       the name found there is a bare self-reference);
     1. the nearest organisation-like name before the cue (a name ending in one of the pack's
        ``subject_suffixes`` such as 公司, 集团, 银行, 平台), within ``SUBJECT_WINDOW``
        characters before the claim;
@@ -471,7 +473,9 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     if self_refs is not None:
         opening = self_refs.match(text, claim_start)
         if opening is not None:
-            return opening.span()
+            # ... unless the sentence opens with the company announcing it (星河化工公告，
+            # 公司拟…; 星河化工在互动平台表示，公司…): then 公司 stands for that name.
+            return _announcer(text, sentence, claim_start, settings) or opening.span()
     suffixes = settings.get("_subject_suffix_regex")
     not_names = settings.get("_subject_not_start", ())
     # The actor is named close before the cue: only a bounded window is searched, for the
@@ -501,6 +505,10 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
                 continue  # 在所有电商平台, 面对互联网公司: a place or an object, not the actor
             if head == start and text[start:candidate.end()] in weak:
                 continue  # a bare 行业 or 电商 names no one; 公司 alone does (年报 style)
+            if (head == start and self_refs is not None
+                    and self_refs.fullmatch(text, head, candidate.end())):
+                # 公司 alone, announced by a name that opens the sentence, is that name.
+                return _announcer(text, sentence, head, settings) or (head, candidate.end())
             return head, candidate.end()
     stops = settings.get("_subject_stop_regex")
     if stops is None:
@@ -524,7 +532,7 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
         for last_ref in self_refs.finditer(text, sentence.start, max(cue_start, claim_start)):
             pass
         if last_ref is not None:
-            return last_ref.span()
+            return _announcer(text, sentence, last_ref.start(), settings) or last_ref.span()
     # 4. else the topic of an earlier clause of the sentence, the nearest first: news names
     # the actor once and goes on about it (星河影业在年报中称，票房低迷正对其…造成冲击).
     for start in reversed(clause_starts):
@@ -566,11 +574,37 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
         if stop.start() - start >= 2:
             end = stop.start()
             if (end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
-                    and not text[start:end].startswith(not_names)):
+                    and not text[start:end].startswith(not_names)
+                    and not _DATE_ONLY.fullmatch(text, start, end)):  # 2月8日|晚间
                 return start, end
             return None
     return None
 
+
+def _announcer(text: str, sentence: Sentence, claim_start: int,
+               settings: dict[str, Any]) -> tuple[int, int] | None:
+    """The named actor that opens the sentence and announces the claim (星河化工公告，公司拟…;
+    星河化工在官网宣布，公司已…), with only a time word, a place and one of the pack's
+    ``subject_speech_verbs`` between the name and the claim; None if the sentence does not
+    open that way or its topic is a person's role (``subject_speaker_roles``: 分析师表示，)."""
+    speech = settings.get("_subject_speech_regex")
+    stops = settings.get("_subject_stop_regex")
+    if speech is None or stops is None or claim_start <= sentence.start:
+        return None
+    topic = _topic_at(text, sentence.start, claim_start, stops,
+                      settings["_subject_stop_reach"], settings["_subject_not_start"])
+    if topic is None or not speech.fullmatch(text, topic[1], claim_start):
+        return None
+    if any(role in text[topic[0]:topic[1]] for role in settings["_subject_speaker_roles"]):
+        return None
+    # A date after the name (星河化工1月18日晚间公告，公司…) is not part of it.
+    dated = _DATE_IN_TOPIC.search(text, topic[0] + 2, topic[1])
+    return (topic[0], dated.start()) if dated else topic
+
+
+# A date inside a topic: figures followed by 年, 月 or 日; a topic that is only a date.
+_DATE_IN_TOPIC = regex.compile(r"[0-9]{1,4}[年月日]")
+_DATE_ONLY = regex.compile(r"(?:[0-9]{1,4}[年月日号])+")
 
 # A Han character: a self-reference right after one is usually the tail of a longer name.
 _HAN = regex.compile(r"\p{Han}")
@@ -596,7 +630,10 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         settings.get("sentiment_reversal_categories") or ())
     out["_neutral_categories"] = frozenset(settings.get("neutral_polarity_categories") or ())
     suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
-    stops = sorted(settings.get("subject_stops", []), key=len, reverse=True)
+    # Time words (今日, 晚间) end a topic like the stop words do (星河银行今日宣布…).
+    times = sorted(settings.get("subject_time_words", []), key=len, reverse=True)
+    stops = sorted(dict.fromkeys([*settings.get("subject_stops", []), *times]), key=len,
+                   reverse=True)
     if suffixes:
         alternation = "|".join(re.escape(s) for s in suffixes)
         # A suffix ends a name unless it starts a compound (公司债, 公司法, 平台化). The
@@ -628,6 +665,16 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         out["_subject_self_regex"] = re.compile(
             r"(?<![子分总母孙控参])(?:" + "|".join(re.escape(w) for w in self_refs)
             + r")(?![债法化]|治理|层面|制度|章程|名称)")
+    speech_verbs = sorted(settings.get("subject_speech_verbs", []), key=len, reverse=True)
+    time_words = "|".join(regex.escape(w) for w in times) or "(?!)"
+    if speech_verbs:
+        # What stands between an announcing name and the claim it announces: a time word
+        # (晚间), a place (在互动平台上), the verb, an optional 称 and a comma or colon.
+        out["_subject_speech_regex"] = regex.compile(
+            r"(?:" + time_words + r")?(?:在[^，,。；;：:！!？?]{1,12}?)?(?:"
+            + "|".join(regex.escape(w) for w in speech_verbs)
+            + r")称?\s*[，,：:]\s*")
+    out["_subject_speaker_roles"] = tuple(settings.get("subject_speaker_roles", []))
     by_first: dict[str, list[str]] = {}
     for word in sorted(settings.get("leading_connectives", []), key=len, reverse=True):
         if word:

@@ -364,6 +364,28 @@ def test_a_neutral_polarity_category_makes_the_claims_it_reaches_neutral(tmp_pat
     assert [code for code, *_ in _problems(bad)] == ["CX112"]
 
 
+def test_speech_verbs_let_an_announcing_name_stand_for_the_self_reference(
+        tmp_path: Path) -> None:
+    # settings.subject_speech_verbs / subject_time_words / subject_speaker_roles: a pack
+    # names how its prose announces a company's own words (星河化工晚间公告，公司拟…).
+    settings = ("settings: {subject_self_refs: [公司], subject_stops: [拟],"
+                " subject_speech_verbs: [公告], subject_time_words: [晚间],"
+                " subject_speaker_roles: [分析师]}\n")
+    rules = "rules:\n  - id: c.plan\n    kind: lexicon\n    type: plan\n    cues: [扩产]\n"
+    pack = _write(tmp_path / "p", {
+        "pack.yaml": META.format(name="p") + "claim_types: {plan: {}}\n" + settings,
+        "rules.yaml": rules})
+    extractor = Extractor([pack])
+    assert [c.subject for c in extractor.extract("星河化工晚间公告，公司拟扩产。")] == ["星河化工"]
+    assert [c.subject for c in extractor.extract("分析师公告，公司拟扩产。")] == ["公司"]
+    # Each is a list of strings, or a located pack problem.
+    bad = _write(tmp_path / "q", {
+        "pack.yaml": META.format(name="q") + "claim_types: {plan: {}}\n"
+                     "settings: {subject_speech_verbs: 3, subject_time_words: {a: 1}}\n",
+        "rules.yaml": rules})
+    assert [code for code, *_ in _problems(bad)] == ["CX112", "CX112"]
+
+
 def test_claims_resting_on_two_packs_combine_their_calibrated_scores() -> None:
     from claimx.packs import LexiconRule, SourceLocation
 

@@ -63,3 +63,36 @@ def test_the_company_named_inside_the_claim_after_its_cue(text: str, subject: st
 def test_a_self_reference_inside_a_longer_word_names_no_one(text: str) -> None:
     claims = extract(text)
     assert claims and all(c.subject != "公司" for c in claims)
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    # A name that opens the sentence and announces the claim: the claim's 公司 is that name.
+    ("星河化工公告，公司拟投资五亿元建设新能源材料项目。", "星河化工"),
+    ("云帆电子在官网宣布，公司已与三家车企签署战略合作协议。", "云帆电子"),
+    ("蓝海生物在互动平台表示，公司计划明年在东南亚新建生产基地。", "蓝海生物"),
+    ("星河化工1月18日晚间公告，公司拟投资五亿元建设新能源材料项目。", "星河化工"),
+    ("远山银行公告称，该行拟发行三百亿元绿色金融债券。", "远山银行"),
+])
+def test_the_company_that_announces_the_claim_is_its_subject(text: str, subject: str) -> None:
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    # A person's role speaks about a company but is not it: 公司 stays the subject.
+    ("分析师表示，公司计划明年在东南亚新建生产基地。", "公司"),
+    ("星河化工董事长张明表示，公司计划明年在东南亚新建生产基地。", "公司"),
+    # A name followed by more than a place and a verb does not announce the claim.
+    ("星河化工去年业绩承压，公司计划明年在东南亚新建生产基地。", "公司"),
+])
+def test_a_speaker_who_is_not_the_company_leaves_it_the_subject(text: str,
+                                                                 subject: str) -> None:
+    claims = [c for c in extract(text) if c.type == "strategic_intent"]
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+def test_a_time_word_ends_a_topic_and_a_date_alone_is_no_subject() -> None:
+    # 今日 and 晚间 end the name before them; a topic that is only a date names no one.
+    (claim,) = extract("星河银行今日宣布将在海南设立一家金融科技子公司。")
+    assert claim.subject == "星河银行"
+    assert all(c.subject != "2月8日" for c in extract("2月8日晚间，计划在海南设立一家金融科技子公司。"))
