@@ -756,7 +756,7 @@ def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml
             continue
         words = sorted(variables[name], key=len, reverse=True)
         if not factor:
-            alternation = "(?:" + "|".join(regex.escape(w) for w in words) + ")"
+            alternation = "(?:" + "|".join(_escape(w) for w in words) + ")"
         elif any(a < match.start() < b for a, b in behind):
             alternation = "(?:" + _word_alternation_backward(words) + ")"
         else:
@@ -766,6 +766,13 @@ def _expand_pattern(text: str, variables: dict[str, tuple[str, ...]], node: yaml
         length += len(alternation)
     literal(len(text))
     return None if failed else ("".join(out), tuple(pieces))
+
+
+def _escape(word: str) -> str:
+    """``regex.escape(word)``, which walks the word in Python a character at a time: a word
+    of letters and digits only (most of a Chinese pack's) holds none of the characters it
+    escapes (ASCII punctuation, whitespace) and comes back as it is."""
+    return word if word.isalnum() else regex.escape(word)
 
 
 #: Inline flags (``(?i)``, ``(?i:…)``, ``(?V0)`` …, but not the named groups ``(?P<…>``,
@@ -790,17 +797,17 @@ def _word_alternation(words: Sequence[str], depth: int = _FACTOR_DEPTH) -> str:
     tried after every longer word, as in the plain alternation). Two levels keep the
     nesting shallow (the pack check limits the depth of groups)."""
     if depth == 0 or len(words) < 2 or "" in words:
-        return "|".join(regex.escape(w) for w in words)
+        return "|".join(_escape(w) for w in words)
     rests_of: dict[str, list[str]] = {}
     for word in dict.fromkeys(words):  # a word listed twice is tried once
         rests_of.setdefault(word[0], []).append(word[1:])
     branches = []
     for first, rests in rests_of.items():
         if len(rests) == 1:
-            branches.append(regex.escape(first + rests[0]))
+            branches.append(_escape(first + rests[0]))
             continue
         longer = [rest for rest in rests if rest]
-        branches.append(regex.escape(first) + "(?:" + _word_alternation(longer, depth - 1)
+        branches.append(_escape(first) + "(?:" + _word_alternation(longer, depth - 1)
                         + ")" + ("?" if len(longer) < len(rests) else ""))
     return "|".join(branches)
 
@@ -817,18 +824,18 @@ def _word_alternation_backward(words: Sequence[str], depth: int = _FACTOR_DEPTH)
     so the order of the words does not matter inside it: the same words, the same
     answer, and the pattern rules whose lookbehinds hold a var run several times faster."""
     if depth == 0 or len(words) < 2 or "" in words:
-        return "|".join(regex.escape(w) for w in words)
+        return "|".join(_escape(w) for w in words)
     heads_of: dict[str, list[str]] = {}
     for word in dict.fromkeys(words):  # a word listed twice is tried once
         heads_of.setdefault(word[-1], []).append(word[:-1])
     branches = []
     for last, heads in heads_of.items():
         if len(heads) == 1:
-            branches.append(regex.escape(heads[0] + last))
+            branches.append(_escape(heads[0] + last))
             continue
         longer = [head for head in heads if head]
         branches.append("(?:" + _word_alternation_backward(longer, depth - 1) + ")"
-                        + ("?" if len(longer) < len(heads) else "") + regex.escape(last))
+                        + ("?" if len(longer) < len(heads) else "") + _escape(last))
     return "|".join(branches)
 
 
