@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import attrs
 
+from claimx._gc_pause import no_full_collections
 from claimx.assemble import assemble, prepare_settings
 from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget, compile_rules, match
 from claimx.modifiers import ModifierScope, scopes
@@ -38,7 +39,8 @@ def _compiled_for(packs: tuple[Pack, ...]) -> tuple[CompiledRules, dict]:
     with _compiled_lock:
         hit = _compiled_cache.get(key)
         if hit is None:
-            compiled = compile_rules(packs)
+            with no_full_collections():  # see claimx._gc_pause
+                compiled = compile_rules(packs)
             hit = (packs, compiled, prepare_settings(compiled.settings))
             _compiled_cache[key] = hit
     return hit[1], hit[2]

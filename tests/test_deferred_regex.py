@@ -17,7 +17,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from claimx._deferred_regex import DeferredPattern
-from claimx.packs import PatternRule, _expand_pattern, _one_word_vars, _Problems, load_packs
+from claimx.packs import (
+    PatternRule,
+    _expand_pattern,
+    _literal_groups,
+    _one_word_vars,
+    _opening_position,
+    _Problems,
+    _source_offset,
+    load_packs,
+)
 from claimx.pipeline import Extractor
 from conftest import write_pack
 
@@ -94,3 +103,51 @@ def test_the_one_word_check_accepts_exactly_what_compiles_in_full(
     if full is None or short is None:
         return
     assert _compiles(short[0]) == _compiles(full[0]), (text, words)
+
+
+_GROUP_ATOMS = ["(?:", "(", ")", "|", "中国", "市场", "ab", "?", "*", "+", "{2}", "{1,3}",
+                "{,2}", "[^，。]", "[a-z]", "[a--b]", "\\d", "\\p{Han}", "(?=", "(?!", "(?<=",
+                "(?<!", "(?>", "(?P<claim>", "(?P<x>", ".", "^", "{", "}", "]", "[", "\\",
+                "(?#c)", "(?i)", "(?:甲|乙|丙)", "(?:甲乙|丙丁)", "\\b", "($v)"]
+
+
+def _verdict(text: str, variables: dict[str, tuple[str, ...]],
+             cuts: list[tuple[int, int]]) -> tuple[object, ...]:
+    """What the load-time check makes of ``text``: the named groups, or the error with the
+    offset in the pattern as written it is reported at (as _regex_problem places it)."""
+    expansion = _expand_pattern(text, variables, None, "rules.yaml", _Problems(), cuts)
+    assert expansion is not None
+    expanded, pieces = expansion
+    try:
+        compiled = regex.compile(expanded, regex.VERSION1)
+    except regex.error as exc:
+        position, message = exc.pos, exc.msg
+        opening = _opening_position(expanded, message)
+        if opening is not None:
+            position, message = opening
+        where = _source_offset(pieces, position) if position is not None else None
+        return ("error", message, where)
+    return ("groups", sorted(compiled.groupindex.items()))
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pieces=st.lists(st.sampled_from(_GROUP_ATOMS), min_size=1, max_size=12))
+def test_cutting_literal_groups_keeps_the_check_s_verdict(pieces: list[str]) -> None:
+    """The check leaves out all but the first word of each group of plain words: the same
+    named groups when the pattern compiles, the same error at the same place of the
+    pattern as written when it does not."""
+    text = "".join(pieces)
+    variables = {"v": ("经济",)}
+    cuts = _literal_groups(text)
+    assert _verdict(text, variables, cuts) == _verdict(text, variables, [])
+
+
+def test_literal_groups_are_cut_only_where_the_reading_follows_the_syntax() -> None:
+    assert _literal_groups("(?P<claim>(?:甲|乙丙|丁))+[^，]{0,3}?(?:x|y)") == [(14, 19), (36, 38)]
+    assert _expand_pattern("a(?:甲|乙丙|丁)b", {}, None, "r.yaml", _Problems(),
+                           _literal_groups("a(?:甲|乙丙|丁)b"))[0] == "a(?:甲)b"  # type: ignore[index]
+    # inline flags, fuzzy constraints, comments, set operations, a group with a repeat, an
+    # empty branch or a var inside, a group left open: nothing is cut
+    for text in ("(?i)(?:a|b)", "(?:a|b){e<=1}", "(?#x)(?:a|b)", "[a--b](?:a|b)",
+                 "(?:ab+|c)", "(?:a||b)", "(?:|a)", "(?:a|b", "(?:a|$v)"):
+        assert _literal_groups(text) == [], text
