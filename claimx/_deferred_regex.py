@@ -38,6 +38,11 @@ class DeferredPattern:
         self._compiled: Any = None
 
     @property
+    def ready(self) -> bool:
+        """Has the pattern been compiled (a use of :attr:`compiled` costs no compile)?"""
+        return self._compiled is not None
+
+    @property
     def compiled(self) -> Any:
         """The compiled ``regex`` pattern (compiled now if this is its first use)."""
         found = self._compiled

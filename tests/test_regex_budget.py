@@ -59,6 +59,36 @@ def test_raise_names_the_budget_and_both_ways_to_skip(pattern_pack: Path) -> Non
     assert "on_rule_timeout='skip'" in message and "--on-rule-timeout skip" in message
 
 
+def test_compiling_a_pattern_on_first_use_does_not_spend_the_budget(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A fresh process compiles each pattern the first time a text needs it; on a loaded
+    # machine that took a huge line's first window past its budget before any regex had
+    # run for long. Here compiling takes 0.3 s against a budget of 0.1 s.
+    import claimx._deferred_regex as deferred
+
+    class SlowCompile:
+        def __getattr__(self, name: str) -> object:
+            return getattr(deferred_regex_module, name)
+
+        @staticmethod
+        def compile(pattern: str, flags: int = 0) -> object:
+            time.sleep(0.3)
+            return deferred_regex_module.compile(pattern, flags)
+
+    deferred_regex_module = deferred.regex
+    pack = _pack(tmp_path / "fine", "  - id: slow.plain\n    kind: pattern\n    type: risk\n"
+                                    "    pattern: '亏损[0-9]+亿元'\n")
+    ex = Extractor(packs=[pack], regex_budget=0.1)
+    monkeypatch.setattr(deferred, "regex", SlowCompile())
+    claims = ex.extract("星河化工去年亏损3亿元。")
+    assert [c.text for c in claims] == ["星河化工去年亏损3亿元"]
+    # The budget itself still holds: a pattern that backtracks is stopped by it.
+    with pytest.raises(RuleTimeoutError):
+        Extractor(packs=[_pack(tmp_path / "slow", "  - id: slow.pattern\n    kind: pattern\n"
+                                f"    type: risk\n    pattern: '{CATASTROPHIC}'\n")],
+                  regex_budget=0.3, regex_timeout=10).extract(SLOW_TEXT)
+
+
 def test_the_budget_grows_with_the_document() -> None:
     assert RegexBudget(10, seconds=1.0).seconds == 1.0
     assert RegexBudget(1_000_000, seconds=1.0).seconds == pytest.approx(10.0)
