@@ -50,10 +50,11 @@ CODES: dict[str, tuple[str, str]] = {
     "CX141": ("unknown claim type in a test file", "use a claim type the packs declare"),
     "CX150": ("import is not extends", "`imports:` shares vars and claim types only; `extends:` builds on a whole pack"),
     "CX151": ("var shadows an imported var", "extend it with `name: {extend: [...]}`, or rename it"),
+    "CX152": ("pattern rule without anchors", "give `anchors:` words every match holds, so the pattern is searched only in sentences that hold one"),
 }
 
 #: Codes of problems that are warnings: reported by ``claimx lint``, never a load failure.
-WARNINGS = frozenset({"CX150", "CX151"})
+WARNINGS = frozenset({"CX150", "CX151", "CX152"})
 
 
 class ClaimxError(Exception):

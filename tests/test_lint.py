@@ -96,6 +96,25 @@ rules:
     assert pack.is_dir()
 
 
+def test_a_pattern_rule_without_anchors_is_a_warning(tmp_path: Path) -> None:
+    # Searched in every sentence of every document, it slows the whole pack; with anchors it
+    # runs only where one of them occurs. The bundled pack has none left.
+    rules = ("rules:\n"
+             "  - id: esg.loose\n    kind: pattern\n    type: esg_commitment\n"
+             "    pattern: 到20[0-9]{2}年实现碳中和\n"
+             "  - id: esg.anchored\n    kind: pattern\n    type: esg_commitment\n"
+             "    pattern: 到20[0-9]{2}年实现碳达峰\n    anchors: [碳达峰]\n")
+    _pack(tmp_path / "esg", {"pack.yaml": META, "esg.yaml": rules})
+    out = _lint(tmp_path, "esg", "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    (problem,) = json.loads(out.stdout)
+    assert (problem["code"], problem["severity"], problem["path"], problem["line"]) == (
+        "CX152", "warning", "esg/esg.yaml", 2)
+    assert "'esg.loose' has no anchors" in problem["message"] and "anchors:" in problem["hint"]
+    bundled = _lint(tmp_path, "zh-business", "--no-examples", "--format", "json")
+    assert "CX152" not in {p["code"] for p in json.loads(bundled.stdout)}
+
+
 def test_warnings_are_reported_and_do_not_fail(tmp_path: Path) -> None:
     _pack(tmp_path / "user", {"pack.yaml": META + "imports: [zh-business]\n",
                               "vars.yaml": "vars:\n  plan_words: [立誓]\n"})
