@@ -1239,9 +1239,14 @@ def _opening_position(pattern: str, message: str) -> tuple[int, str] | None:
     the standard library's parser names where it opened, which is what the author must
     fix. Used only when both engines fail the same way."""
     import re
+    import warnings
 
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():
+            # Only its error position is wanted: its FutureWarnings (a nested set in a
+            # pattern written for `regex`) would reach the pack's user as noise.
+            warnings.simplefilter("ignore", FutureWarning)
+            re.compile(pattern)
     except re.error as exc:
         head = exc.msg.split(",")[0]
         if exc.pos is not None and head in ("missing )", "unterminated character set") and (
