@@ -444,12 +444,24 @@ SUBJECT_TOPIC_MAX = 12
 def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int,
                  settings: dict[str, Any], claim_end: int | None = None
                  ) -> tuple[int, int] | None:
-    """Where the actor a claim is about is named (normalised offsets), if anywhere.
+    """Where the actor a claim is about is named (normalised offsets), if anywhere: see
+    :func:`_named_subject` for the steps. A subject that is the company's bare name for
+    itself (公司, 该行) in a sentence that opens with a name announcing it (星河化工公告，
+    公司拟…; the pack's ``subject_speech_verbs``) is that name."""
+    span = _named_subject(text, sentence, claim_start, cue_start, settings, claim_end)
+    self_refs = settings.get("_subject_self_regex")
+    if span is not None and self_refs is not None and self_refs.fullmatch(text, *span):
+        return _announcer(text, sentence, span[0], settings) or span
+    return span
+
+
+def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int,
+                   settings: dict[str, Any], claim_end: int | None = None
+                   ) -> tuple[int, int] | None:
+    """Where the actor a claim is about is named, as the sentence writes it:
 
     0. the company's name for itself (the pack's ``subject_self_refs``: 公司, 本集团 …) when
-       the claim opens with it — or, where the sentence opens with a name announcing the
-       claim (星河化工公告，公司拟…; ``subject_speech_verbs``), that name (as in 1 and 3 when
-       the name found there is a bare self-reference);
+       the claim opens with it;
     1. the nearest organisation-like name before the cue (a name ending in one of the pack's
        ``subject_suffixes`` such as 公司, 集团, 银行, 平台), within ``SUBJECT_WINDOW``
        characters before the claim;
@@ -473,9 +485,7 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
     if self_refs is not None:
         opening = self_refs.match(text, claim_start)
         if opening is not None:
-            # ... unless the sentence opens with the company announcing it (星河化工公告，
-            # 公司拟…; 星河化工在互动平台表示，公司…): then 公司 stands for that name.
-            return _announcer(text, sentence, claim_start, settings) or opening.span()
+            return opening.span()
     suffixes = settings.get("_subject_suffix_regex")
     not_names = settings.get("_subject_not_start", ())
     # The actor is named close before the cue: only a bounded window is searched, for the
@@ -505,10 +515,6 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
                 continue  # 在所有电商平台, 面对互联网公司: a place or an object, not the actor
             if head == start and text[start:candidate.end()] in weak:
                 continue  # a bare 行业 or 电商 names no one; 公司 alone does (年报 style)
-            if (head == start and self_refs is not None
-                    and self_refs.fullmatch(text, head, candidate.end())):
-                # 公司 alone, announced by a name that opens the sentence, is that name.
-                return _announcer(text, sentence, head, settings) or (head, candidate.end())
             return head, candidate.end()
     stops = settings.get("_subject_stop_regex")
     if stops is None:
@@ -532,7 +538,7 @@ def find_subject(text: str, sentence: Sentence, claim_start: int, cue_start: int
         for last_ref in self_refs.finditer(text, sentence.start, max(cue_start, claim_start)):
             pass
         if last_ref is not None:
-            return _announcer(text, sentence, last_ref.start(), settings) or last_ref.span()
+            return last_ref.span()
     # 4. else the topic of an earlier clause of the sentence, the nearest first: news names
     # the actor once and goes on about it (星河影业在年报中称，票房低迷正对其…造成冲击).
     for start in reversed(clause_starts):
