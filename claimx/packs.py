@@ -129,6 +129,11 @@ class ClaimRule(_RuleBase):
     its claim type's (``claim_types: {risk: {veto_scope: clause}}`` in pack.yaml), else
     ``"sentence"``.
 
+    ``veto_always`` holds the rule's own words and its claim type's
+    (``claim_types: {strategic_intent: {veto_always: [...]}}`` in pack.yaml);
+    ``own_veto_always`` the rule's own alone, so that a pack extending it can put its own
+    version of the type's list in place of the one the rule was loaded with.
+
     ``modality`` is the modality the rule's own cue states, for a cue that carries it (a
     denial such as 不存在…的情形 is a negated risk; a negation modifier never reaches a cue
     it overlaps). None: the modifiers decide, and ``asserted`` when none reaches."""
@@ -146,6 +151,7 @@ class ClaimRule(_RuleBase):
     not_clause_initial: bool = False
     veto_scope: str = "sentence"
     modality: Modality | None = None
+    own_veto_always: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @attrs.frozen(slots=True, kw_only=True)
@@ -247,13 +253,20 @@ Rule = LexiconRule | PatternRule | SequenceRule | ModifierRule | SentimentRule |
 
 @attrs.frozen(slots=True)
 class ClaimTypeInfo:
-    """A claim type declared by a pack, with its default polarity and the default
-    ``veto_scope`` of its rules (see :class:`ClaimRule`)."""
+    """A claim type declared by a pack, with its default polarity, the default
+    ``veto_scope`` of its rules (see :class:`ClaimRule`) and the ``veto_always`` words every
+    rule of the type carries besides its own.
+
+    ``veto_always`` holds the words, its vars expanded with the vars of the pack loaded
+    (an extending pack that redefines one of them changes the type's list too);
+    ``veto_always_source`` the list as written, ``$var`` items and all."""
 
     name: str
     polarity: Polarity
     description: str = ""
     veto_scope: str = "sentence"
+    veto_always: tuple[str, ...] = ()
+    veto_always_source: tuple[str, ...] = attrs.field(default=(), repr=False)
 
 
 @attrs.frozen(slots=True)
@@ -1109,6 +1122,7 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
         """The fields every claim rule shares (see ClaimRule)."""
         type_name = claim_type()
         declared = claim_types.get(type_name)
+        own_veto_always = cues("veto_always")
         return dict(type=type_name,
                     polarity=_member(fields.get("polarity"), Polarity, "polarity", display,
                                      problems),
@@ -1116,7 +1130,11 @@ def _compile_rule(node: yaml.MappingNode, display: str, builder: _PackBuilder,
                     span=_choice(fields.get("span"), SPAN_MODES, "clause", "span", display,
                                  problems),
                     veto=cues("veto"), veto_unless=cues("veto_unless"),
-                    requires=cues("requires"), veto_always=cues("veto_always"),
+                    requires=cues("requires"),
+                    veto_always=tuple(dict.fromkeys((*own_veto_always,
+                                                     *(declared.veto_always if declared
+                                                       else ())))),
+                    own_veto_always=own_veto_always,
                     not_after=cues("not_after"),
                     not_before=cues("not_before"),
                     not_clause_initial=bool(_scalar(fields["not_clause_initial"]))
@@ -1415,27 +1433,83 @@ def _load_ref(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
 
 
 def _claim_types_of(meta: dict[str, yaml.Node], display: str, problems: _Problems
-                    ) -> dict[str, ClaimTypeInfo]:
+                    ) -> tuple[dict[str, ClaimTypeInfo], dict[str, yaml.Node]]:
+    """The claim types pack.yaml declares, and the ``veto_always`` list node of each type
+    that has one: its vars are expanded once the pack's vars are known (see
+    :func:`_with_type_vetoes`)."""
     claim_types: dict[str, ClaimTypeInfo] = {}
+    veto_nodes: dict[str, yaml.Node] = {}
     for type_name, _, value in _mapping_items(meta["claim_types"]) if "claim_types" in meta else []:  # type: ignore[arg-type]
         polarity = Polarity.NEUTRAL
         description = ""
         veto_scope = "sentence"
         if isinstance(value, yaml.MappingNode):
             sub = _check_keys(value, {"polarity": ("str", False), "description": ("str", False),
-                                      "veto_scope": ("str", False)},
+                                      "veto_scope": ("str", False),
+                                      "veto_always": ("strlist", False)},
                               f"claim type '{type_name}'", display, problems)
             polarity = (_member(sub.get("polarity"), Polarity, "polarity", display, problems)
                         or Polarity.NEUTRAL)
             description = str(sub["description"].value) if "description" in sub else ""
             veto_scope = _choice(sub.get("veto_scope"), VETO_SCOPES, "sentence", "veto_scope",
                                  display, problems)
+            if "veto_always" in sub:
+                veto_nodes[type_name] = sub["veto_always"]
         elif not (isinstance(value, yaml.ScalarNode) and value.value in ("", "null", "~")):
             problems.add("CX112", f"claim type '{type_name}' must map to polarity/description"
-                         f"/veto_scope",
+                         f"/veto_scope/veto_always",
                          display, value)
         claim_types[type_name] = ClaimTypeInfo(type_name, polarity, description, veto_scope)
-    return claim_types
+    return claim_types, veto_nodes
+
+
+def _with_type_vetoes(claim_types: dict[str, ClaimTypeInfo], own_types: set[str],
+                      veto_nodes: dict[str, yaml.Node], variables: dict[str, tuple[str, ...]],
+                      display: str, problems: _Problems,
+                      inherited: dict[str, ClaimTypeInfo]) -> dict[str, ClaimTypeInfo]:
+    """The claim types with their ``veto_always`` words expanded with the pack's vars.
+
+    A type this pack declares with a ``veto_always`` list gets that list (an unknown var is
+    reported at its place in pack.yaml); one it declares without the field keeps the list of
+    the type it redeclares; an inherited type's list, as written, is expanded again with
+    this pack's vars, so a var the pack redefines reaches the type's list as it reaches the
+    inherited rules."""
+    out: dict[str, ClaimTypeInfo] = {}
+    for name, info in claim_types.items():
+        if name in veto_nodes:
+            node = veto_nodes[name]
+            source = tuple(str(item.value) for item in node.value)
+            words = _expand_list(node, variables, "veto_always", display, problems)
+        else:
+            source = (info.veto_always_source if name not in own_types
+                      else inherited[name].veto_always_source if name in inherited else ())
+            words = _expand_words(source, variables)
+        out[name] = attrs.evolve(info, veto_always=words, veto_always_source=source)
+    return out
+
+
+def _expand_words(items: Sequence[str], variables: dict[str, tuple[str, ...]]
+                  ) -> tuple[str, ...]:
+    """:func:`_expand_list` of a list already checked where it was written (an inherited
+    claim type's ``veto_always``): an unknown var, reported there, is skipped."""
+    out: list[str] = []
+    for value in items:
+        if value.startswith("$") and _VAR_NAME.fullmatch(value):
+            out.extend(variables.get(value[1:], ()))
+        elif value.strip():
+            out.append(value)
+    return tuple(dict.fromkeys(out))
+
+
+def _with_type_words(rule: Rule, claim_types: dict[str, ClaimTypeInfo]) -> Rule:
+    """``rule`` with its own ``veto_always`` words and its claim type's as the extending
+    pack has the type (in place of the list the extended pack gave it)."""
+    if not isinstance(rule, ClaimRule):
+        return rule
+    info = claim_types.get(rule.type)
+    type_words = info.veto_always if info is not None else ()
+    words = tuple(dict.fromkeys((*rule.own_veto_always, *type_words)))
+    return rule if words == rule.veto_always else attrs.evolve(rule, veto_always=words)
 
 
 def _categories_of(meta: dict[str, yaml.Node], display: str, problems: _Problems
@@ -1639,7 +1713,7 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
     if requires and _version_tuple(requires) > _version_tuple(__version__):
         problems.add("CX104", f"pack '{name}' requires claimx {requires}, this is {__version__}",
                      meta_display, meta["requires_claimx"])
-    own_types = _claim_types_of(meta, meta_display, problems)
+    own_types, type_veto_nodes = _claim_types_of(meta, meta_display, problems)
     own_categories = _categories_of(meta, meta_display, problems)
     notes: list[PackProblem] = []
     # Problems that leave this pack's later checks incomplete: its own unreadable files
@@ -1712,6 +1786,7 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
         settings = _merge_settings(settings, base.settings)
         calibrations.update(base.calibrations)
         notes.extend(n for n in base.notes if n not in notes)
+    inherited_types = dict(claim_types)
     claim_types.update(own_types)
     categories.update(own_categories)
     own_settings = _plain(meta["settings"]) if "settings" in meta else {}
@@ -1760,6 +1835,8 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
                 "warning"))
     own_vars = _resolve_vars(defs, inherited_vars, problems)
     builder.vars = {**inherited_vars, **own_vars, **(overlay or {})}
+    claim_types = _with_type_vetoes(claim_types, set(own_types), type_veto_nodes, builder.vars,
+                                    meta_display, problems, inherited_types)
 
     # ---- inherited rules, compiled with this pack's vars where it redefines theirs
     down = {**own_vars, **(overlay or {})}
@@ -1771,7 +1848,7 @@ def _load_one(root: Path, problems: _Problems, loading: tuple[str, ...], memo: _
         if changed:
             base = _with_vars(base_root, base, changed, problems, loading)
         for rule in base.rules:
-            inherited_rules.setdefault(_rule_key(rule), rule)
+            inherited_rules.setdefault(_rule_key(rule), _with_type_words(rule, claim_types))
         changes.extend(c for c in base.changes if c not in changes)
         roots.extend(r for r in base.roots if r not in roots)
     by_id = {rule.id: rule for rule in inherited_rules.values()}

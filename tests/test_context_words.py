@@ -282,6 +282,51 @@ def test_an_unknown_veto_scope_is_a_located_problem(tmp_path) -> None:  # type: 
     assert ("CX113", "'veto_scope' is 'everywhere', not one of sentence, clause") in messages
 
 
+# risk's rules all carry the type's veto_always words besides their own (a var, expanded).
+TYPE_VETO_PACK = PACK_YAML.replace(
+    "risk: {polarity: negative, description: test}",
+    "risk: {polarity: negative, veto_always: [$habit_frames, 惯例]}")
+TYPE_VETO_RULES = "vars:\n  habit_frames: [一般而言, 通常情况下]\nrules:\n" + "".join([
+    _rule("r.squeezed", "risk", ["利润被侵蚀"]),
+    _rule("r.stalled", "risk", ["陷入停滞"], veto_always=["试点"]),
+    _rule("a.growing", "advantage", ["销量大增"]),
+])
+
+
+def test_a_claim_type_s_veto_always_cancels_every_rule_of_the_type(tmp_path: Path) -> None:
+    extractor = Extractor([write_pack(tmp_path / "typeveto", TYPE_VETO_PACK, TYPE_VETO_RULES)])
+    by_id = {rule.id: rule for rule in extractor.compiled.rules}
+    assert by_id["r.squeezed"].veto_always == ("一般而言", "通常情况下", "惯例")
+    assert by_id["r.stalled"].veto_always == ("试点", "一般而言", "通常情况下", "惯例")
+    assert by_id["a.growing"].veto_always == ()
+    info = extractor.compiled.claim_types["risk"]
+    assert info.veto_always_source == ("$habit_frames", "惯例")
+    # A general truth about the trade is no claim, for either rule of the type …
+    assert not _rules_of(extractor, "一般而言，原料涨价时加工厂的利润被侵蚀。")
+    assert not _rules_of(extractor, "按惯例，雨季工地陷入停滞。")
+    # … the rule's own word still counts, the other type is untouched,
+    assert not _rules_of(extractor, "试点项目陷入停滞。")
+    assert _rules_of(extractor, "一般而言，节前销量大增。") == {"a.growing"}
+    # and without the words both rules fire.
+    assert _rules_of(extractor, "星河化工利润被侵蚀，扩产项目陷入停滞。") == {
+        "r.squeezed", "r.stalled"}
+
+
+def test_an_unknown_var_in_a_type_s_veto_always_is_located_in_pack_yaml(
+        tmp_path: Path) -> None:
+    from claimx import PackLoadError
+
+    line = "  risk: {polarity: negative, veto_always: [$habit_frame]}"
+    pack = PACK_YAML.replace("  risk: {polarity: negative, description: test}", line)
+    with pytest.raises(PackLoadError) as info:
+        Extractor([write_pack(tmp_path / "bad", pack, TYPE_VETO_RULES)])
+    got = [(p.code, Path(p.path).name, p.line, p.column, p.message, p.hint)
+           for p in info.value.problems]
+    assert got == [("CX121", "pack.yaml", 5, line.index("$") + 1,
+                    "unknown var '$habit_frame' in 'veto_always'",
+                    "did you mean '$habit_frames'?")]
+
+
 def test_the_shadowable_flag_marks_exactly_the_words_with_pseudo_words(
         extractor: Extractor, shadow_extractor: Extractor) -> None:
     # _ContextWordsSeen._mask checks a word's pseudo words only when its mask has

@@ -257,6 +257,39 @@ def test_vars_replace_or_extend_and_imports_keep_their_narrow_meaning(tmp_path: 
     assert "extends: [../base]" in imp.notes[0].hint
 
 
+def test_a_claim_type_s_veto_always_follows_the_extending_pack(tmp_path: Path) -> None:
+    _write(tmp_path / "base", {
+        "pack.yaml": META.format(name="base")
+                     + "claim_types: {risk: {polarity: negative, veto_always: [$habits]}}\n",
+        "rules.yaml": "vars:\n  habits: [一般而言]\nrules:\n  - id: base.stall\n"
+                      "    kind: lexicon\n    type: risk\n    cues: [陷入停滞]\n"
+                      "    veto_always: [试点]\n"})
+    redefined = load_pack(_write(tmp_path / "redefined", {
+        "pack.yaml": META.format(name="redefined") + "extends: [../base]\n",
+        "vars.yaml": "vars:\n  habits: [按惯例]\n"}))
+    redeclared = load_pack(_write(tmp_path / "redeclared", {
+        "pack.yaml": META.format(name="redeclared") + "extends: [../base]\n"
+                     "claim_types: {risk: {polarity: negative, description: own words}}\n"}))
+    added = load_pack(_write(tmp_path / "added", {
+        "pack.yaml": META.format(name="added") + "extends: [../base]\n"
+                     "claim_types: {risk: {polarity: negative, veto_always: [例行]}}\n"}))
+
+    def words(pack):  # type: ignore[no-untyped-def]
+        rule = next(r for r in pack.rules if r.id == "base.stall")
+        return rule.veto_always, pack.claim_types["risk"].veto_always
+
+    # A var the extending pack redefines reaches the type's list and so the inherited rule;
+    assert words(redefined) == (("试点", "按惯例"), ("按惯例",))
+    # a type redeclared without the field keeps the list it had;
+    assert words(redeclared) == (("试点", "一般而言"), ("一般而言",))
+    assert redeclared.claim_types["risk"].description == "own words"
+    # a type given a new list passes it to the rules it inherits, in place of the old one.
+    assert words(added) == (("试点", "例行"), ("例行",))
+    extractor = Extractor([tmp_path / "added"])
+    assert not extractor.extract("工地例行检修，生产线陷入停滞。")
+    assert [c.rules for c in extractor.extract("一般而言，生产线陷入停滞。")] == [("base.stall",)]
+
+
 # --------------------------------------------------------------------------- located errors
 
 
