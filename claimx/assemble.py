@@ -573,7 +573,14 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
 def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
               not_names: tuple[str, ...]) -> tuple[int, int] | None:
     """The topic opening ``text`` at ``start``: 2 to SUBJECT_TOPIC_MAX name characters up to
-    the first stop word (在, 将, 已 …) within ``reach``, or None."""
+    the first stop word (在, 将, 已 …) within ``reach``, or None. None too when a stop word of
+    two characters or more opens the clause (积极推进…) or the run holds 了 (巩固了星河建工…):
+    such a clause opens with its predicate, not with the actor's name."""
+    # A stop word of two characters or more opening the clause (表明了…, 积极推进…) leaves no
+    # topic; one of one character there may begin a name (和顺电气, 向日光电).
+    opening = stops.match(text, start)
+    if opening is not None and opening.end() - start >= 2:
+        return None
     # The first stop word that leaves a name of two characters or more: a one-character
     # stop right after the first character belongs to the name (华能电力, 华为).
     for stop in stops.finditer(text, start + 1, min(limit, start + reach)):
@@ -581,7 +588,8 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
             end = stop.start()
             if (end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
                     and not text[start:end].startswith(not_names)
-                    and not _DATE_ONLY.fullmatch(text, start, end)):  # 2月8日|晚间
+                    and not _DATE_ONLY.fullmatch(text, start, end)  # 2月8日|晚间
+                    and "了" not in text[start:end]):  # 彰显了国家…: a verb, not a name
                 return start, end
             return None
     return None

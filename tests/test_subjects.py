@@ -96,3 +96,22 @@ def test_a_time_word_ends_a_topic_and_a_date_alone_is_no_subject() -> None:
     (claim,) = extract("星河银行今日宣布将在海南设立一家金融科技子公司。")
     assert claim.subject == "星河银行"
     assert all(c.subject != "2月8日" for c in extract("2月8日晚间，计划在海南设立一家金融科技子公司。"))
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("星河电子确实面临较大的库存压力。", "星河电子"),                   # an adverb of certainty
+    ("星河物流此次调整组织架构，意在加快海外扩张。", "星河物流"),       # a time adverb; 意在 opens its clause
+    ("云帆科技指望新工厂带来三成的利润率。", "云帆科技"),               # a verb of intent
+])
+def test_adverbs_and_verbs_of_intent_end_a_topic(text: str, subject: str) -> None:
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+@pytest.mark.parametrize("text", [
+    "巩固了星河建工在中东承包市场的领先地位。",  # 巩固了…: a verb phrase with 了
+    "积极推进数字化转型，提升服务效率。",        # 积极…: a directive opens with its predicate
+])
+def test_a_clause_that_opens_with_its_predicate_has_no_topic(text: str) -> None:
+    claims = extract(text)
+    assert claims and all(c.subject is None for c in claims)
