@@ -610,19 +610,12 @@ def _expand_list(node: yaml.Node, variables: dict[str, tuple[str, ...]], field: 
 
     ``node`` holds a list: a rule's fields come typed as plain nodes from
     :func:`_check_keys`, whose schema check made sure of it."""
-    out: list[str] = []
-    for item in node.value:
-        value = sys.intern(str(item.value))  # see _var_def
-        if value.startswith("$") and _VAR_NAME.fullmatch(value):
-            name = value[1:]
-            if name not in variables:
-                problems.add("CX121", f"unknown var '${name}' in '{field}'", display, item,
-                             hint=_var_hint(name, variables))
-                continue
-            out.extend(variables[name])
-        elif value.strip():
-            out.append(value)
-    return tuple(dict.fromkeys(out))
+    items = [sys.intern(str(item.value)) for item in node.value]  # see _var_def
+    for item, value in zip(node.value, items):
+        if value.startswith("$") and _VAR_NAME.fullmatch(value) and value[1:] not in variables:
+            problems.add("CX121", f"unknown var '{value}' in '{field}'", display, item,
+                         hint=_var_hint(value[1:], variables))
+    return _expand_words(items, variables)
 
 
 def _names_unknown_var(node: yaml.Node, variables: dict[str, tuple[str, ...]]) -> bool:
@@ -1490,8 +1483,9 @@ def _with_type_vetoes(claim_types: dict[str, ClaimTypeInfo], own_types: set[str]
 
 def _expand_words(items: Sequence[str], variables: dict[str, tuple[str, ...]]
                   ) -> tuple[str, ...]:
-    """:func:`_expand_list` of a list already checked where it was written (an inherited
-    claim type's ``veto_always``): an unknown var, reported there, is skipped."""
+    """``items`` with their ``$var`` items expanded; order kept, duplicates and empty
+    strings dropped, an unknown var skipped (:func:`_expand_list` reports it where it is
+    written; an inherited claim type's ``veto_always`` was checked in its own pack)."""
     out: list[str] = []
     for value in items:
         if value.startswith("$") and _VAR_NAME.fullmatch(value):
