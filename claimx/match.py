@@ -252,23 +252,54 @@ class RegexBudget:
     shared by pattern rules and the REGEX of token rules. Each call gets the smaller of
     ``timeout`` and what is left; once nothing is left, ``on_timeout="raise"`` raises and
     ``"skip"`` skips every regular expression still to run on the document.
+
+    The budget bounds the patterns' own work, as ``regex``'s per-call timeout does (it
+    counts the calling thread's CPU time): when the wall-clock deadline is reached, the
+    time this thread did not run since the budget began (other processes or threads held
+    the CPU) is added to it first (:meth:`reclaim`). Otherwise a busy machine ran out the
+    budget of ordinary text and ``extract`` raised :class:`~claimx.errors.RuleTimeoutError`
+    blaming a pattern that had done nothing wrong. Checking the deadline stays a read of
+    the monotonic clock; the thread's CPU clock (a system call) is read only when the
+    deadline is reached, and once when the budget begins.
     """
 
-    __slots__ = ("deadline", "on_timeout", "seconds", "timeout")
+    __slots__ = ("_began", "_began_cpu", "_reclaimed", "deadline", "on_timeout", "seconds",
+                 "timeout")
 
     def __init__(self, text_length: int, *, timeout: float = 0.25, on_timeout: str = "raise",
                  seconds: float = 1.0, per_chars: int = 100_000) -> None:
         self.timeout = timeout
         self.on_timeout = on_timeout
         self.seconds = seconds * max(1.0, text_length / per_chars)
-        self.deadline = time.monotonic() + self.seconds
+        self._began_cpu = time.thread_time()
+        self._began = time.monotonic()
+        self._reclaimed = 0.0
+        self.deadline = self._began + self.seconds
+
+    def reclaim(self) -> float:
+        """Move the deadline on by the wall-clock time this thread has not run since the
+        budget began and that no earlier call moved it by; return the seconds added."""
+        lost = ((time.monotonic() - self._began) - (time.thread_time() - self._began_cpu)
+                - self._reclaimed)
+        if lost <= 0.0:
+            return 0.0
+        self._reclaimed += lost
+        self.deadline += lost
+        return lost
 
     def next_timeout(self) -> float:
         """The timeout for the next regex call; 0 when the budget is spent."""
-        return max(0.0, min(self.timeout, self.deadline - time.monotonic()))
+        left = self.deadline - time.monotonic()
+        if left < self.timeout:
+            self.reclaim()
+            left = self.deadline - time.monotonic()
+        return max(0.0, min(self.timeout, left))
 
     def spent(self) -> bool:
-        """Is the document's budget used up?"""
+        """Is the document's budget used up (by the patterns' own time, see the class)?"""
+        if time.monotonic() < self.deadline:
+            return False
+        self.reclaim()
         return time.monotonic() >= self.deadline
 
     def compiled(self, deferred: DeferredPattern) -> Any:
@@ -278,12 +309,13 @@ class RegexBudget:
         long document compiles most of the pack's patterns (a third of a second, more on a
         loaded machine) inside its own budget, and a 64,000-character window of a huge line
         ran out of its one second before its regexes had run much at all. Compiling is
-        claimx's own work, not the text's, so it does not count."""
+        claimx's own work, not the text's, so it does not count. (Its CPU time is added
+        here; wall-clock time lost while compiling is added by :meth:`reclaim`.)"""
         if deferred.ready:
             return deferred.compiled
-        began = time.monotonic()
+        began = time.thread_time()
         pattern = deferred.compiled
-        self.deadline += time.monotonic() - began
+        self.deadline += time.thread_time() - began
         return pattern
 
 
@@ -694,21 +726,38 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
         timeout = deadline - clock()
         if timeout > per_call:
             timeout = per_call
-        try:
-            if timeout <= 0:
-                timeout = 0.0
-                raise TimeoutError
-            _match_into(hits, index,
-                        guarded if guard is not None
-                        and guard[0](text, sentence.start, sentence.end) is None else pattern,
-                        group, match_at, lead, text, sentence, positions, timeout, openers)
-        except TimeoutError:
-            if budget.on_timeout == "raise":
-                raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
-                                       budget=budget.seconds if budget.spent() else None
-                                       ) from None
-            if budget.spent():  # skip: nothing is left for this document's patterns
-                return False
+        # A call cut short by the document's deadline, not by its own timeout, runs again
+        # when the deadline moves on (RegexBudget.reclaim: the time other processes held
+        # the CPU); its matches from before the cut are dropped first. At most a few times:
+        # each run spends what is left of the budget's CPU time.
+        retries = 3
+        kept = len(hits)
+        while True:
+            try:
+                if timeout <= 0:
+                    timeout = 0.0
+                    raise TimeoutError
+                _match_into(hits, index,
+                            guarded if guard is not None
+                            and guard[0](text, sentence.start, sentence.end) is None
+                            else pattern,
+                            group, match_at, lead, text, sentence, positions, timeout, openers)
+                break
+            except TimeoutError:
+                if timeout < per_call and retries > 0 and budget.reclaim() > 0.0:
+                    deadline = budget.deadline
+                    timeout = min(per_call, deadline - clock())
+                    if timeout > 0:
+                        retries -= 1
+                        del hits[kept:]
+                        continue
+                if budget.on_timeout == "raise":
+                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
+                                           budget=budget.seconds if budget.spent() else None
+                                           ) from None
+                if budget.spent():  # skip: nothing is left for this document's patterns
+                    return False
+                break
     return True
 
 

@@ -7,6 +7,7 @@ at all. The texts and packs here are written for these tests.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import pytest
 
 from claimx import Extractor, PackLoadError, RuleTimeoutError
 from claimx.match import RegexBudget
+from claimx.packs import PatternRule
 
 META = "name: slow\nversion: '1'\nlanguage: zh\nclaim_types: {risk: {polarity: negative}}\n"
 # (a|a)+$ tries 2^n ways to split a run of n a's before it fails on the b after it.
@@ -92,6 +94,67 @@ def test_compiling_a_pattern_on_first_use_does_not_spend_the_budget(
 def test_the_budget_grows_with_the_document() -> None:
     assert RegexBudget(10, seconds=1.0).seconds == 1.0
     assert RegexBudget(1_000_000, seconds=1.0).seconds == pytest.approx(10.0)
+
+
+def _burn_cpu(seconds: float) -> None:
+    began = time.thread_time()
+    while time.thread_time() - began < seconds:
+        pass
+
+
+def test_time_the_thread_did_not_run_is_not_spent() -> None:
+    # Sleeping stands for other processes holding the CPU: the wall clock passes the
+    # deadline, the thread's CPU clock does not.
+    budget = RegexBudget(10, seconds=0.2, timeout=0.1)
+    time.sleep(0.3)
+    assert time.monotonic() > budget.deadline - 0.01  # the wall-clock deadline has passed
+    assert not budget.spent()
+    assert budget.next_timeout() == pytest.approx(0.1)
+    _burn_cpu(0.25)  # the thread's own work does spend it
+    assert budget.spent() and budget.next_timeout() == 0.0
+
+
+# Ordinary text for the bundled pack's pattern rules (written for this test).
+BUSY_TEXT = ("星河科技表示，公司将加快推进海外市场布局，力争三年内海外收入占比超过三成。"
+             "受原材料价格上涨影响，华辰汽车一季度净利润同比下降四成，毛利率承压。")
+
+
+def test_a_busy_machine_does_not_run_out_the_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    # On a loaded machine the wall clock ran past one second while the patterns had used a
+    # fraction of it, and extract raised RuleTimeoutError on ordinary text (CI, with other
+    # jobs on both CPUs). Here the monotonic clock jumps 5 s once the budget has begun, as
+    # if the process had waited that long for a CPU.
+    from claimx import match as match_stage
+    from claimx.normalize import normalize
+    from claimx.segment import segment
+
+    ex = Extractor()
+    doc = normalize(BUSY_TEXT)
+    sentences = segment(doc)
+    expected = match_stage.match(ex.compiled, doc.text, sentences, sentiment=False).claim_cues
+    assert any(isinstance(hit.rule, PatternRule) for hit in expected)  # patterns ran
+    budget = RegexBudget(len(doc.text), seconds=1.0)
+    real = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: real() + 5.0)
+    assert time.monotonic() > budget.deadline  # without reclaiming, the budget is gone
+    found = match_stage.match(ex.compiled, doc.text, sentences, sentiment=False,
+                              budget=budget).claim_cues
+    assert found == expected
+    assert budget.deadline > real() + 4.0  # the lost 5 s moved the deadline
+
+
+def test_a_busy_machine_still_stops_a_backtracking_pattern(
+        pattern_pack: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The budget now counts the thread's own time; a pattern that spends it still stops.
+    # The monotonic clock runs ahead by 50 ms at every reading, a machine busier than any.
+    real, readings = time.monotonic, itertools.count()
+    ex = Extractor(packs=[pattern_pack], regex_budget=0.3, regex_timeout=10)
+    monkeypatch.setattr(time, "monotonic", lambda: real() + 0.05 * next(readings))
+    began = time.thread_time()
+    with pytest.raises(RuleTimeoutError) as info:
+        ex.extract(SLOW_TEXT)
+    assert info.value.budget == pytest.approx(0.3)
+    assert time.thread_time() - began < 5
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
