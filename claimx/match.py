@@ -8,6 +8,7 @@ No word segmentation happens here: cues are matched on characters of the normali
 from __future__ import annotations
 
 import bisect
+import math
 import re
 import time
 from collections import defaultdict
@@ -261,6 +262,11 @@ class RegexBudget:
     blaming a pattern that had done nothing wrong. Checking the deadline stays a read of
     the monotonic clock; the thread's CPU clock (a system call) is read only when the
     deadline is reached, and once when the budget begins.
+
+    The clock starts when the document's first regular expression is about to run
+    (:meth:`begin`), not when the budget is made: the automaton pass and the sequence rules
+    before the patterns are claimx's own work (a 64,000-character window of a huge line
+    spent a third of its one second there on a slow machine before any pattern ran).
     """
 
     __slots__ = ("_began", "_began_cpu", "_reclaimed", "deadline", "on_timeout", "seconds",
@@ -271,14 +277,29 @@ class RegexBudget:
         self.timeout = timeout
         self.on_timeout = on_timeout
         self.seconds = seconds * max(1.0, text_length / per_chars)
-        self._began_cpu = time.thread_time()
-        self._began = time.monotonic()
+        self._began = -1.0  # not begun (see begin)
+        self._began_cpu = 0.0
         self._reclaimed = 0.0
-        self.deadline = self._began + self.seconds
+        self.deadline = math.inf
+
+    def begin(self) -> None:
+        """Start the budget's clock, if it has not started: called before the document's
+        first regular expression runs."""
+        if self._began < 0.0:
+            self._began_cpu = time.thread_time()
+            self._began = time.monotonic()
+            self.deadline = self._began + self.seconds
+
+    def credit(self, seconds: float) -> None:
+        """Add ``seconds`` of claimx's own work done inside the budget's time (a rule's
+        searches built on first use) to the deadline; nothing before the clock started."""
+        if self._began >= 0.0:
+            self.deadline += seconds
 
     def reclaim(self) -> float:
         """Move the deadline on by the wall-clock time this thread has not run since the
         budget began and that no earlier call moved it by; return the seconds added."""
+        self.begin()
         lost = ((time.monotonic() - self._began) - (time.thread_time() - self._began_cpu)
                 - self._reclaimed)
         if lost <= 0.0:
@@ -289,6 +310,7 @@ class RegexBudget:
 
     def next_timeout(self) -> float:
         """The timeout for the next regex call; 0 when the budget is spent."""
+        self.begin()
         left = self.deadline - time.monotonic()
         if left < self.timeout:
             self.reclaim()
@@ -297,6 +319,7 @@ class RegexBudget:
 
     def spent(self) -> bool:
         """Is the document's budget used up (by the patterns' own time, see the class)?"""
+        self.begin()
         if time.monotonic() < self.deadline:
             return False
         self.reclaim()
@@ -620,7 +643,16 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
             continue  # the anchor of a token rule
         need = rule_masks.get(index)
         if need is None:
-            compiled.index_required_words(index)  # for the documents that follow
+            # The rule's first document in this process: its required-word index and
+            # searches and its lookahead guard are built now, for the documents that follow.
+            # That is claimx's own work, like compiling a pattern (RegexBudget.compiled):
+            # in a fresh process it took a huge line's first window past its budget on a
+            # slow machine, so its CPU time is added to the deadline.
+            began = time.thread_time()
+            compiled.index_required_words(index)
+            required(index)
+            guard(index)
+            budget.credit(time.thread_time() - began)
         elif need & may_occur != need:
             continue  # a required list with no word in the document
         if starts is None:
@@ -714,6 +746,7 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
     pattern run instead in a sentence without its lookahead's words). False when the document's regex budget ran out with
     ``on_timeout="skip"`` (no pattern runs on it any more); raises
     :class:`~claimx.errors.RuleTimeoutError` with ``"raise"``."""
+    budget.begin()  # the budget's clock starts with the document's first pattern
     pattern = budget.compiled(rule.pattern)  # type: ignore[arg-type]  # compiled rules have one
     # The guard's own pattern is compiled now too, outside the budget (see RegexBudget.compiled).
     guarded = budget.compiled(guard[1]) if guard is not None else None

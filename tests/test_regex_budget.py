@@ -96,6 +96,15 @@ def test_the_budget_grows_with_the_document() -> None:
     assert RegexBudget(1_000_000, seconds=1.0).seconds == pytest.approx(10.0)
 
 
+def test_the_clock_starts_with_the_first_pattern() -> None:
+    # The automaton pass and the sequence rules before the patterns are not their time: a
+    # huge line's window spent a third of its budget there on a slow machine.
+    budget = RegexBudget(10, seconds=0.2, timeout=0.1)
+    _burn_cpu(0.3)
+    assert not budget.spent()  # spent() starts the clock when nothing else has
+    assert budget.next_timeout() == pytest.approx(0.1)
+
+
 def _burn_cpu(seconds: float) -> None:
     began = time.thread_time()
     while time.thread_time() - began < seconds:
@@ -106,6 +115,7 @@ def test_time_the_thread_did_not_run_is_not_spent() -> None:
     # Sleeping stands for other processes holding the CPU: the wall clock passes the
     # deadline, the thread's CPU clock does not.
     budget = RegexBudget(10, seconds=0.2, timeout=0.1)
+    budget.begin()
     time.sleep(0.3)
     assert time.monotonic() > budget.deadline - 0.01  # the wall-clock deadline has passed
     assert not budget.spent()
@@ -134,6 +144,7 @@ def test_a_busy_machine_does_not_run_out_the_budget(monkeypatch: pytest.MonkeyPa
     expected = match_stage.match(ex.compiled, doc.text, sentences, sentiment=False).claim_cues
     assert any(isinstance(hit.rule, PatternRule) for hit in expected)  # patterns ran
     budget = RegexBudget(len(doc.text), seconds=1.0)
+    budget.begin()
     real = time.monotonic
     monkeypatch.setattr(time, "monotonic", lambda: real() + 5.0)
     assert time.monotonic() > budget.deadline  # without reclaiming, the budget is gone
@@ -141,6 +152,36 @@ def test_a_busy_machine_does_not_run_out_the_budget(monkeypatch: pytest.MonkeyPa
                               budget=budget).claim_cues
     assert found == expected
     assert budget.deadline > real() + 4.0  # the lost 5 s moved the deadline
+
+
+def test_building_a_rules_searches_on_first_use_does_not_spend_the_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    # In a fresh process each pattern rule's required-word index and searches are built the
+    # first time a document needs them; a huge line's first window on a slow machine spent
+    # its whole budget there. Here each build takes 50 ms of CPU against a 50 ms budget.
+    from claimx._match_types import CompiledRules
+    from claimx.match import compile_rules
+    from claimx.match import match as run_match
+    from claimx.normalize import normalize
+    from claimx.packs import load_packs
+    from claimx.segment import segment
+
+    original = CompiledRules.index_required_words
+    built: list[int] = []
+
+    def slow_build(self: CompiledRules, index: int) -> None:
+        built.append(index)
+        _burn_cpu(0.05)
+        original(self, index)
+
+    monkeypatch.setattr(CompiledRules, "index_required_words", slow_build)
+    fresh = compile_rules(load_packs(["zh-business"]))  # no rule indexed yet
+    doc = normalize(BUSY_TEXT)
+    sentences = segment(doc)
+    found = run_match(fresh, doc.text, sentences, sentiment=False,
+                      budget=RegexBudget(len(doc.text), seconds=0.05))
+    assert len(built) >= 3  # well over the budget, had it counted
+    assert any(isinstance(hit.rule, PatternRule) for hit in found.claim_cues)
 
 
 def test_a_busy_machine_still_stops_a_backtracking_pattern(
