@@ -338,7 +338,7 @@ class RegexBudget:
             return deferred.compiled
         began = time.thread_time()
         pattern = deferred.compiled
-        self.deadline += time.thread_time() - began
+        self.credit(time.thread_time() - began)
         return pattern
 
 
@@ -649,8 +649,7 @@ def _run_patterns(compiled: CompiledRules, text: str, sentences: Sequence[Senten
             # in a fresh process it took a huge line's first window past its budget on a
             # slow machine, so its CPU time is added to the deadline.
             began = time.thread_time()
-            compiled.index_required_words(index)
-            required(index)
+            compiled.index_required_words(index)  # builds required(index) too
             guard(index)
             budget.credit(time.thread_time() - began)
         elif need & may_occur != need:
@@ -757,40 +756,29 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
     per_call, deadline, clock = budget.timeout, budget.deadline, time.monotonic
     for sentence, positions in targets:
         timeout = deadline - clock()
-        if timeout > per_call:
+        if timeout >= per_call:
             timeout = per_call
-        # A call cut short by the document's deadline, not by its own timeout, runs again
-        # when the deadline moves on (RegexBudget.reclaim: the time other processes held
-        # the CPU); its matches from before the cut are dropped first. At most a few times:
-        # each run spends what is left of the budget's CPU time.
-        retries = 3
-        kept = len(hits)
-        while True:
-            try:
-                if timeout <= 0:
-                    timeout = 0.0
-                    raise TimeoutError
-                _match_into(hits, index,
-                            guarded if guard is not None
-                            and guard[0](text, sentence.start, sentence.end) is None
-                            else pattern,
-                            group, match_at, lead, text, sentence, positions, timeout, openers)
-                break
-            except TimeoutError:
-                if timeout < per_call and retries > 0 and budget.reclaim() > 0.0:
-                    deadline = budget.deadline
-                    timeout = min(per_call, deadline - clock())
-                    if timeout > 0:
-                        retries -= 1
-                        del hits[kept:]
-                        continue
-                if budget.on_timeout == "raise":
-                    raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
-                                           budget=budget.seconds if budget.spent() else None
-                                           ) from None
-                if budget.spent():  # skip: nothing is left for this document's patterns
-                    return False
-                break
+        else:
+            # Near the wall-clock deadline: RegexBudget.next_timeout first moves it on by the
+            # time other processes held the CPU. The call's own timeout counts its CPU time
+            # (regex's), so a wait during the call cannot cut it short.
+            timeout = budget.next_timeout()
+            deadline = budget.deadline
+        try:
+            if timeout <= 0:
+                timeout = 0.0
+                raise TimeoutError
+            _match_into(hits, index,
+                        guarded if guard is not None
+                        and guard[0](text, sentence.start, sentence.end) is None else pattern,
+                        group, match_at, lead, text, sentence, positions, timeout, openers)
+        except TimeoutError:
+            if budget.on_timeout == "raise":
+                raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
+                                       budget=budget.seconds if budget.spent() else None
+                                       ) from None
+            if budget.spent():  # skip: nothing is left for this document's patterns
+                return False
     return True
 
 
