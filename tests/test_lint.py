@@ -115,6 +115,39 @@ def test_a_pattern_rule_without_anchors_is_a_warning(tmp_path: Path) -> None:
     assert "CX152" not in {p["code"] for p in json.loads(bundled.stdout)}
 
 
+def test_a_cue_word_shared_by_two_lexicon_rules_of_a_type_is_a_warning(tmp_path: Path) -> None:
+    # The later rule would add its prior to the word's confidence and let the word past the
+    # earlier rule's guards. One warning per pair, at the later rule, naming the words; a
+    # word shared with a rule of another type is no overlap. The bundled pack has none left.
+    rules = ("rules:\n"
+             "  - id: esg.goal\n    kind: lexicon\n    type: esg_commitment\n"
+             "    cues: [碳中和, 碳达峰, 绿电]\n"
+             "  - id: esg.power\n    kind: lexicon\n    type: esg_commitment\n"
+             "    cues: [绿电, 光伏, 碳中和]\n"
+             "  - id: esg.risk\n    kind: lexicon\n    type: esg_risk\n"
+             "    cues: [碳中和]\n")
+    meta = META.replace("{esg_commitment: {polarity: positive}}",
+                        "{esg_commitment: {polarity: positive}, esg_risk: {polarity: negative}}")
+    _pack(tmp_path / "esg", {"pack.yaml": meta, "esg.yaml": rules})
+    out = _lint(tmp_path, "esg", "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    (problem,) = json.loads(out.stdout)
+    assert (problem["code"], problem["severity"], problem["path"], problem["line"]) == (
+        "CX153", "warning", "esg/esg.yaml", 6)
+    assert problem["message"] == ("rule 'esg.power' cues 2 words that 'esg.goal' of type "
+                                  "'esg_commitment' already cues: 碳中和, 绿电")
+    # a pack that extends the bundled one is told when it re-lists the bundled pack's words
+    _pack(tmp_path / "mine", {"pack.yaml": META.replace("name: esg", "name: mine")
+                              + "extends: [zh-business]\n",
+                              "r.yaml": "rules:\n  - id: mine.merit\n    kind: lexicon\n"
+                                        "    type: advantage\n    cues: [一骑绝尘, 量子跃迁]\n"})
+    extended = json.loads(_lint(tmp_path, "mine", "--no-examples", "--format", "json").stdout)
+    assert [(p["code"], p["path"]) for p in extended] == [("CX153", "mine/r.yaml")]
+    assert "'mine.merit' cues 1 word that 'advantage.praise'" in extended[0]["message"]
+    bundled = _lint(tmp_path, "zh-business", "--no-examples", "--format", "json")
+    assert "CX153" not in {p["code"] for p in json.loads(bundled.stdout)}
+
+
 def test_warnings_are_reported_and_do_not_fail(tmp_path: Path) -> None:
     _pack(tmp_path / "user", {"pack.yaml": META + "imports: [zh-business]\n",
                               "vars.yaml": "vars:\n  plan_words: [立誓]\n"})

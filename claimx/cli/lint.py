@@ -5,7 +5,8 @@ its own rules' inline examples (a failing one is ``CX130``, with why the rule mi
 reads its annotated test files (``tests/**/*.txt``: a malformed marker is ``CX140``, a
 claim type the packs do not declare ``CX141``, each with a did-you-mean). Warnings (an
 ``imports:`` that was likely meant as ``extends:``, a var shadowing an imported one, a
-pattern rule with no anchors) are reported but do not fail.
+pattern rule with no anchors, a lexicon rule re-listing cue words of an earlier rule of its
+claim type) are reported but do not fail.
 
 ``--format json`` prints a list of problems (path, line, column, code, severity, message,
 hint); ``--format sarif`` a SARIF 2.1.0 log, for code-scanning services and editors.
@@ -119,6 +120,40 @@ def _speed_problems(pack: Any) -> list[PackProblem]:
             if isinstance(rule, PatternRule) and not rule.anchors]
 
 
+def _shared_cue_problems(pack: Any) -> list[PackProblem]:
+    """A cue word that a lexicon rule of the pack's own shares with an earlier lexicon rule of
+    the same claim type (CX153, a warning): the word's claims get two rules' priors in their
+    noisy-OR confidence, and the later rule lets the word past the earlier rule's guards
+    (``exceptions``, ``not_after``, ``veto``), which were written for that word. One warning per
+    pair of rules, at the later rule, naming the shared words."""
+    from claimx._pack_io import display_path
+    from claimx.packs import LexiconRule
+
+    own = {id(rule) for rule in pack.own_rules}
+    earlier: dict[str, list[Any]] = {}  # claim type -> its lexicon rules seen so far
+    problems: list[PackProblem] = []
+    for rule in pack.rules:
+        if not isinstance(rule, LexiconRule):
+            continue
+        seen = earlier.setdefault(rule.type, [])
+        if id(rule) in own:
+            cues = set(rule.cues)
+            for first in seen:
+                shared = sorted(cues.intersection(first.cues))
+                if not shared:
+                    continue
+                listed = ", ".join(shared[:5]) + (f", … ({len(shared)} in all)"
+                                                   if len(shared) > 5 else "")
+                problems.append(PackProblem(
+                    "CX153", f"rule '{rule.id}' cues {len(shared)} word"
+                    f"{'s' if len(shared) != 1 else ''} that '{first.id}' of type "
+                    f"'{rule.type}' already cues: {listed}",
+                    display_path(rule.source.path), rule.source.line, rule.source.column,
+                    CODES["CX153"][1], "warning"))
+        seen.append(rule)
+    return problems
+
+
 def check_packs(packs: Sequence[str], *, examples: bool = True
                 ) -> tuple[list[PackProblem], list[str]]:
     """Every problem of ``packs`` (each on its own, then all together), in report order:
@@ -136,6 +171,7 @@ def check_packs(packs: Sequence[str], *, examples: bool = True
         problems.extend(pack.notes)
         problems.extend(_test_file_problems(pack))
         problems.extend(_speed_problems(pack))
+        problems.extend(_shared_cue_problems(pack))
         if examples:
             try:
                 problems.extend(_example_problems(ref))
