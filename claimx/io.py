@@ -40,6 +40,7 @@ __all__ = [
     "ReadOptions",
     "decode_bytes",
     "expand_paths",
+    "infer_input_format",
     "parse_jsonl_lines",
     "read_jsonl",
     "read_jsonl_lines",
@@ -679,6 +680,33 @@ READERS: dict[str, Callable[[str, ReadOptions], Iterator[Document]]] = {
     "text": read_text,
     "jsonl": read_jsonl,
 }
+
+
+#: File-name endings that say which reader a named file needs when ``--input-format`` is
+#: not given.
+FORMAT_BY_SUFFIX: dict[str, str] = {".jsonl": "jsonl", ".ndjson": "jsonl",
+                                    ".parquet": "parquet"}
+
+
+def infer_input_format(paths: Sequence[str]) -> str:
+    """The input format of command-line ``paths`` when the user did not name one: the
+    format their files' endings say (``.jsonl``/``.ndjson``: ``jsonl``, ``.parquet``:
+    ``parquet``, anything else: ``text``). Stdin and folders count as ``text``: their files
+    are chosen by ``--glob``, whose default is ``*.txt``. Raises ``ValueError`` naming two
+    paths when the paths say different formats, so that a JSON Lines file is never read
+    as one text document by accident."""
+    first: dict[str, str] = {}  # format -> the first path that says it
+    for item in paths:
+        if item == STDIN or Path(item).is_dir():
+            kind = "text"
+        else:
+            kind = FORMAT_BY_SUFFIX.get(Path(item).suffix.lower(), "text")
+        first.setdefault(kind, item)
+    if len(first) > 1:
+        (kind_a, path_a), (kind_b, path_b) = list(first.items())[:2]
+        raise ValueError(f"{path_a} reads as {kind_a} and {path_b} as {kind_b}; "
+                         f"name one format with --input-format")
+    return next(iter(first), "text")
 
 
 def expand_paths(paths: Sequence[str], pattern: str = "*") -> Iterator[tuple[str, str | None]]:

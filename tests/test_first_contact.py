@@ -4,6 +4,7 @@ summary line, a text given where a path belongs)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -171,6 +172,45 @@ def test_a_text_given_as_a_path_gets_a_hint(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------- 8. outputs
+
+
+@pytest.mark.parametrize("command", ["tag", "hits"])
+def test_a_json_lines_file_is_read_as_records_without_being_told(tmp_path: Path,
+                                                                  command: str) -> None:
+    # A .jsonl file read as text would be one document whose text is JSON: ids, keys and
+    # escapes in the claims, offsets into the file instead of into each record.
+    records = tmp_path / "news.jsonl"
+    records.write_text(json.dumps({"id": "n1", "text": TEXT}, ensure_ascii=False) + "\n"
+                       + json.dumps({"id": "n2", "text": "今天天气很好。"}, ensure_ascii=False)
+                       + "\n", encoding="utf-8")
+    if command == "tag":
+        done = run_cli("tag", str(records))
+        assert done.returncode == 0, done.stderr
+        rows = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [row["id"] for row in rows] == ["n1", "n2"]
+        assert rows[0]["claims"][0]["text"] == "光明电子计划明年在越南新建两座工厂"
+        assert rows[0]["claims"][0]["start"] == 0
+    else:
+        done = run_cli("hits", str(records), "--type", "strategic_intent", "-n", "5",
+                       "--format", "jsonl")
+        assert done.returncode == 0, done.stderr
+        (hit,) = [json.loads(line) for line in done.stdout.splitlines()]
+        assert (hit["doc"], hit["start"]) == ("n1", 0) and "\"text\"" not in hit["right"]
+    assert "2 documents" in done.stderr
+
+
+def test_files_of_different_formats_need_input_format(tmp_path: Path) -> None:
+    records = tmp_path / "news.jsonl"
+    records.write_text(json.dumps({"id": "n1", "text": TEXT}, ensure_ascii=False) + "\n",
+                       encoding="utf-8")
+    page = tmp_path / "page.txt"
+    page.write_text(TEXT, encoding="utf-8")
+    done = run_cli("tag", str(records), str(page))
+    assert_one_line_usage_error(done, "news.jsonl reads as jsonl", "page.txt as text",
+                                "--input-format")
+    told = run_cli("tag", str(records), str(page), "--input-format", "text")
+    assert told.returncode == 0, told.stderr
+    assert "2 documents" in told.stderr
 
 
 def test_csv_has_a_row_for_every_document_even_without_claims(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ import wcwidth
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
 from claimx.errors import ClaimxError, PackLoadError
-from claimx.io import READERS, STDIN, Document, ReadOptions, expand_paths
+from claimx.io import READERS, STDIN, Document, ReadOptions, expand_paths, infer_input_format
 from claimx.types import CLAIM_TYPES, Claim
 
 __all__ = [
@@ -90,8 +90,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="random seed of the sample (default 0: the same sample each run)")
     p.add_argument("--pack", action="append", metavar="NAME|DIR", dest="packs",
                    help="rule pack to use; repeat for several (default: zh-business)")
-    p.add_argument("--input-format", choices=sorted(READERS), default="text",
-                   help="text: one document per file; jsonl: one record per line")
+    p.add_argument("--input-format", choices=sorted(READERS), default=None,
+                   help="text: one document per file; jsonl: one record per line "
+                        "(default: by the files' ending: .jsonl and .ndjson are jsonl, "
+                        ".parquet parquet, the rest, folders and stdin text)")
     p.add_argument("--text-field", default="text", metavar="NAME",
                    help="JSON Lines field holding the text (default: text)")
     p.add_argument("--id-field", default="id", metavar="NAME",
@@ -479,6 +481,11 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return "--width must be 1 or more"
     if args.paths.count(STDIN) > 1:
         return "'-' (stdin) can be given only once"
+    if args.input_format is None:
+        try:
+            args.input_format = infer_input_format(args.paths)
+        except ValueError as exc:
+            return str(exc)
     if args.encoding != "auto":
         try:
             codecs.lookup(args.encoding)

@@ -38,6 +38,7 @@ from claimx.io import (
     JsonLines,
     ReadOptions,
     expand_paths,
+    infer_input_format,
     parse_jsonl_lines,
     read_jsonl_lines,
 )
@@ -104,8 +105,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--glob", default=None, metavar="PATTERN",
                    help="file-name pattern inside folders (default: *.txt for text input, "
                         "*.jsonl for jsonl input)")
-    p.add_argument("--input-format", choices=sorted(READERS), default="text",
-                   help="text: one document per file; jsonl: one record per line")
+    p.add_argument("--input-format", choices=sorted(READERS), default=None,
+                   help="text: one document per file; jsonl: one record per line "
+                        "(default: by the files' ending: .jsonl and .ndjson are jsonl, "
+                        ".parquet parquet, the rest, folders and stdin text)")
     p.add_argument("--text-field", default="text", metavar="NAME",
                    help="JSON Lines field holding the text (default: text)")
     p.add_argument("--id-field", default="id", metavar="NAME",
@@ -506,6 +509,11 @@ def run(args: argparse.Namespace) -> int:
                       f"(a byte-order mark would break {fmt} readers)")
     if args.paths.count(STDIN) > 1:
         return _usage("'-' (stdin) can be given only once")
+    if args.input_format is None:
+        try:
+            args.input_format = infer_input_format(args.paths)
+        except ValueError as exc:
+            return _usage(str(exc))
     if args.output:
         folder = Path(args.output).parent
         if not folder.is_dir():
