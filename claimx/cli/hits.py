@@ -15,7 +15,6 @@ precision with a Wilson 95 % interval.
 from __future__ import annotations
 
 import argparse
-import codecs
 import difflib
 import functools
 import io
@@ -32,8 +31,9 @@ import attrs
 import wcwidth
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
+from claimx.cli._inputs import add_input_options, glob_pattern, input_problem, read_options
 from claimx.errors import ClaimxError, PackLoadError
-from claimx.io import READERS, STDIN, Document, ReadOptions, expand_paths, infer_input_format
+from claimx.io import READERS, STDIN, Document, ReadOptions, expand_paths
 from claimx.types import CLAIM_TYPES, Claim
 
 __all__ = [
@@ -90,19 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="random seed of the sample (default 0: the same sample each run)")
     p.add_argument("--pack", action="append", metavar="NAME|DIR", dest="packs",
                    help="rule pack to use; repeat for several (default: zh-business)")
-    p.add_argument("--input-format", choices=sorted(READERS), default=None,
-                   help="text: one document per file; jsonl: one record per line "
-                        "(default: by the files' ending: .jsonl and .ndjson are jsonl, "
-                        ".parquet parquet, the rest, folders and stdin text)")
-    p.add_argument("--text-field", default="text", metavar="NAME",
-                   help="JSON Lines field holding the text (default: text)")
-    p.add_argument("--id-field", default="id", metavar="NAME",
-                   help="JSON Lines field holding the id (default: id)")
-    p.add_argument("--encoding", default="auto", metavar="auto|NAME",
-                   help="input encoding: auto-detect (default) or a codec such as gb18030")
-    p.add_argument("--glob", default=None, metavar="PATTERN",
-                   help="file-name pattern inside folders (default: *.txt for text input, "
-                        "*.jsonl for jsonl input)")
+    add_input_options(p)
     p.add_argument("--width", type=int, default=30, metavar="CHARS",
                    help="context on each side of the keyword, in characters and in display "
                         "columns (a CJK character is two columns; default 30)")
@@ -479,26 +467,9 @@ def _option_problem(args: argparse.Namespace) -> str | None:
         return "-n must be 0 (counts only) or more"
     if args.width < 1:
         return "--width must be 1 or more"
-    if args.paths.count(STDIN) > 1:
-        return "'-' (stdin) can be given only once"
-    if args.input_format is None:
-        try:
-            args.input_format = infer_input_format(args.paths)
-        except ValueError as exc:
-            return str(exc)
-    if args.encoding != "auto":
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            return (f"unknown encoding '{args.encoding}' "
-                    f"(try auto, utf-8, gb18030, big5, utf-16)")
-    if args.input_format == "parquet":
-        from claimx.parquet_io import ParquetUnavailableError, require_pyarrow
-
-        try:
-            require_pyarrow()
-        except ParquetUnavailableError as exc:
-            return f"--input-format parquet: {exc}"
+    problem = input_problem(args)
+    if problem is not None:
+        return problem
     return None
 
 
@@ -571,10 +542,8 @@ def run(args: argparse.Namespace) -> int:
     rule_types = selection.rule_types
     reservoirs = {g: Reservoir[Hit](args.n, seed=args.seed, key=g) for g in selection.groups}
 
-    pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(
-        args.input_format, "*.txt")
-    options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
-                          id_field=args.id_field)
+    pattern = glob_pattern(args)
+    options = read_options(args)
     documents = failures = 0
     show = not args.quiet
     paths = list(expand_paths(args.paths, pattern))

@@ -28,6 +28,7 @@ from typing import IO, TYPE_CHECKING, Any
 import attrs
 
 from claimx.cli import EXIT_FAILURES, EXIT_OK, EXIT_USAGE, report_pack_error
+from claimx.cli._inputs import add_input_options, glob_pattern, input_problem, read_options
 from claimx.cli.pool import OrderedPool, TaskFailed, WorkerDied
 from claimx.errors import ClaimxError, PackLoadError
 from claimx.io import (
@@ -38,14 +39,12 @@ from claimx.io import (
     JsonLines,
     ReadOptions,
     expand_paths,
-    infer_input_format,
     parse_jsonl_lines,
     read_jsonl_lines,
 )
 from claimx.parquet_io import (
     ParquetUnavailableError,
     ParquetWriter,
-    read_parquet,
     require_pyarrow,
 )
 from claimx.types import CLAIM_TYPES, Claim, Span
@@ -55,7 +54,6 @@ if TYPE_CHECKING:  # ForkContext does not exist on Windows; annotations are not 
     from multiprocessing.context import ForkContext, SpawnContext
 
 # Parquet (pyarrow, imported only when used): the files ``claimx.spark`` jobs read and write.
-READERS.setdefault("parquet", read_parquet)
 WRITERS.setdefault("parquet", ParquetWriter)
 
 __all__ = ["register", "run", "windows"]
@@ -102,19 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="rule pack to use; repeat for several (default: zh-business)")
     p.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
                    help="worker processes (default 1; 0 = one per CPU)")
-    p.add_argument("--glob", default=None, metavar="PATTERN",
-                   help="file-name pattern inside folders (default: *.txt for text input, "
-                        "*.jsonl for jsonl input)")
-    p.add_argument("--input-format", choices=sorted(READERS), default=None,
-                   help="text: one document per file; jsonl: one record per line "
-                        "(default: by the files' ending: .jsonl and .ndjson are jsonl, "
-                        ".parquet parquet, the rest, folders and stdin text)")
-    p.add_argument("--text-field", default="text", metavar="NAME",
-                   help="JSON Lines field holding the text (default: text)")
-    p.add_argument("--id-field", default="id", metavar="NAME",
-                   help="JSON Lines field holding the id (default: id)")
-    p.add_argument("--encoding", default="auto", metavar="auto|NAME",
-                   help="input encoding: auto-detect (default) or a codec such as gb18030")
+    add_input_options(p)
     p.add_argument("--on-rule-timeout", choices=("raise", "skip"), default="raise",
                    help="when a rule's regular expression runs past its time on a document: "
                         "fail that document (raise, the default) or skip the sentence, and "
@@ -507,33 +493,20 @@ def run(args: argparse.Namespace) -> int:
     if args.bom and fmt not in _BOM_FORMATS:
         return _usage(f"--bom is for {' and '.join(_BOM_FORMATS)} output, not {fmt} "
                       f"(a byte-order mark would break {fmt} readers)")
-    if args.paths.count(STDIN) > 1:
-        return _usage("'-' (stdin) can be given only once")
-    if args.input_format is None:
-        try:
-            args.input_format = infer_input_format(args.paths)
-        except ValueError as exc:
-            return _usage(str(exc))
+    problem = input_problem(args)
+    if problem is not None:
+        return _usage(problem)
     if args.output:
         folder = Path(args.output).parent
         if not folder.is_dir():
             return _usage(f"cannot write {args.output}: folder {folder} does not exist")
         if Path(args.output).is_dir():
             return _usage(f"-o {args.output} is a folder; give a file name")
-    if args.encoding != "auto":
-        import codecs
-
-        try:
-            codecs.lookup(args.encoding)
-        except LookupError:
-            return _usage(f"unknown encoding '{args.encoding}' "
-                          f"(try auto, utf-8, gb18030, big5, utf-16)")
-    if "parquet" in (fmt, args.input_format):
+    if fmt == "parquet":
         try:
             require_pyarrow()
         except ParquetUnavailableError as exc:
-            option = "--format" if fmt == "parquet" else "--input-format"
-            return _usage(f"{option} parquet: {exc}")
+            return _usage(f"--format parquet: {exc}")
     # Load the packs here even with --jobs: a broken pack is one clear message, not N.
     try:
         from claimx.packs import load_packs
@@ -544,13 +517,12 @@ def run(args: argparse.Namespace) -> int:
     # The summary line counts the claim types of the packs in use, in their order.
     claim_types = list(dict.fromkeys(t for pack in loaded for t in pack.claim_types))
 
-    pattern = args.glob or {"jsonl": "*.jsonl", "parquet": "*.parquet"}.get(args.input_format, "*.txt")
+    pattern = glob_pattern(args)
     paths = [(path, _hint_text(path, problem))
              for path, problem in expand_paths(args.paths, pattern)]
     total = None if any(p == STDIN for p, _ in paths) else sum(
         _size(p) for p, problem in paths if problem is None)
-    options = ReadOptions(encoding=args.encoding, text_field=args.text_field,
-                          id_field=args.id_field)
+    options = read_options(args)
     docs = _documents(paths, READERS[args.input_format], options)
     results: Iterator[Result]
     if jobs == 1:
