@@ -488,6 +488,7 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
             return opening.span()
     suffixes = settings.get("_subject_suffix_regex")
     not_names = settings.get("_subject_not_start", ())
+    not_ends = settings.get("_subject_not_end", ())
     # The actor is named close before the cue: only a bounded window is searched, for the
     # last suffix (公司, 集团 …) that ends a name (no Han character right after it); the name
     # is the run of name characters before it, cut after the last stop word or punctuation.
@@ -509,6 +510,11 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
             boundary = ""
             for cut in settings["_subject_boundary_regex"].finditer(text, head, start):
                 head, boundary = cut.end(), cut.group()
+            # 了 ends a verb, so a name begins after it (…压缩了|民爆器材生产企业); not a
+            # boundary word, which would cut topics too (有赞完成了…).
+            done = text.rfind("了", head, start)
+            if done >= 0:
+                head = done + 1
             if boundary in markers:
                 continue  # 被监管部门, 向合作方: an agent or object, not the claim's actor
             if text.startswith(not_names, head):
@@ -528,9 +534,9 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
     # tried once, since a start that failed fails again.
     tried = dict.fromkeys((claim_start, after_heading, sentence.start))
     for start in tried:
-        topic = _topic_at(text, start, sentence.end, stops, reach, not_names)
+        topic = _topic_at(text, start, sentence.end, stops, reach, not_names, not_ends)
         if topic is not None:
-            return topic
+            return _undated(text, topic)
     # 3. else the company's own name for itself (公司, 本集团 …) where the sentence has it
     # before the claim: annual reports name the actor once and then list what it does.
     if self_refs is not None:
@@ -543,9 +549,9 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
     # the actor once and goes on about it (星河影业在年报中称，票房低迷正对其…造成冲击).
     for start in reversed(clause_starts):
         if start < claim_start and start not in tried:
-            topic = _topic_at(text, start, sentence.end, stops, reach, not_names)
+            topic = _topic_at(text, start, sentence.end, stops, reach, not_names, not_ends)
             if topic is not None:
-                return topic
+                return _undated(text, topic)
     # 5. else the name that stands between the claim's start and its cue with no stop word
     # to end it (中佳易购|非法集资, 宜贷网|清盘): what precedes the predicate is its subject.
     # It ends at a figure (招行|2021年净利润…) and does not open with a figure or a word
@@ -553,6 +559,7 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
     run = _NAME_BEFORE_FIGURE.match(text, claim_start, cue_start)
     if (run is not None and 2 <= run.end() - claim_start <= SUBJECT_TOPIC_MAX
             and not text.startswith(not_names, claim_start)
+            and not text[claim_start:run.end()].endswith(not_ends)
             and stops.match(text, claim_start) is None
             and "了" not in text[claim_start:run.end()]):  # 有赞启动了第一轮|裁员: a verb
         return claim_start, run.end()
@@ -571,11 +578,13 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
 
 
 def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
-              not_names: tuple[str, ...]) -> tuple[int, int] | None:
+              not_names: tuple[str, ...], not_ends: tuple[str, ...] = ()
+              ) -> tuple[int, int] | None:
     """The topic opening ``text`` at ``start``: 2 to SUBJECT_TOPIC_MAX name characters up to
     the first stop word (在, 将, 已 …) within ``reach``, or None. None too when a stop word of
     two characters or more opens the clause (积极推进…) or the run holds 了 (巩固了星河建工…):
-    such a clause opens with its predicate, not with the actor's name."""
+    such a clause opens with its predicate, not with the actor's name. None as well when the
+    run ends in one of ``not_ends`` (调研中, 建成后, 之所): a time or a clause, not a name."""
     # A stop word of two characters or more opening the clause (表明了…, 积极推进…) leaves no
     # topic; one of one character there may begin a name (和顺电气, 向日光电).
     opening = stops.match(text, start)
@@ -588,11 +597,21 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
             end = stop.start()
             if (end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
                     and not text[start:end].startswith(not_names)
+                    and not text[start:end].endswith(not_ends)
                     and not _DATE_ONLY.fullmatch(text, start, end)  # 2月8日|晚间
                     and "了" not in text[start:end]):  # 彰显了国家…: a verb, not a name
                 return start, end
             return None
     return None
+
+
+def _undated(text: str, topic: tuple[int, int]) -> tuple[int, int]:
+    """``topic`` without a date that follows the name in it (沃尔沃汽车8日|表示,
+    国家发改委1月|新闻发布会上): the date is when, not who."""
+    dated = _DATE_IN_TOPIC.search(text, topic[0] + 2, topic[1])
+    if dated is None or _DATE_ONLY.fullmatch(text, topic[0], dated.start()):
+        return topic  # no date after a name (2021年12月初 is a date, not a name and a date)
+    return topic[0], dated.start()
 
 
 def _announcer(text: str, sentence: Sentence, claim_start: int,
@@ -613,11 +632,13 @@ def _announcer(text: str, sentence: Sentence, claim_start: int,
         return None
     # A date after the name (星河化工1月18日晚间公告，公司…) is not part of it.
     dated = _DATE_IN_TOPIC.search(text, topic[0] + 2, topic[1])
-    return (topic[0], dated.start()) if dated else topic
+    if dated is None or _DATE_ONLY.fullmatch(text, topic[0], dated.start()):
+        return topic  # no date after a name (2021年12月初 is a date, not a name and a date)
+    return topic[0], dated.start()
 
 
 # A date inside a topic: figures followed by 年, 月 or 日; a topic that is only a date.
-_DATE_IN_TOPIC = regex.compile(r"[0-9]{1,4}[年月日]")
+_DATE_IN_TOPIC = regex.compile(r"(?<![0-9])[0-9]{1,4}[年月日]")
 _DATE_ONLY = regex.compile(r"(?:[0-9]{1,4}[年月日号])+")
 
 # A Han character: a self-reference right after one is usually the tail of a longer name.
@@ -670,6 +691,8 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         out["_subject_stop_reach"] = SUBJECT_TOPIC_MAX + len(stops[0])
     # Time words, adverbs and question words open a clause but never name its actor.
     out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
+    # … and a run that ends in a time or clause word (调研中, 建成后) names no one.
+    out["_subject_not_end"] = tuple(settings.get("subject_not_end", []))
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
     out["_subject_object_markers"] = frozenset(settings.get("subject_object_markers", []))
     out["_causatives"] = tuple(settings.get("causative_verbs", []))

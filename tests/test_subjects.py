@@ -115,3 +115,31 @@ def test_adverbs_and_verbs_of_intent_end_a_topic(text: str, subject: str) -> Non
 def test_a_clause_that_opens_with_its_predicate_has_no_topic(text: str) -> None:
     claims = extract(text)
     assert claims and all(c.subject is None for c in claims)
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("云帆汽车3月5日宣布，将在泰国新建一座整车工厂。", "云帆汽车"),  # a date after the name
+    ("华辰手机连续三年位居国内市场第一。", "华辰手机"),              # 连续 ends the name
+    ("星河家电截至6月底的订单同比翻倍。", "星河家电"),               # 截至 ends the name
+    ("行业之所以出现亏损潮，是因为产能严重过剩。", "行业"),          # 之所以 ends the topic
+])
+def test_dates_and_time_phrases_after_a_name_are_not_part_of_it(text: str, subject: str) -> None:
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+@pytest.mark.parametrize("text", [
+    "其新工厂将于明年投产。",                          # a pronoun opens the topic
+    "营收的增长主要得益于海外业务的快速扩张。",          # a metric is no actor
+    "云帆物流新仓库建成后将成为华东最大的冷链中心。",    # …建成后: a time clause, not a name
+])
+def test_a_pronoun_a_metric_or_a_time_clause_names_no_one(text: str) -> None:
+    claims = extract(text)
+    assert claims and all(c.subject is None for c in claims)
+
+
+def test_a_name_before_a_suffix_begins_after_the_verb_that_precedes_it() -> None:
+    # 导致了|华辰纺织公司: the 了 that ends the verb starts the name, which once came out
+    # as 率波动导致了华辰纺织公司.
+    (claim,) = extract("汇率波动导致了华辰纺织公司出现汇兑损失。")
+    assert claim.type == "risk" and claim.subject == "华辰纺织公司"
