@@ -533,8 +533,10 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
     # Usually two or all three are one position (a claim opening its sentence): each is
     # tried once, since a start that failed fails again.
     tried = dict.fromkeys((claim_start, after_heading, sentence.start))
+    lead = settings.get("_subject_lead_regex")
     for start in tried:
-        topic = _topic_at(text, start, sentence.end, stops, reach, not_names, not_ends)
+        topic = _topic_at(text, _after_lead(lead, text, start), sentence.end, stops, reach,
+                          not_names, not_ends)
         if topic is not None:
             return _undated(text, topic)
     # 3. else the company's own name for itself (公司, 本集团 …) where the sentence has it
@@ -549,7 +551,8 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
     # the actor once and goes on about it (星河影业在年报中称，票房低迷正对其…造成冲击).
     for start in reversed(clause_starts):
         if start < claim_start and start not in tried:
-            topic = _topic_at(text, start, sentence.end, stops, reach, not_names, not_ends)
+            topic = _topic_at(text, _after_lead(lead, text, start), sentence.end, stops,
+                              reach, not_names, not_ends)
             if topic is not None:
                 return _undated(text, topic)
     # 5. else the name that stands between the claim's start and its cue with no stop word
@@ -603,6 +606,16 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
                 return start, end
             return None
     return None
+
+
+def _after_lead(lead: Any, text: str, start: int) -> int:
+    """``start`` moved past a date or a time word that opens a clause before its actor
+    (去年10月|网易云音乐宣布…, 昨日|AT&T就…, 2021年4月|扬子江药业涉嫌…): news dates the
+    clause first and names the actor second."""
+    if lead is None:
+        return start
+    opening = lead.match(text, start)
+    return opening.end() if opening is not None else start
 
 
 def _undated(text: str, topic: tuple[int, int]) -> tuple[int, int]:
@@ -691,6 +704,11 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         out["_subject_stop_reach"] = SUBJECT_TOPIC_MAX + len(stops[0])
     # Time words, adverbs and question words open a clause but never name its actor.
     out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
+    # A date or a time word (去年10月, 昨日) that opens a clause before the actor's name.
+    if times:
+        out["_subject_lead_regex"] = regex.compile(
+            r"(?:[0-9]{2,4}年度?|[0-9]{1,2}月份?|[0-9]{1,2}[日号]|"
+            + "|".join(regex.escape(w) for w in times) + r")*")
     # … and a run that ends in a time or clause word (调研中, 建成后) names no one.
     out["_subject_not_end"] = tuple(settings.get("subject_not_end", []))
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))

@@ -143,3 +143,17 @@ def test_a_name_before_a_suffix_begins_after_the_verb_that_precedes_it() -> None
     # as 率波动导致了华辰纺织公司.
     (claim,) = extract("汇率波动导致了华辰纺织公司出现汇兑损失。")
     assert claim.type == "risk" and claim.subject == "华辰纺织公司"
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("去年10月星河音乐宣布与华辰影业达成版权合作。", "星河音乐"),   # a year word and a month
+    ("昨日云帆航空宣布将在成都新建一座维修基地。", "云帆航空"),     # a time word
+    ("2021年华辰电池在储能市场的占有率位居第一。", "华辰电池"),     # a year
+    ("上半年公司实现营业收入21亿元，同比增长20%。", "公司"),        # a half year
+    ("近期星河地产出现资金链紧张的传闻。", "星河地产"),             # 出现 ends the name
+])
+def test_a_date_or_time_word_that_opens_the_clause_is_not_the_subject(text: str,
+                                                                     subject: str) -> None:
+    # News dates a clause first and names its actor second.
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
