@@ -609,9 +609,9 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
 
 
 def _after_lead(lead: Any, text: str, start: int) -> int:
-    """``start`` moved past a date or a time word that opens a clause before its actor
-    (去年10月|网易云音乐宣布…, 昨日|AT&T就…, 2021年4月|扬子江药业涉嫌…): news dates the
-    clause first and names the actor second."""
+    """``start`` moved past a list item's marker, a date and a time word that open a clause
+    before its actor (④ 亚马逊…, 去年10月|网易云音乐宣布…, 昨日|AT&T就…): news dates the
+    clause first and names the actor second; reports number their paragraphs."""
     if lead is None:
         return start
     opening = lead.match(text, start)
@@ -650,6 +650,9 @@ def _announcer(text: str, sentence: Sentence, claim_start: int,
     return topic[0], dated.start()
 
 
+# A list item's marker that opens a clause before its actor (④ 亚马逊…, 4、公司…, （三）…).
+_LIST_MARKER = (r"(?:(?:[\u2460-\u2473]|[0-9]{1,2}[、．.](?![0-9])"
+                r"|[（(][一二三四五六七八九十0-9]{1,3}[）)]|[一二三四五六七八九十]{1,3}、)\s*)?")
 # A date inside a topic: figures followed by 年, 月 or 日; a topic that is only a date.
 _DATE_IN_TOPIC = regex.compile(r"(?<![0-9])[0-9]{1,4}[年月日]")
 _DATE_ONLY = regex.compile(r"(?:[0-9]{1,4}[年月日号])+")
@@ -707,7 +710,7 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     # A date or a time word (去年10月, 昨日) that opens a clause before the actor's name.
     if times:
         out["_subject_lead_regex"] = regex.compile(
-            r"(?:[0-9]{2,4}年度?|[0-9]{1,2}月份?|[0-9]{1,2}[日号]|"
+            _LIST_MARKER + r"(?:[0-9]{2,4}年度?|[0-9]{1,2}月份?|[0-9]{1,2}[日号]|"
             + "|".join(regex.escape(w) for w in times) + r")*")
     # … and a run that ends in a time or clause word (调研中, 建成后) names no one.
     out["_subject_not_end"] = tuple(settings.get("subject_not_end", []))

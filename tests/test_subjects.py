@@ -157,3 +157,13 @@ def test_a_date_or_time_word_that_opens_the_clause_is_not_the_subject(text: str,
     # News dates a clause first and names its actor second.
     claims = extract(text)
     assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+@pytest.mark.parametrize("text", [
+    "4、星河电子持续加大研发投入。",      # a numbered paragraph of a report
+    "（二）星河电子持续加大研发投入。",    # a numbered section
+    "② 星河电子持续加大研发投入。",       # a circled number in a news digest
+])
+def test_a_list_marker_before_the_actor_is_not_part_of_the_subject(text: str) -> None:
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == ["星河电子"] * len(claims)
