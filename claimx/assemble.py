@@ -538,7 +538,7 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
         topic = _topic_at(text, _after_lead(lead, text, start), sentence.end, stops, reach,
                           not_names, not_ends)
         if topic is not None:
-            return _undated(text, topic)
+            return _undated(text, _before_officer(text, topic, settings))
     # 3. else the company's own name for itself (公司, 本集团 …) where the sentence has it
     # before the claim: annual reports name the actor once and then list what it does.
     if self_refs is not None:
@@ -554,7 +554,7 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
             topic = _topic_at(text, _after_lead(lead, text, start), sentence.end, stops,
                               reach, not_names, not_ends)
             if topic is not None:
-                return _undated(text, topic)
+                return _undated(text, _before_officer(text, topic, settings))
     # 5. else the name that stands between the claim's start and its cue with no stop word
     # to end it (中佳易购|非法集资, 宜贷网|清盘): what precedes the predicate is its subject.
     # It ends at a figure (招行|2021年净利润…) and does not open with a figure or a word
@@ -618,6 +618,17 @@ def _after_lead(lead: Any, text: str, start: int) -> int:
     return opening.end() if opening is not None else start
 
 
+def _before_officer(text: str, topic: tuple[int, int], settings: dict[str, Any]
+                    ) -> tuple[int, int]:
+    """``topic`` cut before an officer's role (the pack's ``subject_officer_roles``) that
+    follows a name of two characters or more in it: 云帆汽车副总裁李四|称 speaks for 云帆汽车."""
+    officers = settings.get("_subject_officer_regex")
+    if officers is None:
+        return topic
+    role = officers.search(text, topic[0] + 2, topic[1])
+    return (topic[0], role.start()) if role is not None else topic
+
+
 def _undated(text: str, topic: tuple[int, int]) -> tuple[int, int]:
     """``topic`` without a date that follows the name in it (沃尔沃汽车8日|表示,
     国家发改委1月|新闻发布会上): the date is when, not who."""
@@ -641,13 +652,14 @@ def _announcer(text: str, sentence: Sentence, claim_start: int,
                       settings["_subject_stop_reach"], settings["_subject_not_start"])
     if topic is None or not speech.fullmatch(text, topic[1], claim_start):
         return None
+    # An officer speaks for the company named before the role (星河科技董事长张三表示，公司…).
+    spoken_for = _before_officer(text, topic, settings)
+    if spoken_for != topic:
+        return _undated(text, spoken_for)
     if any(role in text[topic[0]:topic[1]] for role in settings["_subject_speaker_roles"]):
         return None
     # A date after the name (星河化工1月18日晚间公告，公司…) is not part of it.
-    dated = _DATE_IN_TOPIC.search(text, topic[0] + 2, topic[1])
-    if dated is None or _DATE_ONLY.fullmatch(text, topic[0], dated.start()):
-        return topic  # no date after a name (2021年12月初 is a date, not a name and a date)
-    return topic[0], dated.start()
+    return _undated(text, topic)
 
 
 # A list item's marker that opens a clause before its actor (④ 亚马逊…, 4、公司…, （三）…).
@@ -733,6 +745,9 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
             + "|".join(regex.escape(w) for w in speech_verbs)
             + r")称?\s*[，,：:]\s*")
     out["_subject_speaker_roles"] = tuple(settings.get("subject_speaker_roles", []))
+    officers = sorted(settings.get("subject_officer_roles", []), key=len, reverse=True)
+    if officers:
+        out["_subject_officer_regex"] = re.compile("|".join(re.escape(w) for w in officers))
     by_first: dict[str, list[str]] = {}
     for word in sorted(settings.get("leading_connectives", []), key=len, reverse=True):
         if word:

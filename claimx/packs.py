@@ -1976,7 +1976,7 @@ def _skip_dependent(problems: _Problems, start: int, file_causes: list[PackProbl
 _SETTINGS_SCHEMA: dict[str, str] = {
     "leading_connectives": "strlist", "subject_suffixes": "strlist", "subject_stops": "strlist",
     "subject_object_markers": "strlist", "subject_not_start": "strlist",
-    "subject_not_end": "strlist",
+    "subject_not_end": "strlist", "subject_officer_roles": "strlist",
     "subject_weak_suffixes": "strlist", "subject_self_refs": "strlist",
     "subject_name_chars": "strlist", "subject_speech_verbs": "strlist",
     "subject_speaker_roles": "strlist", "subject_time_words": "strlist",

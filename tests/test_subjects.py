@@ -79,9 +79,9 @@ def test_the_company_that_announces_the_claim_is_its_subject(text: str, subject:
 
 
 @pytest.mark.parametrize(("text", "subject"), [
-    # A person's role speaks about a company but is not it: 公司 stays the subject.
+    # An analyst speaks about a company but is not it: 公司 stays the subject. (An officer
+    # speaks for the company named before the role: see the officer test below.)
     ("分析师表示，公司计划明年在东南亚新建生产基地。", "公司"),
-    ("星河化工董事长张明表示，公司计划明年在东南亚新建生产基地。", "公司"),
     # A name followed by more than a place and a verb does not announce the claim.
     ("星河化工去年业绩承压，公司计划明年在东南亚新建生产基地。", "公司"),
 ])
@@ -167,3 +167,20 @@ def test_a_date_or_time_word_that_opens_the_clause_is_not_the_subject(text: str,
 def test_a_list_marker_before_the_actor_is_not_part_of_the_subject(text: str) -> None:
     claims = extract(text)
     assert claims and [c.subject for c in claims] == ["星河电子"] * len(claims)
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("星河科技董事长张三表示，公司将加大研发投入。", "星河科技"),
+    ("星河化工董事长张明表示，公司计划明年在东南亚新建生产基地。", "星河化工"),
+    ("华辰银行行长王五在发布会上表示，该行将加快数字化转型。", "华辰银行"),
+    ("云帆汽车相关负责人称，将在年内新开三十家门店。", "云帆汽车"),
+    ("市场监管总局副局长表示，将加快完善质量基础设施。", "市场监管总局"),
+])
+def test_an_officer_speaks_for_the_body_named_before_the_role(text: str, subject: str) -> None:
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+
+
+def test_an_analyst_speaks_about_a_company_not_for_the_firm_named_before_the_role() -> None:
+    claims = extract("中信证券分析师张三表示，公司将加大研发投入。")
+    assert claims and all(c.subject != "中信证券" for c in claims)
