@@ -184,3 +184,12 @@ def test_an_officer_speaks_for_the_body_named_before_the_role(text: str, subject
 def test_an_analyst_speaks_about_a_company_not_for_the_firm_named_before_the_role() -> None:
     claims = extract("中信证券分析师张三表示，公司将加大研发投入。")
     assert claims and all(c.subject != "中信证券" for c in claims)
+
+
+@pytest.mark.parametrize("text", [
+    "报告显示，营收同比增长三成，创历史新高。",            # a report tells of an actor
+    "行业数据显示，市场份额持续提升，位居行业第一。",      # data, then a metric
+])
+def test_a_source_of_news_or_a_metric_is_no_subject(text: str) -> None:
+    claims = extract(text)
+    assert claims and all(c.subject is None for c in claims)
