@@ -538,7 +538,7 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
         topic = _topic_at(text, _after_lead(lead, text, start), sentence.end, stops, reach,
                           not_names, not_ends)
         if topic is not None:
-            return _undated(text, _before_officer(text, topic, settings))
+            return _name_in_topic(text, topic, settings)
     # 3. else the company's own name for itself (公司, 本集团 …) where the sentence has it
     # before the claim: annual reports name the actor once and then list what it does.
     if self_refs is not None:
@@ -554,7 +554,7 @@ def _named_subject(text: str, sentence: Sentence, claim_start: int, cue_start: i
             topic = _topic_at(text, _after_lead(lead, text, start), sentence.end, stops,
                               reach, not_names, not_ends)
             if topic is not None:
-                return _undated(text, _before_officer(text, topic, settings))
+                return _name_in_topic(text, topic, settings)
     # 5. else the name that stands between the claim's start and its cue with no stop word
     # to end it (中佳易购|非法集资, 宜贷网|清盘): what precedes the predicate is its subject.
     # It ends at a figure (招行|2021年净利润…) and does not open with a figure or a word
@@ -598,11 +598,11 @@ def _topic_at(text: str, start: int, limit: int, stops: Any, reach: int,
     for stop in stops.finditer(text, start + 1, min(limit, start + reach)):
         if stop.start() - start >= 2:
             end = stop.start()
+            name = text[start:end]
             if (end - start <= SUBJECT_TOPIC_MAX and _NAME_RUN.fullmatch(text, start, end)
-                    and not text[start:end].startswith(not_names)
-                    and not text[start:end].endswith(not_ends)
+                    and not name.startswith(not_names) and not name.endswith(not_ends)
                     and not _DATE_ONLY.fullmatch(text, start, end)  # 2月8日|晚间
-                    and "了" not in text[start:end]):  # 彰显了国家…: a verb, not a name
+                    and "了" not in name):  # 彰显了国家…: a verb, not a name
                 return start, end
             return None
     return None
@@ -629,6 +629,13 @@ def _before_officer(text: str, topic: tuple[int, int], settings: dict[str, Any]
     return (topic[0], role.start()) if role is not None else topic
 
 
+def _name_in_topic(text: str, topic: tuple[int, int], settings: dict[str, Any]
+                   ) -> tuple[int, int]:
+    """The name a topic holds: without an officer's role and what follows it, and without a
+    date after the name (商务部新闻发言人束珏婷 → 商务部, 沃尔沃汽车8日 → 沃尔沃汽车)."""
+    return _undated(text, _before_officer(text, topic, settings))
+
+
 def _undated(text: str, topic: tuple[int, int]) -> tuple[int, int]:
     """``topic`` without a date that follows the name in it (沃尔沃汽车8日|表示,
     国家发改委1月|新闻发布会上): the date is when, not who."""
@@ -652,14 +659,14 @@ def _announcer(text: str, sentence: Sentence, claim_start: int,
                       settings["_subject_stop_reach"], settings["_subject_not_start"])
     if topic is None or not speech.fullmatch(text, topic[1], claim_start):
         return None
-    # An officer speaks for the company named before the role (星河科技董事长张三表示，公司…).
+    # An officer speaks for the company named before the role (星河科技董事长张三表示，公司…);
+    # another speaker (分析师表示，) speaks about it. A date after the name (星河化工1月18日晚间
+    # 公告，公司…) is not part of it.
     spoken_for = _before_officer(text, topic, settings)
-    if spoken_for != topic:
-        return _undated(text, spoken_for)
-    if any(role in text[topic[0]:topic[1]] for role in settings["_subject_speaker_roles"]):
+    if spoken_for == topic and any(role in text[topic[0]:topic[1]]
+                                   for role in settings["_subject_speaker_roles"]):
         return None
-    # A date after the name (星河化工1月18日晚间公告，公司…) is not part of it.
-    return _undated(text, topic)
+    return _undated(text, spoken_for)
 
 
 # A list item's marker that opens a clause before its actor (④ 亚马逊…, 4、公司…, （三）…).
@@ -695,6 +702,7 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     suffixes = sorted(settings.get("subject_suffixes", []), key=len, reverse=True)
     # Time words (今日, 晚间) end a topic like the stop words do (星河银行今日宣布…).
     times = sorted(settings.get("subject_time_words", []), key=len, reverse=True)
+    time_words = "|".join(regex.escape(w) for w in times) or "(?!)"
     stops = sorted(dict.fromkeys([*settings.get("subject_stops", []), *times]), key=len,
                    reverse=True)
     if suffixes:
@@ -719,11 +727,12 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
         out["_subject_stop_reach"] = SUBJECT_TOPIC_MAX + len(stops[0])
     # Time words, adverbs and question words open a clause but never name its actor.
     out["_subject_not_start"] = tuple(settings.get("subject_not_start", []))
-    # A date or a time word (去年10月, 昨日) that opens a clause before the actor's name.
-    if times:
+    # A list marker, dates and time words (④, 去年10月, 昨日) that open a clause before the
+    # actor's name: the topic step starts after them.
+    if stops:
         out["_subject_lead_regex"] = regex.compile(
             _LIST_MARKER + r"(?:[0-9]{2,4}年度?|[0-9]{1,2}月份?|[0-9]{1,2}[日号]|"
-            + "|".join(regex.escape(w) for w in times) + r")*")
+            + time_words + r")*")
     # … and a run that ends in a time or clause word (调研中, 建成后) names no one.
     out["_subject_not_end"] = tuple(settings.get("subject_not_end", []))
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
@@ -736,7 +745,6 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
             r"(?<![子分总母孙控参])(?:" + "|".join(re.escape(w) for w in self_refs)
             + r")(?![债法化]|治理|层面|制度|章程|名称)")
     speech_verbs = sorted(settings.get("subject_speech_verbs", []), key=len, reverse=True)
-    time_words = "|".join(regex.escape(w) for w in times) or "(?!)"
     if speech_verbs:
         # What stands between an announcing name and the claim it announces: a time word
         # (晚间), a place (在互动平台上), the verb, an optional 称 and a comma or colon.
