@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -96,6 +97,21 @@ rules:
     assert pack.is_dir()
 
 
+def _the_one_problem(tmp_path: Path, files: dict[str, str]) -> dict[str, Any]:
+    """Lint a pack ``esg`` made of ``files``: it must pass and report exactly one problem."""
+    _pack(tmp_path / "esg", files)
+    out = _lint(tmp_path, "esg", "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    (problem,) = json.loads(out.stdout)
+    return cast("dict[str, Any]", problem)
+
+
+def _bundled_codes(tmp_path: Path) -> set[str]:
+    """The problem codes lint reports for the bundled pack (schema checks only)."""
+    bundled = _lint(tmp_path, "zh-business", "--no-examples", "--format", "json")
+    return {p["code"] for p in json.loads(bundled.stdout)}
+
+
 def test_a_pattern_rule_without_anchors_is_a_warning(tmp_path: Path) -> None:
     # Searched in every sentence of every document, it slows the whole pack; with anchors it
     # runs only where one of them occurs. The bundled pack has none left.
@@ -104,15 +120,11 @@ def test_a_pattern_rule_without_anchors_is_a_warning(tmp_path: Path) -> None:
              "    pattern: 到20[0-9]{2}年实现碳中和\n"
              "  - id: esg.anchored\n    kind: pattern\n    type: esg_commitment\n"
              "    pattern: 到20[0-9]{2}年实现碳达峰\n    anchors: [碳达峰]\n")
-    _pack(tmp_path / "esg", {"pack.yaml": META, "esg.yaml": rules})
-    out = _lint(tmp_path, "esg", "--format", "json")
-    assert out.returncode == 0, out.stdout + out.stderr
-    (problem,) = json.loads(out.stdout)
+    problem = _the_one_problem(tmp_path, {"pack.yaml": META, "esg.yaml": rules})
     assert (problem["code"], problem["severity"], problem["path"], problem["line"]) == (
         "CX152", "warning", "esg/esg.yaml", 2)
     assert "'esg.loose' has no anchors" in problem["message"] and "anchors:" in problem["hint"]
-    bundled = _lint(tmp_path, "zh-business", "--no-examples", "--format", "json")
-    assert "CX152" not in {p["code"] for p in json.loads(bundled.stdout)}
+    assert "CX152" not in _bundled_codes(tmp_path)
 
 
 def test_a_cue_word_shared_by_two_lexicon_rules_of_a_type_is_a_warning(tmp_path: Path) -> None:
@@ -128,10 +140,7 @@ def test_a_cue_word_shared_by_two_lexicon_rules_of_a_type_is_a_warning(tmp_path:
              "    cues: [碳中和]\n")
     meta = META.replace("{esg_commitment: {polarity: positive}}",
                         "{esg_commitment: {polarity: positive}, esg_risk: {polarity: negative}}")
-    _pack(tmp_path / "esg", {"pack.yaml": meta, "esg.yaml": rules})
-    out = _lint(tmp_path, "esg", "--format", "json")
-    assert out.returncode == 0, out.stdout + out.stderr
-    (problem,) = json.loads(out.stdout)
+    problem = _the_one_problem(tmp_path, {"pack.yaml": meta, "esg.yaml": rules})
     assert (problem["code"], problem["severity"], problem["path"], problem["line"]) == (
         "CX153", "warning", "esg/esg.yaml", 6)
     assert problem["message"] == ("rule 'esg.power' cues 2 words that 'esg.goal' of type "
@@ -144,8 +153,7 @@ def test_a_cue_word_shared_by_two_lexicon_rules_of_a_type_is_a_warning(tmp_path:
     extended = json.loads(_lint(tmp_path, "mine", "--no-examples", "--format", "json").stdout)
     assert [(p["code"], p["path"]) for p in extended] == [("CX153", "mine/r.yaml")]
     assert "'mine.merit' cues 1 word that 'advantage.praise'" in extended[0]["message"]
-    bundled = _lint(tmp_path, "zh-business", "--no-examples", "--format", "json")
-    assert "CX153" not in {p["code"] for p in json.loads(bundled.stdout)}
+    assert "CX153" not in _bundled_codes(tmp_path)
 
 
 def test_warnings_are_reported_and_do_not_fail(tmp_path: Path) -> None:

@@ -1,12 +1,20 @@
-"""The subject of a claim named by nothing but its place: the name that stands right before
-the claim's cue, with no stop word (在, 将, 的 …) to end it (claimx.assemble.find_subject,
-step 5). The sentences are written for these tests."""
+"""How a claim's subject is found (claimx.assemble.find_subject): the name right before the
+claim's cue (step 5), the company's self-reference, the announcing name, the topic of the
+claim or its sentence — and what never passes for a name there (dates, time words, list
+markers, pronouns, metrics, time clauses, officers' roles). The sentences are written for
+these tests."""
 
 from __future__ import annotations
 
 import pytest
 
 from claimx import extract
+
+
+def assert_every_subject(text: str, subject: str | None) -> None:
+    """``text`` yields at least one claim, and every claim's subject is ``subject``."""
+    claims = extract(text)
+    assert claims and [c.subject for c in claims] == [subject] * len(claims)
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -23,8 +31,7 @@ def test_the_name_before_the_cue_is_the_subject(text: str, subject: str) -> None
     "有赞启动了新一轮裁员。",           # 了: a verb phrase, not a name
 ])
 def test_no_subject_from_a_date_or_a_verb_phrase(text: str) -> None:
-    claims = extract(text)
-    assert claims and all(c.subject is None for c in claims)
+    assert_every_subject(text, None)
 
 
 def test_a_subject_in_noisy_text_is_as_written_without_inline_pinyin() -> None:
@@ -52,8 +59,7 @@ def test_original_words_drop_only_what_normalisation_removed() -> None:
     ("交易完成后，公司将持有星河生物六成股权。", "公司"),
 ])
 def test_the_company_named_inside_the_claim_after_its_cue(text: str, subject: str) -> None:
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+    assert_every_subject(text, subject)
 
 
 @pytest.mark.parametrize("text", [
@@ -74,8 +80,7 @@ def test_a_self_reference_inside_a_longer_word_names_no_one(text: str) -> None:
     ("远山银行公告称，该行拟发行三百亿元绿色金融债券。", "远山银行"),
 ])
 def test_the_company_that_announces_the_claim_is_its_subject(text: str, subject: str) -> None:
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+    assert_every_subject(text, subject)
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -104,8 +109,7 @@ def test_a_time_word_ends_a_topic_and_a_date_alone_is_no_subject() -> None:
     ("云帆科技指望新工厂带来三成的利润率。", "云帆科技"),               # a verb of intent
 ])
 def test_adverbs_and_verbs_of_intent_end_a_topic(text: str, subject: str) -> None:
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+    assert_every_subject(text, subject)
 
 
 @pytest.mark.parametrize("text", [
@@ -113,8 +117,7 @@ def test_adverbs_and_verbs_of_intent_end_a_topic(text: str, subject: str) -> Non
     "积极推进数字化转型，提升服务效率。",        # 积极…: a directive opens with its predicate
 ])
 def test_a_clause_that_opens_with_its_predicate_has_no_topic(text: str) -> None:
-    claims = extract(text)
-    assert claims and all(c.subject is None for c in claims)
+    assert_every_subject(text, None)
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -124,8 +127,7 @@ def test_a_clause_that_opens_with_its_predicate_has_no_topic(text: str) -> None:
     ("行业之所以出现亏损潮，是因为产能严重过剩。", "行业"),          # 之所以 ends the topic
 ])
 def test_dates_and_time_phrases_after_a_name_are_not_part_of_it(text: str, subject: str) -> None:
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+    assert_every_subject(text, subject)
 
 
 @pytest.mark.parametrize("text", [
@@ -134,8 +136,7 @@ def test_dates_and_time_phrases_after_a_name_are_not_part_of_it(text: str, subje
     "云帆物流新仓库建成后将成为华东最大的冷链中心。",    # …建成后: a time clause, not a name
 ])
 def test_a_pronoun_a_metric_or_a_time_clause_names_no_one(text: str) -> None:
-    claims = extract(text)
-    assert claims and all(c.subject is None for c in claims)
+    assert_every_subject(text, None)
 
 
 def test_a_name_before_a_suffix_begins_after_the_verb_that_precedes_it() -> None:
@@ -155,8 +156,7 @@ def test_a_name_before_a_suffix_begins_after_the_verb_that_precedes_it() -> None
 def test_a_date_or_time_word_that_opens_the_clause_is_not_the_subject(text: str,
                                                                      subject: str) -> None:
     # News dates a clause first and names its actor second.
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+    assert_every_subject(text, subject)
 
 
 @pytest.mark.parametrize("text", [
@@ -165,8 +165,7 @@ def test_a_date_or_time_word_that_opens_the_clause_is_not_the_subject(text: str,
     "② 星河电子持续加大研发投入。",       # a circled number in a news digest
 ])
 def test_a_list_marker_before_the_actor_is_not_part_of_the_subject(text: str) -> None:
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == ["星河电子"] * len(claims)
+    assert_every_subject(text, "星河电子")
 
 
 @pytest.mark.parametrize(("text", "subject"), [
@@ -177,8 +176,7 @@ def test_a_list_marker_before_the_actor_is_not_part_of_the_subject(text: str) ->
     ("市场监管总局副局长表示，将加快完善质量基础设施。", "市场监管总局"),
 ])
 def test_an_officer_speaks_for_the_body_named_before_the_role(text: str, subject: str) -> None:
-    claims = extract(text)
-    assert claims and [c.subject for c in claims] == [subject] * len(claims)
+    assert_every_subject(text, subject)
 
 
 def test_an_analyst_speaks_about_a_company_not_for_the_firm_named_before_the_role() -> None:
@@ -191,5 +189,4 @@ def test_an_analyst_speaks_about_a_company_not_for_the_firm_named_before_the_rol
     "行业数据显示，市场份额持续提升，位居行业第一。",      # data, then a metric
 ])
 def test_a_source_of_news_or_a_metric_is_no_subject(text: str) -> None:
-    claims = extract(text)
-    assert claims and all(c.subject is None for c in claims)
+    assert_every_subject(text, None)
