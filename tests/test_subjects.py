@@ -190,3 +190,17 @@ def test_an_analyst_speaks_about_a_company_not_for_the_firm_named_before_the_rol
 ])
 def test_a_source_of_news_or_a_metric_is_no_subject(text: str) -> None:
     assert_every_subject(text, None)
+
+
+@pytest.mark.parametrize(("text", "subject"), [
+    ("如果监管收紧，小型网贷平台恐怕难逃出局的命运。", "小型网贷平台"),  # a hedge ends it
+        ("远山电器即将推出新一代空调。", "远山电器"),            # a time adverb
+    ("星河手机一经上市便供不应求。", "星河手机"),
+])
+def test_a_hedge_or_time_adverb_after_the_name_is_not_part_of_it(text: str, subject: str) -> None:
+    assert_every_subject(text, subject)
+
+
+def test_a_metric_opening_the_clause_is_not_the_subject() -> None:
+    # The company named before the speech verb is the actor, not the profit figure after it.
+    assert_every_subject("远山电力披露2024年业绩预告，2024年归母净利润预计亏损3亿元。", "远山电力")
