@@ -66,6 +66,24 @@ class _WordSearch:
         return found is not None
 
 
+    def spans(self, text: str, pos: int, endpos: int) -> list[tuple[int, int]]:
+        """Every place ``(start, end)`` inside ``text[pos:endpos]`` where one of ``words``
+        stands and not inside a pseudo word, overlapping and nested ones included (the
+        automaton's view of the list, for when its hits are not at hand)."""
+        found: list[tuple[int, int]] = []
+        shadows = self.shadows
+        for word in self.words:
+            if not word:
+                continue
+            at = text.find(word, pos, endpos)
+            while at != -1:
+                pairs = shadows.get(word) if shadows else None
+                if pairs is None or not inside_pseudo_word(text, at, pairs):
+                    found.append((at, at + len(word)))
+                at = text.find(word, at + 1, endpos)
+        return found
+
+
 def _restored_search(words: tuple[str, ...], shadows: dict[str, PseudoWords], bit: int,
                      compiled: re.Pattern[str] | None) -> _WordSearch:
     """The :class:`_WordSearch` that ``__reduce__`` pickled."""

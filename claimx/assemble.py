@@ -63,7 +63,8 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
     one before it (``previous``: a topic carries over a sentence end, as a quote after a
     report on the economy) — with ``veto_scope: clause``, only in the hit's own clause —,
     unless one of its ``veto_unless`` words occurs in the hit's own
-    sentence (a macro-economic word vetoes a risk unless a company is named as well); its ``not_after`` words cancel it when they stand
+    sentence (a macro-economic word vetoes a risk unless a company is named as well) other
+    than inside a longer veto word (控股 in 国有控股 names no company); its ``not_after`` words cancel it when they stand
     shortly before it in the same clause (应对…风险, 克服…不确定因素: the cue is what the
     actor deals with, not what it suffers), and its ``not_before`` words when they follow
     it closely (风险较低, 压力可控); and a hit whose sentence holds none of its
@@ -96,7 +97,8 @@ def _vetoed(text: str, sentence: Sentence, hit: Hit, compiled: CompiledRules,
         else:
             vetoed = occurs(veto, text, sentence) or (
                 previous is not None and occurs(veto, text, previous))
-        if vetoed and (unless is None or not occurs(unless, text, sentence)):
+        if vetoed and (unless is None
+                       or not seen.occurs_outside(unless, veto, text, sentence)):
             return "veto"
     if not_after is not None or not_before is not None:
         # The windows lie inside the sentence (clauses do; the one after the cue when the
@@ -180,6 +182,37 @@ class _ContextWordsSeen:
             found = self._searched[key] = words.occurs(text, sentence.start, sentence.end)
         return found
 
+    def occurs_outside(self, words: Any, holders: Any, text: str, sentence: Sentence) -> bool:
+        """Whether a word of ``words`` lies inside the sentence other than within a longer
+        word of ``holders``: a rule's ``veto_unless`` word that is part of one of its veto
+        words (控股 in 国有控股, 公司 in 保险公司) names no company of its own. Answered from
+        the automaton hits when both lists are indexed; otherwise as :meth:`occurs`."""
+        if not self.occurs(words, text, sentence):
+            return False
+        found = self._found
+        bit, holder_bit = words.bit, holders.bit
+        if found is None or not bit or not holder_bit:
+            return _outside(words.spans(text, sentence.start, sentence.end),
+                            holders.spans(text, sentence.start, sentence.end))
+        lo = bisect.bisect_right(found, sentence.start, key=_END)
+        hi = bisect.bisect_right(found, sentence.end, lo=lo, key=_END)
+        masks, shadows = self._masks, self._shadows
+        held: list[tuple[int, int]] = []
+        own: list[tuple[int, int]] = []
+        for word, word_start, word_end in found[lo:hi]:
+            if word_start < sentence.start:
+                continue
+            word_mask = masks[word]
+            if word_mask & SHADOWABLE:
+                pairs = shadows[word]
+                if pairs is not None and inside_pseudo_word(text, word_start, pairs):
+                    continue
+            if word_mask & holder_bit:
+                held.append((word_start, word_end))
+            if word_mask & bit:
+                own.append((word_start, word_end))
+        return _outside(own, held)
+
     def sentence_lacks(self, words: Any, sentence: Sentence) -> bool:
         """Whether the sentence's mask (see :meth:`occurs`), if it has been made already,
         says that no word of ``words`` is in the sentence (False when it cannot say)."""
@@ -234,6 +267,18 @@ class _ContextWordsSeen:
 
 
 _END = operator.itemgetter(2)
+
+
+def _outside(own: list[tuple[int, int]], held: list[tuple[int, int]]) -> bool:
+    """Whether one of the spans ``own`` lies within none of the longer spans ``held``."""
+    for start, end in own:
+        for holder_start, holder_end in held:
+            if (holder_start <= start and end <= holder_end
+                    and holder_end - holder_start > end - start):
+                break
+        else:
+            return True
+    return False
 
 
 def _clause_index(sentence: Sentence, position: int) -> int:

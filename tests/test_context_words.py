@@ -383,3 +383,51 @@ def test_searched_window_lists_are_not_answered_from_the_sentence_mask(
     assert ex.extract("公司应对压力。") == []  # not_after
     assert ex.extract("公司压力可控。") == []  # not_before
     assert ex.extract("汇率压力。") == []  # veto
+
+
+# A veto_unless word that stands inside a veto word (控股 in 国有控股, 公司 in 保险公司)
+# names no company of its own: it does not lift the veto; one standing elsewhere does.
+HELD_RULES_YAML = "rules:\n" + _rule("r.held", "risk", ["风险"],
+                                     veto=["国有控股", "保险公司", "指数"],
+                                     veto_unless=["控股", "公司"])
+HELD_FRAGMENTS = ["国有控股", "国有", "控股", "保险公司", "保险", "公司", "指数", "风险", "。",
+                  "，", "星河"]
+
+
+@pytest.fixture(scope="module")
+def held_extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
+    root = write_pack(tmp_path_factory.mktemp("pack") / "held-test", PACK_YAML,
+                      HELD_RULES_YAML)
+    return Extractor(packs=[root])
+
+
+@pytest.mark.parametrize(("text", "claimed"), [
+    ("国有控股企业的风险上升。", False),     # 控股 only inside the veto word
+    ("保险公司的风险敞口扩大。", False),     # 公司 only inside the veto word
+    ("星河控股旗下国有控股企业的风险上升。", True),  # 控股 of a name, outside it
+    ("指数下跌，星河公司风险加大。", True),   # the plain case: a company named
+    ("指数下跌，风险加大。", False),
+])
+def test_a_veto_unless_word_inside_a_veto_word_does_not_lift_the_veto(
+        held_extractor: Extractor, text: str, claimed: bool) -> None:
+    assert bool(held_extractor.extract(text)) is claimed
+
+
+@settings(max_examples=200)
+@given(st.lists(st.sampled_from(HELD_FRAGMENTS), max_size=30).map("".join))
+def test_a_held_unless_word_is_judged_alike_with_and_without_the_automaton_hits(
+        held_extractor: Extractor, text: str) -> None:
+    from claimx.assemble import assemble
+    from claimx.modifiers import scopes
+    from claimx.normalize import normalize
+    from claimx.segment import segment
+
+    compiled = held_extractor.compiled
+    doc = normalize(text)
+    sentences = segment(doc)
+    found = match(compiled, doc.text, sentences, sentiment=False)
+    reach = scopes(found, sentences, claim_sentences_only=True)
+    settings_ = held_extractor._settings
+    assert (assemble(doc, sentences, found, reach, compiled, settings_)
+            == assemble(doc, sentences, attrs.evolve(found, words_found=None), reach,
+                        compiled, settings_))
