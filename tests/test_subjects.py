@@ -56,7 +56,7 @@ def test_original_words_drop_only_what_normalisation_removed() -> None:
     # Annual-report prose: the company the risk falls on, named only after the cue.
     ("受原材料价格上涨影响，导致公司产品毛利率下降。", "公司"),
     # A time phrase opens the claim and the company follows it.
-    ("交易完成后，公司将持有星河生物六成股权。", "公司"),
+    ("重组完成后，公司将成为华辰电子的控股股东。", "公司"),
 ])
 def test_the_company_named_inside_the_claim_after_its_cue(text: str, subject: str) -> None:
     assert_every_subject(text, subject)
