@@ -65,7 +65,6 @@ class _WordSearch:
             found = self.search(text, found.start() + 1, endpos)
         return found is not None
 
-
     def spans(self, text: str, pos: int, endpos: int) -> list[tuple[int, int]]:
         """Every place ``(start, end)`` inside ``text[pos:endpos]`` where one of ``words``
         stands and not inside a pseudo word, overlapping and nested ones included (the

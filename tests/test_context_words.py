@@ -104,6 +104,13 @@ def test_the_lookup_answers_as_the_search(extractor: Extractor, text: str, start
 @given(st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join))
 def test_claims_are_the_same_with_and_without_the_automaton_hits(extractor: Extractor,
                                                                  text: str) -> None:
+    looked_up, searched = _claims_looked_up_and_searched(extractor, text)
+    assert looked_up == searched
+
+
+def _claims_looked_up_and_searched(extractor: Extractor, text: str) -> tuple[object, object]:
+    """The claims of ``text`` assembled from the automaton hits, and assembled with every
+    context list searched instead (no hits at hand)."""
     from claimx.assemble import assemble
     from claimx.modifiers import scopes
     from claimx.normalize import normalize
@@ -115,10 +122,9 @@ def test_claims_are_the_same_with_and_without_the_automaton_hits(extractor: Extr
     found = match(compiled, doc.text, sentences, sentiment=False)
     reach = scopes(found, sentences, claim_sentences_only=True)
     settings_ = extractor._settings
-    looked_up = assemble(doc, sentences, found, reach, compiled, settings_)
-    searched = assemble(doc, sentences, attrs.evolve(found, words_found=None), reach,
-                        compiled, settings_)
-    assert looked_up == searched
+    return (assemble(doc, sentences, found, reach, compiled, settings_),
+            assemble(doc, sentences, attrs.evolve(found, words_found=None), reach,
+                     compiled, settings_))
 
 
 def test_vetoes_still_cancel_hits(extractor: Extractor) -> None:
@@ -417,17 +423,5 @@ def test_a_veto_unless_word_inside_a_veto_word_does_not_lift_the_veto(
 @given(st.lists(st.sampled_from(HELD_FRAGMENTS), max_size=30).map("".join))
 def test_a_held_unless_word_is_judged_alike_with_and_without_the_automaton_hits(
         held_extractor: Extractor, text: str) -> None:
-    from claimx.assemble import assemble
-    from claimx.modifiers import scopes
-    from claimx.normalize import normalize
-    from claimx.segment import segment
-
-    compiled = held_extractor.compiled
-    doc = normalize(text)
-    sentences = segment(doc)
-    found = match(compiled, doc.text, sentences, sentiment=False)
-    reach = scopes(found, sentences, claim_sentences_only=True)
-    settings_ = held_extractor._settings
-    assert (assemble(doc, sentences, found, reach, compiled, settings_)
-            == assemble(doc, sentences, attrs.evolve(found, words_found=None), reach,
-                        compiled, settings_))
+    looked_up, searched = _claims_looked_up_and_searched(held_extractor, text)
+    assert looked_up == searched
