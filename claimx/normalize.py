@@ -46,13 +46,29 @@ _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 # full-width fold would turn into a–z, so both spellings must be annotations already).
 _PINYIN = f"[a-z{_TONED}\uff41-\uff5a]"
 
-# One annotation: an opening paren, 1–8 pinyin letters with at least one tone mark or ü,
-# and a closing paren.  Invisible characters may sit anywhere inside: if they did not, the
-# removal of an invisible character would turn text into an annotation and a second pass
-# would change it again (idempotence).
+# Neutral-tone syllables, which pinyin writes with no tone mark (的(de), 了(le), 们(men)),
+# each with the characters it is read for: with no tone-marked letter to tell it from a
+# Latin word in brackets, such an annotation counts only right after one of them or after
+# another annotation (好(de) is kept, 好(hǎo)(de) is not: one pass must leave nothing a
+# second would remove; a lost-character mark may stand for any of them).
+_NEUTRAL_SYLLABLES: dict[str, str] = {
+    "de": "的地得底", "le": "了", "me": "么麼嘛", "ne": "呢", "ma": "吗嗎嘛麻", "ba": "吧罢",
+    "men": "们們", "zi": "子", "zhe": "着著", "guo": "过過", "ge": "个個", "ya": "呀",
+    "la": "啦", "li": "里裏裡", "tou": "头頭", "wa": "哇", "na": "哪那",
+}
+
+# One annotation: an opening paren, 1–8 pinyin letters with at least one tone mark or ü
+# (or a neutral-tone syllable after its character), and a closing paren.  Invisible
+# characters may sit anywhere inside: if they did not, the removal of an invisible
+# character would turn text into an annotation and a second pass would change it again
+# (idempotence).
+_NEUTRAL_ANNOTATION = "|".join(
+    rf"(?<=(?:[{chars}?？\ufffd]|[)）]){_INVISIBLE}*)[(（]{_INVISIBLE}*"
+    + f"{_INVISIBLE}*".join(syllable) + rf"{_INVISIBLE}*[)）]"
+    for syllable, chars in _NEUTRAL_SYLLABLES.items())
 _ANNOTATION = (
-    rf"[(（](?={_INVISIBLE}*(?:{_PINYIN}{_INVISIBLE}*){{0,7}}[{_TONED}])"
-    rf"{_INVISIBLE}*(?:{_PINYIN}{_INVISIBLE}*){{1,8}}[)）]"
+    rf"(?:[(（](?={_INVISIBLE}*(?:{_PINYIN}{_INVISIBLE}*){{0,7}}[{_TONED}])"
+    rf"{_INVISIBLE}*(?:{_PINYIN}{_INVISIBLE}*){{1,8}}[)）]|{_NEUTRAL_ANNOTATION})"
 )
 
 # The single pattern of length-changing edits, alternatives tried in this order:
@@ -61,7 +77,9 @@ _ANNOTATION = (
 #   ws  – whitespace runs that are not already a lone " " or "\n" (invisible characters
 #         inside the run are swallowed, so one pass leaves a single character);
 #   inv – any other run of invisible characters.
-_TONED_LETTER = re.compile(f"[{_TONED}]")
+# What a printable text must hold for an annotation to be in it: a tone-marked letter, or a
+# neutral-tone syllable in brackets (a printable text has no invisible character inside one).
+_ANNOTATION_HINT = re.compile(f"[{_TONED}]|[(（](?:{'|'.join(_NEUTRAL_SYLLABLES)})[)）]")
 
 _EDITS = regex.compile(
     rf"(?P<ann>(?<=[\p{{Han}}?？\ufffd]){_INVISIBLE}*(?:{_ANNOTATION}{_INVISIBLE}*)+)"
@@ -323,11 +341,11 @@ def _may_have_edits(text: str) -> bool:
     whitespace character except the ASCII space, so a printable text holds no invisible
     character and no whitespace but spaces; then only a double space or an annotation
     could be edited, and an annotation needs a parenthesis and a tone-marked letter (or
-    ü).  Over the benchmark corpus 1,493 of 3,470 articles hold a parenthesis (stock
-    codes, bylines), but only 43 fail this test.
+    ü), or a neutral-tone syllable in brackets.  Over the benchmark corpus 1,493 of 3,470
+    articles hold a parenthesis (stock codes, bylines), but only 43 fail this test.
     """
     return (not text.isprintable() or "  " in text
-            or (("(" in text or "（" in text) and _TONED_LETTER.search(text) is not None))
+            or (("(" in text or "（" in text) and _ANNOTATION_HINT.search(text) is not None))
 
 
 def _ws_replacement(run: str) -> str:

@@ -44,6 +44,14 @@ def test_annotation_with_invisible_characters() -> None:
     assert normalize("网\u200b(wǎ\u200bng)\ufeff经").text == "网经"
 
 
+def test_neutral_tone_annotations_after_their_characters() -> None:
+    # Pinyin writes the neutral tone with no mark (的(de), 了(le)); the noisy corpora annotate
+    # them so, and a cue word must not be split by one (形成了(le)…竞争力).
+    assert normalize("形成了(le)足够的(de)竞争力").text == "形成了足够的竞争力"
+    assert normalize("我們(men)的\u200b(d\u200be)產品").text == "我们的产品"
+    assert normalize("?(de)").text == "?"
+
+
 @pytest.mark.parametrize(
     "kept",
     ["零售台(DR.100EC.CN)查询", "使用(AI)工具", "代码(300800)上涨", "好(de)", "好(abcdefghǎ)",
