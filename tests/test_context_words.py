@@ -59,10 +59,16 @@ FRAGMENTS = ["风险", "汇率", "率", "风", "公司", "司", "应对", "对",
              "，", "\ud800", "\ufffd", "a"]
 
 
+def _pack_extractor(tmp_path_factory: pytest.TempPathFactory, name: str,
+                    rules_yaml: str) -> Extractor:
+    """An Extractor over a test pack written under a fresh temporary folder."""
+    root = write_pack(tmp_path_factory.mktemp("pack") / name, PACK_YAML, rules_yaml)
+    return Extractor(packs=[root])
+
+
 @pytest.fixture(scope="module")
 def extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
-    root = write_pack(tmp_path_factory.mktemp("pack") / "context-test", PACK_YAML, RULES_YAML)
-    return Extractor(packs=[root])
+    return _pack_extractor(tmp_path_factory, "context-test", RULES_YAML)
 
 
 def _lists(compiled: CompiledRules) -> list:  # type: ignore[type-arg]
@@ -174,9 +180,7 @@ SHADOW_FRAGMENTS = ["不得不", "不得", "不", "得", "未来", "未", "来",
 
 @pytest.fixture(scope="module")
 def shadow_extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
-    root = write_pack(tmp_path_factory.mktemp("pack") / "shadow-test", PACK_YAML,
-                      SHADOW_RULES_YAML)
-    return Extractor(packs=[root])
+    return _pack_extractor(tmp_path_factory, "shadow-test", SHADOW_RULES_YAML)
 
 
 def test_only_context_words_over_a_disguised_cue_are_shadowed(
@@ -402,9 +406,7 @@ HELD_FRAGMENTS = ["国有控股", "国有", "控股", "保险公司", "保险", 
 
 @pytest.fixture(scope="module")
 def held_extractor(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
-    root = write_pack(tmp_path_factory.mktemp("pack") / "held-test", PACK_YAML,
-                      HELD_RULES_YAML)
-    return Extractor(packs=[root])
+    return _pack_extractor(tmp_path_factory, "held-test", HELD_RULES_YAML)
 
 
 @pytest.mark.parametrize(("text", "claimed"), [
