@@ -783,6 +783,7 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out["_subject_weak_suffixes"] = frozenset(settings.get("subject_weak_suffixes", []))
     out["_subject_object_markers"] = frozenset(settings.get("subject_object_markers", []))
     out["_causatives"] = tuple(settings.get("causative_verbs", []))
+    out["_complement_frames"] = tuple(settings.get("complement_frames", []))
     self_refs = sorted(settings.get("subject_self_refs", []), key=len, reverse=True)
     if self_refs:
         # A self-reference standing as a word (公司, not 公司债, 子公司 or 公司治理).
@@ -861,7 +862,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
         sentence = sentences[si]
         if settle and len(hits) > 1:
             kept = _one_type_per_clause(sentence, hits, compiled.priors,
-                                        settings.get("_causatives", ()))
+                                        settings.get("_causatives", ()),
+                                        settings.get("_complement_frames", ()))
             if cancelled is not None and len(kept) < len(hits):
                 kept_ids = {id(h) for h in kept}
                 cancelled.extend((h, "one_type_per_clause") for h in hits
@@ -899,7 +901,8 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
 
 
 def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dict[str, float],
-                         causatives: tuple[str, ...] = ()) -> list[Hit]:
+                         causatives: tuple[str, ...] = (),
+                         frames: tuple[str, ...] = ()) -> list[Hit]:
     """Keep, in each clause, only the cues of the claim type with the strongest evidence.
 
     The annotation guidelines give a clause one reading: a plan (…将加大投入) or a strength
@@ -912,8 +915,10 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dic
     0.778 both, 0.771 without settling) and it does not move when priors are refitted.
     Except after a causative verb (the pack's ``causative_verbs``: 倒逼, 推动, 促使 …): a
     cue starting with one takes the rest of the clause as its complement, so later cues of
-    other types give way to it (倒逼传统零售商|加快转型 is an effect on others). Claims of
-    different types in different clauses are untouched.
+    other types give way to it (倒逼传统零售商|加快转型 is an effect on others). And so does a
+    cue ending in one of the pack's ``complement_frames`` (在于, 来自 …): 核心优势在于|与公立医院
+    的深度绑定 states a strength, whatever the words of its complement. Claims of different
+    types in different clauses are untouched.
     """
     by_clause: dict[int, list[Hit]] = {}
     for hit in hits:
@@ -923,7 +928,12 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dic
     kept: list[Hit] = []
     for group in by_clause.values():
         if len({h.rule.type for h in group}) > 1:
-            group = [h for h in group if not any(
+            # ... unless the inner cue opens with a causative verb: 集采政策|让仿制药企业的利润
+            # 大幅缩水 is an effect on others even where a longer cue of the squeezed
+            # party's own risk spans it.
+            text = sentence.source
+            group = [h for h in group if (causatives and text.startswith(causatives, h.start))
+                     or not any(
                 g.rule.type != h.rule.type and g.start <= h.start and h.end <= g.end
                 and g.end - g.start > h.end - h.start for g in group)]
         if causatives and len({h.rule.type for h in group}) > 1:
@@ -932,6 +942,13 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dic
             if cause is not None:
                 group = [h for h in group
                          if h.rule.type == cause.rule.type or h.start <= cause.start]
+        if frames and len({h.rule.type for h in group}) > 1:
+            text = sentence.source
+            frame = next((h for h in group if any(
+                text.startswith(word, h.end - len(word)) for word in frames)), None)
+            if frame is not None:
+                group = [h for h in group
+                         if h.rule.type == frame.rule.type or h.start < frame.end]
         if len({h.rule.type for h in group}) > 1:
             # The last cue's type; on a tie (cues starting together), stronger evidence.
             evidence: dict[str, dict[str, float]] = {}

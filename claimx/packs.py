@@ -1980,7 +1980,7 @@ _SETTINGS_SCHEMA: dict[str, str] = {
     "subject_weak_suffixes": "strlist", "subject_self_refs": "strlist",
     "subject_name_chars": "strlist", "subject_speech_verbs": "strlist",
     "subject_speaker_roles": "strlist", "subject_time_words": "strlist",
-    "merge_gap": "int", "one_type_per_clause": "bool", "causative_verbs": "strlist",
+    "merge_gap": "int", "one_type_per_clause": "bool", "causative_verbs": "strlist", "complement_frames": "strlist",
     "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
     "sentiment_claim_weights": "numbermap", "sentiment_reversal_categories": "strlist",

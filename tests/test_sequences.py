@@ -270,6 +270,14 @@ rules:
     kind: lexicon
     type: advantage
     cues: [倒逼]
+  - id: r.squeezed
+    kind: lexicon
+    type: risk
+    cues: [政策倒逼零售商]
+  - id: a.lies-in
+    kind: lexicon
+    type: advantage
+    cues: [优势在于]
   - id: r.lawsuit
     kind: lexicon
     type: risk
@@ -292,7 +300,8 @@ rules:
 
 @pytest.fixture(scope="module")
 def settled(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
-    meta = PACK_YAML + "settings:\n  one_type_per_clause: true\n  causative_verbs: [倒逼]\n"
+    meta = (PACK_YAML + "settings:\n  one_type_per_clause: true\n  causative_verbs: [倒逼]\n"
+            "  complement_frames: [在于]\n")
     root = _write_pack(tmp_path_factory.mktemp("v") / "veto", VETO_YAML, meta)
     return Extractor(packs=[root])
 
@@ -354,8 +363,25 @@ def test_a_causative_takes_the_rest_of_its_clause(settled: Extractor) -> None:
     assert [c.rules for c in claims] == [("a.push",)]
 
 
+def test_a_causative_keeps_its_clause_even_inside_a_longer_cue_of_another_type(
+        settled: Extractor) -> None:
+    # 政策|倒逼零售商…: the effect on others, not the retailers' own risk the longer cue names
+    claims = settled.extract("新政策倒逼零售商加快转型。")
+    assert [str(c.type) for c in claims] == ["advantage"]
+    assert claims[0].rules == ("a.push",)
+
+
+def test_a_complement_frame_names_what_the_rest_of_its_clause_is(settled: Extractor) -> None:
+    # without the frame the last cue (转型, a risk here) would keep the clause
+    claims = settled.extract("公司的优势在于快速转型。")
+    assert [c.rules for c in claims] == [("a.lies-in",)]
+    # a cue of another type before the frame is not in its complement: the last cue rule holds
+    claims = settled.extract("品牌优势明显却面临挑战。")
+    assert [str(c.type) for c in claims] == ["risk"]
+
+
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.sampled_from(["优势明显", "挑战", "既是挑战也是机遇", "转型", "倒逼", "，",
+@given(st.lists(st.sampled_from(["优势明显", "挑战", "既是挑战也是机遇", "转型", "倒逼", "，", "优势在于", "政策倒逼零售商",
                                  "。", "公司", "却"]), max_size=10))
 def test_no_clause_carries_two_claim_types(settled: Extractor, parts: list[str]) -> None:
     text = "".join(parts)
