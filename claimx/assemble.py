@@ -784,6 +784,9 @@ def prepare_settings(settings: dict[str, Any]) -> dict[str, Any]:
     out["_subject_object_markers"] = frozenset(settings.get("subject_object_markers", []))
     out["_causatives"] = tuple(settings.get("causative_verbs", []))
     out["_complement_frames"] = tuple(settings.get("complement_frames", []))
+    # "当…时" → ("当", "时"): a clause opening with the first and closing with the second.
+    out["_scene_frames"] = tuple(tuple(frame.split("…", 1))
+                                 for frame in settings.get("scene_clauses") or ())
     self_refs = sorted(settings.get("subject_self_refs", []), key=len, reverse=True)
     if self_refs:
         # A self-reference standing as a word (公司, not 公司债, 子公司 or 公司治理).
@@ -858,8 +861,20 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
     gap = int(settings.get("merge_gap", 1))
     settle = bool(settings.get("one_type_per_clause", False))
     claims: list[Claim] = []
+    scenes = settings.get("_scene_frames", ())
     for si, hits in per_sentence.items():
         sentence = sentences[si]
+        if scenes and len(sentence.clause_starts) > 1:
+            # A clause that only sets the scene for the next (当…上线时, 在推出首款车一个月后)
+            # states no claim of its own: its cues are the time of the main clause's claim.
+            kept = _outside_scene_clauses(text, sentence, hits, scenes,
+                                          settings["_connectives"])
+            if cancelled is not None and len(kept) < len(hits):
+                kept_ids = {id(h) for h in kept}
+                cancelled.extend((h, "scene_clause") for h in hits if id(h) not in kept_ids)
+            hits = kept
+            if not hits:
+                continue
         if settle and len(hits) > 1:
             kept = _one_type_per_clause(sentence, hits, compiled.priors,
                                         settings.get("_causatives", ()),
@@ -961,6 +976,38 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dic
             group = [h for h in group if h.rule.type == best]
         kept.extend(group)
     kept.sort(key=lambda h: (h.start, h.end))
+    return kept
+
+
+#: Longest clause (characters) read as a scene: a long clause states more than a time.
+SCENE_CLAUSE_MAX = 40
+
+
+def _outside_scene_clauses(text: str, sentence: Sentence, hits: list[Hit],
+                           frames: tuple[tuple[str, ...], ...],
+                           connectives: Any) -> list[Hit]:
+    """The hits that do not lie in a scene-setting clause of a sentence with more than one
+    clause: one that, after a leading connective (而, 但 …), opens with the first word of
+    one of the pack's ``scene_clauses`` frames (当…时 → 当) and closes with its second (时),
+    within ``SCENE_CLAUSE_MAX`` characters. The sentence's last clause is never a scene: a
+    scene sets up what follows it."""
+    starts, ends, _ = sentence.clause_bounds
+    last = len(starts) - 1
+    scenes: dict[int, bool] = {}
+    kept: list[Hit] = []
+    for hit in hits:
+        k = _clause_index(sentence, hit.start)
+        if k < last and hit.end <= ends[k]:
+            scene = scenes.get(k)
+            if scene is None:
+                start = _strip_leading(text, starts[k], ends[k], connectives)
+                scene = scenes[k] = ends[k] - start <= SCENE_CLAUSE_MAX and any(
+                    text.startswith(opening, start) and text.endswith(closing, start, ends[k])
+                    and ends[k] - start > len(opening) + len(closing)
+                    for opening, closing in frames)
+            if scene:
+                continue
+        kept.append(hit)
     return kept
 
 

@@ -1980,7 +1980,7 @@ _SETTINGS_SCHEMA: dict[str, str] = {
     "subject_weak_suffixes": "strlist", "subject_self_refs": "strlist",
     "subject_name_chars": "strlist", "subject_speech_verbs": "strlist",
     "subject_speaker_roles": "strlist", "subject_time_words": "strlist",
-    "merge_gap": "int", "one_type_per_clause": "bool", "causative_verbs": "strlist", "complement_frames": "strlist",
+    "merge_gap": "int", "one_type_per_clause": "bool", "causative_verbs": "strlist", "complement_frames": "strlist", "scene_clauses": "strlist",
     "negation_factor": "number", "contrast_before": "number",
     "contrast_after": "number", "sentiment_softness": "number", "sentiment_threshold": "number",
     "sentiment_claim_weights": "numbermap", "sentiment_reversal_categories": "strlist",
@@ -2035,6 +2035,14 @@ def _bad_settings(node: yaml.MappingNode, display: str, problems: _Problems) -> 
             problems.add("CX112", f"setting '{key}' must be a list of strings (quote numbers)",
                          display, value)
             ok = False
+        if ok and key == "scene_clauses":
+            for item in value.value:
+                opening, sep, closing = str(item.value).partition("…")
+                if not (sep and opening and closing) or "…" in closing:
+                    problems.add("CX112", f"setting 'scene_clauses': '{_shorten(item.value)}' "
+                                 "must be an opening and a closing word around one …",
+                                 display, item, hint="write it as 当…时")
+                    ok = False
         if ok and key == "sentiment_softness" and not float(_scalar(value)) > 0:
             problems.add("CX113", "setting 'sentiment_softness' must be above 0", display, value)
             ok = False

@@ -318,6 +318,14 @@ def _reserved_settings(tmp_path: Path) -> Path:
         "r.yaml": RULE})
 
 
+def _scene_frames_without_an_ellipsis(tmp_path: Path) -> Path:
+    # scene_clauses are opening…closing pairs; a frame without its … would read as a word
+    # that every clause "opens and closes" with.
+    return write_files(tmp_path / "pack", {
+        "pack.yaml": META + "settings:\n  scene_clauses: [当…时, 当时, …后]\n",
+        "r.yaml": RULE})
+
+
 def _settings_not_named_by_strings(tmp_path: Path) -> Path:
     # Compiled, assembly checks that each setting's name is a str (found by fuzzing).
     return write_files(tmp_path / "pack", {
@@ -404,6 +412,9 @@ CASES: list[tuple[str, Callable[[Path], Path], list[tuple[str, str | None, str]]
       ("CX112", "pack/r.yaml:6:15", "'examples' must be a mapping")]),
     ("settings named like assembly's own", _reserved_settings,
      [("CX110", "pack/pack.yaml:6:3", "reserved"), ("CX110", "pack/pack.yaml:7:3", "reserved")]),
+    ("scene frames without an opening, a closing or the … between", _scene_frames_without_an_ellipsis,
+     [("CX112", "pack/pack.yaml:6:24", "scene_clauses"),
+      ("CX112", "pack/pack.yaml:6:28", "scene_clauses")]),
     ("settings named by null, a number, a bool", _settings_not_named_by_strings,
      [("CX112", "pack/pack.yaml:5:12", "name must be a string"),
       ("CX112", "pack/pack.yaml:5:21", "name must be a string"),

@@ -301,7 +301,8 @@ rules:
 @pytest.fixture(scope="module")
 def settled(tmp_path_factory: pytest.TempPathFactory) -> Extractor:
     meta = (PACK_YAML + "settings:\n  one_type_per_clause: true\n  causative_verbs: [倒逼]\n"
-            "  complement_frames: [在于]\n")
+            "  complement_frames: [在于]\n"
+            "  scene_clauses: [当…时]\n")
     root = _write_pack(tmp_path_factory.mktemp("v") / "veto", VETO_YAML, meta)
     return Extractor(packs=[root])
 
@@ -369,6 +370,15 @@ def test_a_causative_keeps_its_clause_even_inside_a_longer_cue_of_another_type(
     claims = settled.extract("新政策倒逼零售商加快转型。")
     assert [str(c.type) for c in claims] == ["advantage"]
     assert claims[0].rules == ("a.push",)
+
+
+def test_a_scene_setting_clause_carries_no_claim_of_its_own(settled: Extractor) -> None:
+    # 当…时 sets the time of the main clause: its cue is no claim …
+    assert [c.rules for c in settled.extract("当公司压力较大时，品牌优势明显。")] == [("a.strong",)]
+    # … but the same words as the main clause, or in a one-clause sentence, still are
+    assert [c.rules for c in settled.extract("公司压力较大。")] == [("r.weak",)]
+    assert [c.rules for c in settled.extract("品牌优势明显，当公司压力较大时")] == [
+        ("a.strong",), ("r.weak",)]
 
 
 def test_a_complement_frame_names_what_the_rest_of_its_clause_is(settled: Extractor) -> None:

@@ -192,6 +192,9 @@ def cancel_reason(hit: Any, reason: str, norm: str, sentences: Sequence[Any]) ->
     if reason == "one_type_per_clause":
         return ("its clause went to a cue of another claim type (a clause carries one claim "
                 "type: the one whose cue ends its predicate)")
+    if reason == "scene_clause":
+        return ("its clause only sets the scene for the next one (the pack's "
+                "scene_clauses: 当…时, 在…之后), so it states no claim of its own")
     if reason == "not_after":
         before = norm[max(clause.start, hit.start - NOT_AFTER_WINDOW):hit.start]
         return f"{quoted(rule.not_after, before)} stands just before it (not_after)"
