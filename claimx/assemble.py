@@ -869,9 +869,7 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             # states no claim of its own: its cues are the time of the main clause's claim.
             kept = _outside_scene_clauses(text, sentence, hits, scenes,
                                           settings["_connectives"])
-            if cancelled is not None and len(kept) < len(hits):
-                kept_ids = {id(h) for h in kept}
-                cancelled.extend((h, "scene_clause") for h in hits if id(h) not in kept_ids)
+            _note_dropped(cancelled, hits, kept, "scene_clause")
             hits = kept
             if not hits:
                 continue
@@ -879,10 +877,7 @@ def assemble(doc: NormalizedText, sentences: Sequence[Sentence], result: MatchRe
             kept = _one_type_per_clause(sentence, hits, compiled.priors,
                                         settings.get("_causatives", ()),
                                         settings.get("_complement_frames", ()))
-            if cancelled is not None and len(kept) < len(hits):
-                kept_ids = {id(h) for h in kept}
-                cancelled.extend((h, "one_type_per_clause") for h in hits
-                                 if id(h) not in kept_ids)
+            _note_dropped(cancelled, hits, kept, "one_type_per_clause")
             hits = kept
         candidates: list[_Candidate] = []
         for hit in hits:
@@ -940,27 +935,24 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dic
         by_clause.setdefault(_clause_index(sentence, hit.start), []).append(hit)
     if all(len({h.rule.type for h in group}) == 1 for group in by_clause.values()):
         return hits
+    text = sentence.source
     kept: list[Hit] = []
     for group in by_clause.values():
         if len({h.rule.type for h in group}) > 1:
             # ... unless the inner cue opens with a causative verb: 集采政策|让仿制药企业的利润
             # 大幅缩水 is an effect on others even where a longer cue of the squeezed
             # party's own risk spans it.
-            text = sentence.source
             group = [h for h in group if (causatives and text.startswith(causatives, h.start))
                      or not any(
                 g.rule.type != h.rule.type and g.start <= h.start and h.end <= g.end
                 and g.end - g.start > h.end - h.start for g in group)]
         if causatives and len({h.rule.type for h in group}) > 1:
-            text = sentence.source
             cause = next((h for h in group if text.startswith(causatives, h.start)), None)
             if cause is not None:
                 group = [h for h in group
                          if h.rule.type == cause.rule.type or h.start <= cause.start]
         if frames and len({h.rule.type for h in group}) > 1:
-            text = sentence.source
-            frame = next((h for h in group if any(
-                text.startswith(word, h.end - len(word)) for word in frames)), None)
+            frame = next((h for h in group if text.endswith(frames, h.start, h.end)), None)
             if frame is not None:
                 group = [h for h in group
                          if h.rule.type == frame.rule.type or h.start < frame.end]
@@ -977,6 +969,14 @@ def _one_type_per_clause(sentence: Sentence, hits: list[Hit], fitted_priors: dic
         kept.extend(group)
     kept.sort(key=lambda h: (h.start, h.end))
     return kept
+
+
+def _note_dropped(cancelled: list[tuple[Hit, str]] | None, hits: list[Hit],
+                  kept: list[Hit], reason: str) -> None:
+    """Record in ``cancelled`` (when the caller asked for it) the hits a step dropped."""
+    if cancelled is not None and len(kept) < len(hits):
+        kept_ids = {id(h) for h in kept}
+        cancelled.extend((h, reason) for h in hits if id(h) not in kept_ids)
 
 
 #: Longest clause (characters) read as a scene: a long clause states more than a time.
