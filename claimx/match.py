@@ -12,8 +12,8 @@ import math
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 import ahocorasick_rs
 
@@ -66,9 +66,12 @@ from claimx.packs import (
 )
 from claimx.segment import Sentence
 
-__all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match"]
+__all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match",
+           "run_on_own_clock"]
 
 #: What may not stand between two steps of a sequence rule: the end of a clause.
+_Result = TypeVar("_Result")
+
 _CLAUSE_BREAKS = frozenset(",，;；:：。！？!?\n—")
 
 
@@ -267,10 +270,15 @@ class RegexBudget:
     (:meth:`begin`), not when the budget is made: the automaton pass and the sequence rules
     before the patterns are claimx's own work (a 64,000-character window of a huge line
     spent a third of its one second there on a slow machine before any pattern ran).
+
+    ``regex`` itself times a call by the *process* CPU clock, which counts every thread's
+    CPU: with other threads matching at once (regex releases the GIL), a call that did a
+    tenth of its own work timed out. :meth:`cpu_share` estimates this thread's share of the
+    process's CPU, and :func:`run_on_own_clock` runs such a call again.
     """
 
-    __slots__ = ("_began", "_began_cpu", "_reclaimed", "deadline", "on_timeout", "seconds",
-                 "timeout")
+    __slots__ = ("_began", "_began_cpu", "_began_process", "_reclaimed", "deadline",
+                 "on_timeout", "seconds", "timeout")
 
     def __init__(self, text_length: int, *, timeout: float = 0.25, on_timeout: str = "raise",
                  seconds: float = 1.0, per_chars: int = 100_000) -> None:
@@ -279,6 +287,7 @@ class RegexBudget:
         self.seconds = seconds * max(1.0, text_length / per_chars)
         self._began = -1.0  # not begun (see begin)
         self._began_cpu = 0.0
+        self._began_process = 0.0
         self._reclaimed = 0.0
         self.deadline = math.inf
 
@@ -287,6 +296,7 @@ class RegexBudget:
         first regular expression runs."""
         if self._began < 0.0:
             self._began_cpu = time.thread_time()
+            self._began_process = time.process_time()
             self._began = time.monotonic()
             self.deadline = self._began + self.seconds
 
@@ -307,6 +317,17 @@ class RegexBudget:
         self._reclaimed += lost
         self.deadline += lost
         return lost
+
+    def cpu_share(self) -> float:
+        """This thread's share of the process's CPU time since the budget began: near 1
+        when no other thread ran at once, and 1 when no CPU time was used. Read after a
+        regex call timed out, it is mostly that call's (a document's other regex work is
+        small beside a timeout)."""
+        self.begin()
+        process = time.process_time() - self._began_process
+        if process <= 0.0:
+            return 1.0
+        return min(1.0, (time.thread_time() - self._began_cpu) / process)
 
     def next_timeout(self) -> float:
         """The timeout for the next regex call; 0 when the budget is spent."""
@@ -340,6 +361,41 @@ class RegexBudget:
         pattern = deferred.compiled
         self.credit(time.thread_time() - began)
         return pattern
+
+
+#: A timed-out call is run again while its thread had less than this share of its own
+#: timeout in CPU time (see run_on_own_clock).
+_OWN_TIME_SHARE = 0.8
+#: At most this many runs again, each with a timeout at most this many times the call's.
+_MAX_RERUNS = 3
+_MAX_STRETCH = 64.0
+
+
+def run_on_own_clock(run: Callable[[float], _Result], timeout: float, share: float) -> _Result:
+    """Run a regex call again that timed out on time that was not its thread's own.
+
+    ``regex`` stops a call once the *process* has used ``timeout`` seconds of CPU since the
+    call began, and it releases the GIL while matching: in a process where other threads
+    match at once, a call that did a fraction of its own work timed out, and ``extract``
+    raised :class:`~claimx.errors.RuleTimeoutError` on a 15-character sentence. ``share`` is
+    the thread's share of the process's CPU while the call ran (:meth:`RegexBudget.cpu_share`).
+    While the last run got less than ``_OWN_TIME_SHARE`` of ``timeout`` in the thread's own
+    CPU time, ``run(t)`` is called again with ``t`` stretched by that share (so that it gets
+    about ``timeout`` of its own), at most ``_MAX_RERUNS`` times; its result is returned.
+    Raises :class:`TimeoutError` when a run did use its own ``timeout``: a pattern that
+    backtracks still stops, after at most about twice its time."""
+    allowed = timeout
+    for _ in range(_MAX_RERUNS):
+        if share * allowed >= _OWN_TIME_SHARE * timeout:
+            break
+        allowed = timeout / max(share, 1.0 / _MAX_STRETCH)
+        began_thread, began_process = time.thread_time(), time.process_time()
+        try:
+            return run(allowed)
+        except TimeoutError:
+            used = time.process_time() - began_process
+            share = min(1.0, (time.thread_time() - began_thread) / used) if used > 0.0 else 1.0
+    raise TimeoutError
 
 
 def match(compiled: CompiledRules, text: str, sentences: Sequence[Sentence], *,
@@ -764,21 +820,44 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
             # (regex's), so a wait during the call cannot cut it short.
             timeout = budget.next_timeout()
             deadline = budget.deadline
+        chosen = (guarded if guard is not None
+                  and guard[0](text, sentence.start, sentence.end) is None else pattern)
+        found_before = len(hits)
         try:
             if timeout <= 0:
                 timeout = 0.0
                 raise TimeoutError
-            _match_into(hits, index,
-                        guarded if guard is not None
-                        and guard[0](text, sentence.start, sentence.end) is None else pattern,
-                        group, match_at, lead, text, sentence, positions, timeout, openers)
+            _match_into(hits, index, chosen, group, match_at, lead, text, sentence,
+                        positions, timeout, openers)
         except TimeoutError:
+            if timeout > 0 and _rerun_sentence(hits, found_before, index, chosen, group,
+                                               match_at, lead, text, sentence, positions,
+                                               timeout, openers, budget.cpu_share()):
+                continue
             if budget.on_timeout == "raise":
                 raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
                                        budget=budget.seconds if budget.spent() else None
                                        ) from None
             if budget.spent():  # skip: nothing is left for this document's patterns
                 return False
+    return True
+
+
+def _rerun_sentence(hits: list[tuple[int, int, int]], found_before: int, index: int,
+                    pattern: Any, group: str | None, match_at: str, lead: int | None,
+                    text: str, sentence: Sentence, positions: list[int], timeout: float,
+                    openers: FirstChars | None, share: float) -> bool:
+    """Match one pattern rule in one sentence again after its call timed out on other
+    threads' time (:func:`run_on_own_clock`); False when the time was its own. The hits the
+    timed-out run added are dropped first, so none is counted twice."""
+    def run(allowed: float) -> None:
+        del hits[found_before:]
+        _match_into(hits, index, pattern, group, match_at, lead, text, sentence, positions,
+                    allowed, openers)
+    try:
+        run_on_own_clock(run, timeout, share)
+    except TimeoutError:
+        return False
     return True
 
 

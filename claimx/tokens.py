@@ -47,7 +47,7 @@ import attrs
 import regex
 
 from claimx.errors import PackLoadError, PackProblem, RuleTimeoutError
-from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget
+from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget, run_on_own_clock
 from claimx.normalize import NormalizedText
 from claimx.packs import TokenRule
 from claimx.segment import Sentence
@@ -339,10 +339,19 @@ def _regex_getter(rule: TokenRule, expression: Any, attr: str) -> Callable[[Any]
     def search(token: Any) -> bool:
         budget: RegexBudget | None = getattr(_regex_context, "budget", None)
         timeout = budget.next_timeout() if budget is not None else 0.25
+        value = str(getattr(token, attr))
         try:
             if timeout <= 0:
                 raise TimeoutError
-            return expression.search(str(getattr(token, attr)), timeout=timeout) is not None
+            try:
+                return expression.search(value, timeout=timeout) is not None
+            except TimeoutError:
+                if budget is None:
+                    raise
+                # Timed out on other threads' CPU time, perhaps (see run_on_own_clock).
+                return run_on_own_clock(
+                    lambda allowed: expression.search(value, timeout=allowed) is not None,
+                    timeout, budget.cpu_share())
         except TimeoutError:
             on_timeout = budget.on_timeout if budget is not None else "raise"
             if on_timeout == "raise":

@@ -138,10 +138,11 @@ def test_traditional_script_gives_the_same_claims(clean: str) -> None:
 def test_thread_safety_equals_sequential() -> None:
     texts = [t * k for t in CLEAN for k in (1, 3, 7)] + [_S2T.convert(t) for t in CLEAN]
     texts = texts * 8
-    # `regex` times a call by the process CPU clock, which counts every thread's CPU: with
-    # eight threads on a loaded CI machine a call can run past 0.25 s of it without any
-    # backtracking (a RuleTimeoutError seen once in CI). This test is about shared state,
-    # not timeouts, so it gives each call room; the outputs must still be equal.
+    # `regex` times a call by the process CPU clock, which counts every thread's CPU (a
+    # RuleTimeoutError seen once in CI, eight threads on a loaded machine). claimx now runs
+    # such a call again with room (test_regex_budget: threads matching at once); this test
+    # is about shared state, not timeouts, so it gives each call room as well, and the
+    # outputs must be equal.
     ex = Extractor(regex_timeout=5.0)
     sequential = [ex.extract(t) for t in texts]
     with ThreadPoolExecutor(max_workers=8) as pool:

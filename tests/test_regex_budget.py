@@ -270,3 +270,113 @@ def test_a_token_regex_that_cannot_run_is_a_load_error(tmp_path: Path, expressio
         Extractor(packs=[pack])
     (problem,) = info.value.problems
     assert problem.code == "CX113" and fragment in problem.message and problem.line == 7
+
+
+# --- regex times a call by the process CPU clock (other threads' time counts) -------------
+
+def test_a_call_timed_out_on_other_threads_time_runs_again_with_room() -> None:
+    from claimx.match import run_on_own_clock
+
+    timeouts: list[float] = []
+
+    def run(allowed: float) -> str:
+        timeouts.append(allowed)
+        return "matched"
+
+    # The thread had a fifth of the process's CPU while its call ran: run again, with a
+    # timeout five times as long, so that the call gets about its own 0.25 s.
+    assert run_on_own_clock(run, 0.25, share=0.2) == "matched"
+    assert timeouts == [pytest.approx(1.25)]
+
+
+def test_a_call_that_used_its_own_time_is_not_run_again() -> None:
+    from claimx.match import run_on_own_clock
+
+    def run(allowed: float) -> None:
+        raise AssertionError("a pattern that spent its own time must not run again")
+
+    with pytest.raises(TimeoutError):
+        run_on_own_clock(run, 0.25, share=0.95)
+
+
+def test_a_backtracking_pattern_on_a_busy_process_still_stops() -> None:
+    from claimx.match import run_on_own_clock
+
+    calls: list[float] = []
+
+    def run(allowed: float) -> None:
+        calls.append(allowed)
+        _burn_cpu(0.02)  # its own time: the share measured for the rerun is near 1
+        raise TimeoutError
+
+    with pytest.raises(TimeoutError):
+        run_on_own_clock(run, 0.02, share=0.1)
+    assert len(calls) <= 3
+    # No stretch beyond 64 times the call's timeout, however small the share.
+    assert all(allowed <= 0.02 * 64 + 1e-9 for allowed in calls)
+
+
+# (?:a|aa)+c on a run of a's (no c): the ways to split the run grow as the Fibonacci numbers.
+SPLITS = "(?:a|aa)+c"
+
+
+def _run_of_a_taking(seconds: float) -> str:
+    """A run of a's that SPLITS takes about ``seconds`` (at least half of it) to fail on."""
+    import regex
+
+    compiled = regex.compile(SPLITS)
+    for length in range(18, 60):
+        began = time.thread_time()
+        compiled.search("a" * length, timeout=10)
+        if time.thread_time() - began >= seconds / 2:
+            return "a" * length
+    raise AssertionError("no run long enough")
+
+
+def test_threads_matching_at_once_do_not_time_each_other_out(tmp_path: Path) -> None:
+    # regex releases the GIL while it matches and stops a call when the PROCESS has used
+    # its timeout in CPU: with twelve threads matching at once, a call that needed a fifth
+    # of its timeout raised RuleTimeoutError. claimx runs it again with room.
+    import threading
+
+    import regex
+
+    pack = _pack(tmp_path / "splits", "  - id: slow.splits\n    kind: pattern\n"
+                                      f"    type: risk\n    pattern: '{SPLITS}'\n")
+    timeout = 0.25
+    run = _run_of_a_taking(timeout / 8)
+    text = f"存在风险。{run}bc。"  # the c the pattern needs is there, after the b
+    ex = Extractor(packs=[pack], regex_timeout=timeout, regex_budget=60)
+    expected = [(c.text, c.rules) for c in ex.extract(text)]
+    assert expected == [("存在风险", ("slow.fine",))]
+
+    stop = threading.Event()
+    compiled = regex.compile(SPLITS)
+
+    def keep_matching() -> None:
+        while not stop.is_set():
+            try:
+                compiled.search(run + run, timeout=0.5)
+            except TimeoutError:
+                pass
+
+    others = [threading.Thread(target=keep_matching, daemon=True) for _ in range(12)]
+    for thread in others:
+        thread.start()
+    try:
+        time.sleep(0.1)
+        # The load does what it should: a bare call with the same timeout times out, though
+        # its own work is a fraction of it (this is the failure claimx has to absorb).
+        timed_out = 0
+        for _ in range(3):
+            try:
+                compiled.search(run, timeout=timeout / 4)
+            except TimeoutError:
+                timed_out += 1
+        assert timed_out, "the other threads did not load the process"
+        results = [[(c.text, c.rules) for c in ex.extract(text)] for _ in range(3)]
+    finally:
+        stop.set()
+        for thread in others:
+            thread.join()
+    assert results == [expected] * 3
