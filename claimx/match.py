@@ -69,9 +69,9 @@ from claimx.segment import Sentence
 __all__ = ["CompiledRules", "Hit", "MatchResult", "RegexBudget", "compile_rules", "match",
            "run_on_own_clock"]
 
-#: What may not stand between two steps of a sequence rule: the end of a clause.
 _Result = TypeVar("_Result")
 
+#: What may not stand between two steps of a sequence rule: the end of a clause.
 _CLAUSE_BREAKS = frozenset(",，;；:：。！？!?\n—")
 
 
@@ -273,12 +273,12 @@ class RegexBudget:
 
     ``regex`` itself times a call by the *process* CPU clock, which counts every thread's
     CPU: with other threads matching at once (regex releases the GIL), a call that did a
-    tenth of its own work timed out. :meth:`cpu_share` estimates this thread's share of the
-    process's CPU, and :func:`run_on_own_clock` runs such a call again.
+    tenth of its own work timed out. :meth:`run_again` runs such a call again
+    (:func:`run_on_own_clock`).
     """
 
-    __slots__ = ("_began", "_began_cpu", "_began_process", "_reclaimed", "deadline",
-                 "on_timeout", "seconds", "timeout")
+    __slots__ = ("_began", "_began_cpu", "_reclaimed", "deadline", "on_timeout", "seconds",
+                 "timeout")
 
     def __init__(self, text_length: int, *, timeout: float = 0.25, on_timeout: str = "raise",
                  seconds: float = 1.0, per_chars: int = 100_000) -> None:
@@ -287,7 +287,6 @@ class RegexBudget:
         self.seconds = seconds * max(1.0, text_length / per_chars)
         self._began = -1.0  # not begun (see begin)
         self._began_cpu = 0.0
-        self._began_process = 0.0
         self._reclaimed = 0.0
         self.deadline = math.inf
 
@@ -296,7 +295,6 @@ class RegexBudget:
         first regular expression runs."""
         if self._began < 0.0:
             self._began_cpu = time.thread_time()
-            self._began_process = time.process_time()
             self._began = time.monotonic()
             self.deadline = self._began + self.seconds
 
@@ -318,16 +316,18 @@ class RegexBudget:
         self.deadline += lost
         return lost
 
-    def cpu_share(self) -> float:
-        """This thread's share of the process's CPU time since the budget began: near 1
-        when no other thread ran at once, and 1 when no CPU time was used. Read after a
-        regex call timed out, it is mostly that call's (a document's other regex work is
-        small beside a timeout)."""
+    def run_again(self, run: Callable[[float], _Result], timeout: float) -> _Result:
+        """``run(t)`` again after a regex call with ``timeout`` timed out, when the time was
+        mostly other threads' (:func:`run_on_own_clock`); raises TimeoutError otherwise.
+
+        ``regex`` stopped the call when the process had used ``timeout`` of CPU, so the
+        thread's own share of it is at most its CPU time since the budget began over
+        ``timeout`` (the document's earlier regex work, small beside a timeout, counts as
+        the call's: the estimate errs towards a real timeout). No clock is read before a
+        call for it."""
         self.begin()
-        process = time.process_time() - self._began_process
-        if process <= 0.0:
-            return 1.0
-        return min(1.0, (time.thread_time() - self._began_cpu) / process)
+        own = time.thread_time() - self._began_cpu
+        return run_on_own_clock(run, timeout, min(1.0, own / timeout) if timeout > 0 else 1.0)
 
     def next_timeout(self) -> float:
         """The timeout for the next regex call; 0 when the budget is spent."""
@@ -378,7 +378,8 @@ def run_on_own_clock(run: Callable[[float], _Result], timeout: float, share: flo
     call began, and it releases the GIL while matching: in a process where other threads
     match at once, a call that did a fraction of its own work timed out, and ``extract``
     raised :class:`~claimx.errors.RuleTimeoutError` on a 15-character sentence. ``share`` is
-    the thread's share of the process's CPU while the call ran (:meth:`RegexBudget.cpu_share`).
+    the thread's share of the process's CPU while the call ran (estimated by
+    :meth:`RegexBudget.run_again`).
     While the last run got less than ``_OWN_TIME_SHARE`` of ``timeout`` in the thread's own
     CPU time, ``run(t)`` is called again with ``t`` stretched by that share (so that it gets
     about ``timeout`` of its own), at most ``_MAX_RERUNS`` times; its result is returned.
@@ -832,7 +833,7 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
         except TimeoutError:
             if timeout > 0 and _rerun_sentence(hits, found_before, index, chosen, group,
                                                match_at, lead, text, sentence, positions,
-                                               timeout, openers, budget.cpu_share()):
+                                               timeout, openers, budget):
                 continue
             if budget.on_timeout == "raise":
                 raise RuleTimeoutError(rule.id, str(rule.source), timeout, sentence.start,
@@ -846,7 +847,7 @@ def _run_rule(hits: list[tuple[int, int, int]], index: int, rule: PatternRule,
 def _rerun_sentence(hits: list[tuple[int, int, int]], found_before: int, index: int,
                     pattern: Any, group: str | None, match_at: str, lead: int | None,
                     text: str, sentence: Sentence, positions: list[int], timeout: float,
-                    openers: FirstChars | None, share: float) -> bool:
+                    openers: FirstChars | None, budget: RegexBudget) -> bool:
     """Match one pattern rule in one sentence again after its call timed out on other
     threads' time (:func:`run_on_own_clock`); False when the time was its own. The hits the
     timed-out run added are dropped first, so none is counted twice."""
@@ -855,7 +856,7 @@ def _rerun_sentence(hits: list[tuple[int, int, int]], found_before: int, index: 
         _match_into(hits, index, pattern, group, match_at, lead, text, sentence, positions,
                     allowed, openers)
     try:
-        run_on_own_clock(run, timeout, share)
+        budget.run_again(run, timeout)
     except TimeoutError:
         return False
     return True

@@ -47,7 +47,7 @@ import attrs
 import regex
 
 from claimx.errors import PackLoadError, PackProblem, RuleTimeoutError
-from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget, run_on_own_clock
+from claimx.match import CompiledRules, Hit, MatchResult, RegexBudget
 from claimx.normalize import NormalizedText
 from claimx.packs import TokenRule
 from claimx.segment import Sentence
@@ -349,9 +349,9 @@ def _regex_getter(rule: TokenRule, expression: Any, attr: str) -> Callable[[Any]
                 if budget is None:
                     raise
                 # Timed out on other threads' CPU time, perhaps (see run_on_own_clock).
-                return run_on_own_clock(
+                return budget.run_again(
                     lambda allowed: expression.search(value, timeout=allowed) is not None,
-                    timeout, budget.cpu_share())
+                    timeout)
         except TimeoutError:
             on_timeout = budget.on_timeout if budget is not None else "raise"
             if on_timeout == "raise":
