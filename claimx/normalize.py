@@ -11,7 +11,8 @@ What :func:`normalize` does, in one pass that already reaches its fixpoint:
 3. collapses whitespace runs (incl. U+3000) to ``"\\n"`` if they hold a line break, else ``" "``;
 4. folds full-width ASCII (U+FF01–U+FF5E) to half-width (``，`` → ``,``, ``Ａ１`` → ``A1``);
 5. converts traditional to simplified Chinese with OpenCC ``t2s`` (not called for a text
-   holding no character it can change, see claimx._t2s_chars).
+   holding no character it can change, see claimx._t2s_chars), and reads the particle
+   著 as 着 (``隨著`` → ``随着``; ``显著`` and ``著名`` keep it).
 
 >>> n = normalize("微(wēi)信將推出新產品，")
 >>> n.text
@@ -148,7 +149,29 @@ def _convert_fixpoint(conv: Any, text: str) -> str:
     return out
 
 
+# The aspect particle 着 (随着, 面临着, 意味着) and the verb 着 (着手, 着力, 着眼) are written
+# 著 in traditional text, and OpenCC's ``t2s`` keeps 著 outside the few phrases it lists
+# (隨著 → 随著), because simplified Chinese keeps 著 too where it means "notable" or
+# "write" (显著, 著名, 著作). Rules and cue words use 着, so every other 著 is read as 着.
+# Simplified text written with 意味著 is read the same way.
+_ZHE_AS_PARTICLE = re.compile(
+    "(?<![显卓昭土原名专编巨遗论译合新拙所撰宏])著(?![名作称述录书有者文])")
+
+
+def _read_zhe(text: str) -> str:
+    """Write the particle and verb 着 that traditional text spells 著 as 着 (same length)."""
+    if "著" not in text:
+        return text
+    return _ZHE_AS_PARTICLE.sub("着", text)
+
+
 def _to_simplified(text: str) -> str:
+    """Traditional → simplified with the result exactly as long as ``text``; the particle
+    著 is read as 着 (see _ZHE_AS_PARTICLE)."""
+    return _read_zhe(_t2s_same_length(text))
+
+
+def _t2s_same_length(text: str) -> str:
     """Traditional → simplified with the result exactly as long as ``text``.
 
     The common path is one OpenCC call on the whole text.  Phrase conversion may in rare

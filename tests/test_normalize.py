@@ -93,6 +93,26 @@ def test_traditional_to_simplified() -> None:
     assert len(n.text) == len(n.original)
 
 
+@pytest.mark.parametrize(("traditional", "read_as"), [
+    ("隨著市場擴大", "随着市场扩大"),
+    ("面臨著挑戰", "面临着挑战"),
+    ("這意味著公司將轉型", "这意味着公司将转型"),
+    ("平臺有著龐大的用戶", "平台有着庞大的用户"),
+    ("集團著手佈局海外", "集团着手布局海外"),
+    ("著力提升毛利率", "着力提升毛利率"),
+    ("意味著", "意味着"),  # simplified text written with the traditional particle
+])
+def test_particle_zhe_read_as_simplified(traditional: str, read_as: str) -> None:
+    n = normalize(traditional)
+    assert n.text == read_as
+    assert n.offsets.is_identity  # one character for one: offsets map to themselves
+
+
+@pytest.mark.parametrize("kept", ["營收顯著增長", "著名企業", "他著有三本書", "業績卓著", "名著改編"])
+def test_zhe_of_notable_and_written_works_kept(kept: str) -> None:
+    assert "著" in normalize(kept).text
+
+
 def test_mixed_noise() -> None:
     n = normalize("（網(wǎng)經(jīng)社訊）　電商產(chǎn)品")
     assert n.text == "(网经社讯) 电商产品"
