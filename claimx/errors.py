@@ -52,10 +52,11 @@ CODES: dict[str, tuple[str, str]] = {
     "CX151": ("var shadows an imported var", "extend it with `name: {extend: [...]}`, or rename it"),
     "CX152": ("pattern rule without anchors", "give `anchors:` words every match holds, so the pattern is searched only in sentences that hold one"),
     "CX153": ("cue word of another rule of the type", "list each word in one lexicon rule of a claim type; to change how a shared word is read, edit that rule (or `override:` it)"),
+    "CX154": ("cue word that normalised text never holds", "write cue words as rules read text: simplified script, half-width letters, digits and punctuation, 着 for the particle (see docs/rule-authoring.md)"),
 }
 
 #: Codes of problems that are warnings: reported by ``claimx lint``, never a load failure.
-WARNINGS = frozenset({"CX150", "CX151", "CX152", "CX153"})
+WARNINGS = frozenset({"CX150", "CX151", "CX152", "CX153", "CX154"})
 
 
 class ClaimxError(Exception):

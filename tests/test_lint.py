@@ -156,6 +156,31 @@ def test_a_cue_word_shared_by_two_lexicon_rules_of_a_type_is_a_warning(tmp_path:
     assert "CX153" not in _bundled_codes(tmp_path)
 
 
+def test_a_cue_word_normalised_text_never_holds_is_a_warning(tmp_path: Path) -> None:
+    # Rules match on normalised text (simplified script, half-width ASCII, 着 for the
+    # particle), so a cue written in traditional script or with a full-width colon can never
+    # match. One warning per line of the pack's own files, naming each word with the form the
+    # text holds; a var's words count too. The bundled pack has none left.
+    rules = ("vars:\n"
+             "  esg_targets: [碳中和, 碳達峰, \"净零：\"]\n"
+             "rules:\n"
+             "  - id: esg.goal\n    kind: lexicon\n    type: esg_commitment\n"
+             "    cues: [绿电, 綠電]\n")
+    _pack(tmp_path / "esg", {"pack.yaml": META, "esg.yaml": rules})
+    out = _lint(tmp_path, "esg", "--no-examples", "--format", "json")
+    assert out.returncode == 0, out.stdout + out.stderr
+    problems = json.loads(out.stdout)
+    assert [(p["code"], p["severity"], p["path"], p["line"]) for p in problems] == [
+        ("CX154", "warning", "esg/esg.yaml", 2), ("CX154", "warning", "esg/esg.yaml", 7)]
+    assert problems[0]["message"] == ("2 cue words that normalised text never holds: "
+                                      "碳達峰 (read as 碳达峰), 净零： (read as 净零:)")
+    assert problems[0]["column"] == 22  # where 碳達峰 begins
+    assert problems[1]["message"] == ("1 cue word that normalised text never holds: "
+                                      "綠電 (read as 绿电)")
+    assert "simplified script" in problems[0]["hint"]
+    assert "CX154" not in _bundled_codes(tmp_path)
+
+
 def test_warnings_are_reported_and_do_not_fail(tmp_path: Path) -> None:
     _pack(tmp_path / "user", {"pack.yaml": META + "imports: [zh-business]\n",
                               "vars.yaml": "vars:\n  plan_words: [立誓]\n"})

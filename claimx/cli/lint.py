@@ -6,7 +6,7 @@ reads its annotated test files (``tests/**/*.txt``: a malformed marker is ``CX14
 claim type the packs do not declare ``CX141``, each with a did-you-mean). Warnings (an
 ``imports:`` that was likely meant as ``extends:``, a var shadowing an imported one, a
 pattern rule with no anchors, a lexicon rule re-listing cue words of an earlier rule of its
-claim type) are reported but do not fail.
+claim type, a cue word normalised text never holds) are reported but do not fail.
 
 ``--format json`` prints a list of problems (path, line, column, code, severity, message,
 hint); ``--format sarif`` a SARIF 2.1.0 log, for code-scanning services and editors.
@@ -154,6 +154,61 @@ def _shared_cue_problems(pack: Any) -> list[PackProblem]:
     return problems
 
 
+def _unreadable_cue_problems(pack: Any) -> list[PackProblem]:
+    """Cue words written in the pack's own files that normalised text never holds (CX154, a
+    warning): rules match on the text :func:`claimx.normalize.normalize` gives — simplified
+    script, half-width ASCII, the particle 着 — so a word in traditional script (較上年減少) or
+    with full-width letters (ＡＩ) can never match, and its rule is silently deaf to it. The
+    words checked are every var's and every own lexicon rule's cues; each is reported at the
+    first line of the pack's own files that holds it, one warning per line, with the form the
+    text would hold. Words of extended or imported packs are left to those packs."""
+    from claimx._pack_io import display_path
+    from claimx.normalize import normalize
+    from claimx.packs import LexiconRule
+
+    words: set[str] = set()
+    for values in pack.vars.values():
+        words.update(values)
+    for rule in pack.own_rules:
+        if isinstance(rule, LexiconRule):
+            words.update(rule.cues)
+    unreadable = {}
+    for word in words:
+        if word.strip():
+            read = normalize(word).text
+            if read != word:
+                unreadable[word] = read
+    if not unreadable or not pack.roots:
+        return []
+    found: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    root = Path(pack.roots[0])
+    files = sorted(path for pattern in ("*.yaml", "*.yml") for path in root.rglob(pattern)
+                   if "tests" not in path.relative_to(root).parts)
+    left = dict(unreadable)
+    for path in files:
+        if not left:
+            break
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, line in enumerate(lines, 1):
+            for word in [w for w in left if w in line]:
+                found.setdefault((display_path(str(path)), number), []).append(
+                    (line.index(word) + 1, word))
+                del left[word]
+    problems = []
+    for (shown, number), hits in sorted(found.items()):
+        hits.sort()
+        listed = ", ".join(f"{word} (read as {unreadable[word]})" for _, word in hits[:5])
+        more = f", … ({len(hits)} in all)" if len(hits) > 5 else ""
+        problems.append(PackProblem(
+            "CX154", f"{len(hits)} cue word{'s' if len(hits) != 1 else ''} that normalised "
+            f"text never holds: {listed}{more}", shown, number, hits[0][0],
+            CODES["CX154"][1], "warning"))
+    return problems
+
+
 def check_packs(packs: Sequence[str], *, examples: bool = True
                 ) -> tuple[list[PackProblem], list[str]]:
     """Every problem of ``packs`` (each on its own, then all together), in report order:
@@ -172,6 +227,7 @@ def check_packs(packs: Sequence[str], *, examples: bool = True
         problems.extend(_test_file_problems(pack))
         problems.extend(_speed_problems(pack))
         problems.extend(_shared_cue_problems(pack))
+        problems.extend(_unreadable_cue_problems(pack))
         if examples:
             try:
                 problems.extend(_example_problems(ref))
