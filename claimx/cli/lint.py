@@ -172,7 +172,7 @@ def _unreadable_cue_problems(pack: Any) -> list[PackProblem]:
     for rule in pack.own_rules:
         if isinstance(rule, LexiconRule):
             words.update(rule.cues)
-    unreadable = {}
+    unreadable: dict[str, str] = {}
     for word in words:
         if word.strip():
             read = normalize(word).text
@@ -181,9 +181,10 @@ def _unreadable_cue_problems(pack: Any) -> list[PackProblem]:
     if not unreadable or not pack.roots:
         return []
     found: dict[tuple[str, int], list[tuple[int, str]]] = {}
+    # The pack's own rule files among those it was built from (the loader's list).
     root = Path(pack.roots[0])
-    files = sorted(path for pattern in ("*.yaml", "*.yml") for path in root.rglob(pattern)
-                   if "tests" not in path.relative_to(root).parts)
+    files = [Path(name) for name in pack.files
+             if Path(name).suffix in (".yaml", ".yml") and Path(name).is_relative_to(root)]
     left = dict(unreadable)
     for path in files:
         if not left:
