@@ -131,7 +131,9 @@ def test_calibration_applies_per_pack_to_its_own_rules(bundled: Extractor, esg: 
 
 def test_an_overriding_rule_does_not_take_the_replaced_rule_s_fitted_prior(
         tmp_path: Path, bundled: Extractor) -> None:
-    text = "今年前三季度，该品牌的新款车型在海外供不应求。"
+    # A text only advantage.praise reads (a trade said to thrive, r25_ar, also reads 供不应求
+    # after a trade word such as 车型).
+    text = "今年前三季度，这款新车一直供不应求。"
     assert _rules_of(bundled, text) == {"advantage.praise"}
     fitted = bundled.compiled.priors["advantage.praise"]
     rules = ("rules:\n  - id: advantage.praise\n    kind: lexicon\n    type: advantage\n"
